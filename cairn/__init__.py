@@ -1,0 +1,49 @@
+"""Cairn: experiment tracking and a model registry that answer "what is in production, and what
+went into it", with an SDK that needs no server and a server that speaks MLflow's REST API.
+
+    import cairn
+    cairn.set_experiment("churn")
+    with cairn.start_run():
+        cairn.log_param("lr", 0.1)
+        for step in range(100):
+            cairn.log_metric("loss", 1 / (step + 1), step=step)
+"""
+
+from cairn.client.client import Client
+from cairn.client.fluent import (
+    ActiveRun,
+    active_run,
+    end_run,
+    flush,
+    get_artifact_uri,
+    get_run,
+    get_tracking_uri,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    search_runs,
+    seed_everything,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+from cairn.entities import Metric, Param, Run, RunTag, ViewType
+from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun", "AlreadyExists", "CairnError", "Client", "InvalidParameter", "Metric", "NotFound",
+    "Param", "Run", "RunTag", "ViewType", "active_run", "end_run", "flush", "get_artifact_uri",
+    "get_run", "get_tracking_uri", "log_artifact", "log_artifacts", "log_dict", "log_figure",
+    "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs",
+    "seed_everything", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+]

@@ -1,0 +1,50 @@
+"""The few statements whose SQL differs between SQLite and PostgreSQL.
+
+Both dialects support ``INSERT ... ON CONFLICT DO UPDATE`` with the same SQLAlchemy API, but the
+construct lives in dialect-specific modules; this is the one place that picks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def _insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"Unsupported database dialect {conn.dialect.name!r}")
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key_columns: Sequence[str],
+    update_columns: Sequence[str],
+    only_if: Any = None,
+) -> None:
+    """Insert rows, updating ``update_columns`` where the key exists (optionally only when
+    ``only_if(excluded, table)`` holds, e.g. a newer step for latest metrics)."""
+    if not rows:
+        return
+    stmt = _insert_for(conn, table)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key_columns),
+        set_={c: excluded[c] for c in update_columns},
+        where=only_if(excluded, table) if only_if is not None else None,
+    )
+    conn.execute(stmt, list(rows))
+
+
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key_columns: Sequence[str]) -> None:
+    if not rows:
+        return
+    stmt = _insert_for(conn, table).on_conflict_do_nothing(index_elements=list(key_columns))
+    conn.execute(stmt, list(rows))

@@ -1,0 +1,92 @@
+"""Metric points: bulk insert with the latest-value table kept current, and history reads.
+
+Ingest is the hottest path in Cairn, so inserts go through the DB-API ``executemany`` with plain
+tuples (no per-row SQLAlchemy processing), and the latest-value table gets one upsert per distinct
+key in the batch, not one per point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, and_, insert, or_, select
+
+from cairn.entities import Metric
+
+from . import dialect
+from .schema import latest_metrics, metrics
+
+Tx = Connection
+
+
+def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
+    if not points:
+        return
+    rows = []
+    latest: dict[str, tuple[int, int, float, bool]] = {}
+    for m in points:
+        value = m.value
+        is_nan = value != value
+        stored = 0.0 if is_nan else value
+        rows.append((run_id, m.key, m.step, m.timestamp, stored, is_nan))
+        candidate = (m.step, m.timestamp, stored, is_nan)
+        current = latest.get(m.key)
+        if current is None or _newer(candidate, current):
+            latest[m.key] = candidate
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
+    else:
+        conn.execute(
+            insert(metrics),
+            [dict(zip(("run_id", "key", "step", "timestamp", "value", "is_nan"), r, strict=True)) for r in rows],
+        )
+    dialect.upsert(
+        conn,
+        latest_metrics,
+        [
+            {"run_id": run_id, "key": k, "step": s, "timestamp": t, "value": v, "is_nan": n}
+            for k, (s, t, v, n) in latest.items()
+        ],
+        key_columns=("run_id", "key"),
+        update_columns=("step", "timestamp", "value", "is_nan"),
+        only_if=_is_newer_clause,
+    )
+
+
+def _newer(a: tuple[int, int, float, bool], b: tuple[int, int, float, bool]) -> bool:
+    return (a[0], a[1], a[2]) > (b[0], b[1], b[2])
+
+
+def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
+    # MLflow's rule: the latest point has the largest step, then timestamp, then value.
+    return or_(
+        excluded.step > table.c.step,
+        and_(excluded.step == table.c.step, excluded.timestamp > table.c.timestamp),
+        and_(
+            excluded.step == table.c.step,
+            excluded.timestamp == table.c.timestamp,
+            excluded.value > table.c.value,
+        ),
+    )
+
+
+def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int) -> list[Metric]:
+    """Points of one metric ordered by step, then timestamp (then value, for determinism)."""
+    m = metrics.c
+    stmt = (
+        select(m.step, m.timestamp, m.value, m.is_nan)
+        .where(m.run_id == run_id, m.key == key)
+        .order_by(m.step, m.timestamp, m.value)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
+    nan = math.nan
+    return [
+        Metric(key, nan if is_nan else value, timestamp, step)
+        for step, timestamp, value, is_nan in conn.execute(stmt)
+    ]

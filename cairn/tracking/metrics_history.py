@@ -1,0 +1,34 @@
+"""Reading a metric's history, paged exactly as MLflow's get-history pages it."""
+
+from __future__ import annotations
+
+from cairn.entities import Metric, PagedList
+from cairn.errors import InvalidParameter, NotFound
+from cairn.store import metrics as metric_rows
+from cairn.store import runs as rows
+from cairn.store.database import Database
+from cairn.store.page_tokens import decode_token, encode_token
+
+from .validation import parse_run_id, validate_int64, validate_key
+
+
+def get_metric_history(
+    db: Database, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
+) -> PagedList:
+    """All points of ``key`` (ordered by step, timestamp), or one page of ``max_results`` points
+    with a ``next_page_token`` when more remain."""
+    parse_run_id(run_id)
+    validate_key("metric", key)
+    limit = None
+    if max_results is not None:
+        limit = validate_int64("max_results", max_results)
+        if limit <= 0:
+            raise InvalidParameter(f"max_results must be a positive integer, got {limit}.")
+    offset = decode_token("metric-history", page_token)
+    with db.read() as tx:
+        if rows.get_run_info(tx, run_id) is None:
+            raise NotFound(f"Run '{run_id}' not found.")
+        points = metric_rows.read_history(tx, run_id, key, None if limit is None else limit + 1, offset)
+    if limit is not None and len(points) > limit:
+        return PagedList(points[:limit], encode_token("metric-history", offset + limit))
+    return PagedList(points, None)

@@ -1,0 +1,101 @@
+"""What is logged to a run: params (immutable), metrics (time series), tags, dataset inputs.
+
+``log_batch`` is the one write path for params, metrics and tags (the single-item calls wrap it):
+it validates the whole batch, then writes it in one transaction, so a batch with one bad entity
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from cairn.entities import DatasetInput, Metric, Param, RunTag
+from cairn.errors import InvalidParameter, NotFound
+from cairn.store import metrics as metric_rows
+from cairn.store import runs as rows
+from cairn.store.database import Database
+
+from .runs import RUN_NAME_TAG, require_active_run
+from .validation import (
+    MAX_DATASET_DIGEST_LENGTH,
+    MAX_DATASET_NAME_LENGTH,
+    validate_batch,
+    validate_key,
+    validate_run_name,
+)
+
+
+def log_batch(
+    db: Database,
+    run_id: str,
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+) -> None:
+    validate_batch(metrics, params, tags)
+    tag_map = {t.key: t.value for t in tags}
+    if RUN_NAME_TAG in tag_map:
+        validate_run_name(tag_map[RUN_NAME_TAG])
+    with db.write() as tx:
+        require_active_run(tx, run_id)
+        if params:
+            wanted = {p.key: p.value for p in params}
+            stored = rows.existing_params(tx, run_id, wanted)
+            for key, value in stored.items():
+                if wanted[key] != value:
+                    raise InvalidParameter(
+                        f"Param '{key}' of run '{run_id}' is already '{value}'; it cannot change to "
+                        f"'{wanted[key]}'. Params are immutable: log the new value under another key "
+                        "or start a new run."
+                    )
+            rows.insert_params(tx, run_id, {k: v for k, v in wanted.items() if k not in stored})
+        if tag_map:
+            rows.upsert_tags(tx, run_id, tag_map)
+            if RUN_NAME_TAG in tag_map:
+                rows.update_run(tx, run_id, name=tag_map[RUN_NAME_TAG])
+        metric_rows.insert_metrics(tx, run_id, metrics)
+
+
+def log_metric(db: Database, run_id: str, metric: Metric) -> None:
+    log_batch(db, run_id, metrics=[metric])
+
+
+def log_param(db: Database, run_id: str, param: Param) -> None:
+    log_batch(db, run_id, params=[param])
+
+
+def set_tag(db: Database, run_id: str, tag: RunTag) -> None:
+    log_batch(db, run_id, tags=[tag])
+
+
+def delete_tag(db: Database, run_id: str, key: str) -> None:
+    validate_key("tag", key)
+    with db.write() as tx:
+        require_active_run(tx, run_id)
+        if rows.delete_tag(tx, run_id, key) == 0:
+            raise NotFound(f"Run '{run_id}' has no tag '{key}'.")
+
+
+def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+    """Record datasets used by a run. The same (experiment, name, digest) is one dataset record,
+    however many runs use it."""
+    for item in inputs:
+        ds = item.dataset
+        if not isinstance(ds.name, str) or not ds.name or len(ds.name) > MAX_DATASET_NAME_LENGTH:
+            raise InvalidParameter(f"Dataset name must be 1 to {MAX_DATASET_NAME_LENGTH} characters.")
+        if not isinstance(ds.digest, str) or not ds.digest or len(ds.digest) > MAX_DATASET_DIGEST_LENGTH:
+            raise InvalidParameter(f"Dataset digest must be 1 to {MAX_DATASET_DIGEST_LENGTH} characters.")
+        for key, value in item.tags.items():
+            validate_key("input tag", key)
+            if not isinstance(value, str) or len(value) > 500:
+                raise InvalidParameter(f"Input tag '{key}' value must be a string of at most 500 characters.")
+    with db.write() as tx:
+        info = require_active_run(tx, run_id)
+        for item in inputs:
+            ds = item.dataset
+            dataset_id = rows.find_dataset_id(tx, info.experiment_id, ds.name, ds.digest)
+            if dataset_id is None:
+                dataset_id = uuid.uuid4().hex
+                rows.insert_dataset(tx, dataset_id, info.experiment_id, ds)
+            rows.link_input(tx, run_id, dataset_id, item.tags)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from cairn.entities import ViewType
+from cairn.errors import AlreadyExists, InvalidParameter, NotFound
+from cairn.tracking import experiments
+
+
+def test_default_experiment_exists_in_a_new_store(db):
+    default = experiments.get_experiment(db, "0")
+    assert default.name == "Default"
+    assert default.artifact_location == "mlflow-artifacts:/0"
+
+
+def test_create_and_get_by_name_returns_tags_and_default_location(db):
+    experiment_id = experiments.create_experiment(db, "churn", tags={"team": "growth"})
+    found = experiments.get_experiment_by_name(db, "churn")
+    assert found is not None and found.experiment_id == experiment_id
+    assert found.tags == {"team": "growth"}
+    assert found.artifact_location == f"mlflow-artifacts:/{experiment_id}"
+
+
+def test_duplicate_name_is_already_exists(db):
+    experiments.create_experiment(db, "churn")
+    with pytest.raises(AlreadyExists, match="already exists"):
+        experiments.create_experiment(db, "churn")
+
+
+def test_missing_experiment_by_name_is_none_and_by_id_is_not_found(db):
+    assert experiments.get_experiment_by_name(db, "nope") is None
+    with pytest.raises(NotFound):
+        experiments.get_experiment(db, "999")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 501])
+def test_invalid_experiment_names_are_refused(db, name):
+    with pytest.raises(InvalidParameter):
+        experiments.create_experiment(db, name)
+
+
+@pytest.mark.parametrize("location", ["/etc", "file:///etc", "s3://bucket/x", "mlflow-artifacts:/../x"])
+def test_artifact_location_outside_the_store_is_refused(db, location):
+    with pytest.raises(InvalidParameter):
+        experiments.create_experiment(db, "x", artifact_location=location)
+
+
+def test_rename_delete_restore_lifecycle(db):
+    experiment_id = experiments.create_experiment(db, "a")
+    experiments.rename_experiment(db, experiment_id, "b")
+    assert experiments.get_experiment(db, experiment_id).name == "b"
+    experiments.delete_experiment(db, experiment_id)
+    assert experiments.get_experiment(db, experiment_id).lifecycle_stage == "deleted"
+    active = experiments.search_experiments(db, ViewType.ACTIVE_ONLY).items
+    deleted = experiments.search_experiments(db, ViewType.DELETED_ONLY).items
+    assert experiment_id not in [e.experiment_id for e in active]
+    assert [e.experiment_id for e in deleted] == [experiment_id]
+    experiments.restore_experiment(db, experiment_id)
+    assert experiments.get_experiment(db, experiment_id).lifecycle_stage == "active"
+
+
+def test_default_experiment_cannot_be_deleted(db):
+    with pytest.raises(InvalidParameter):
+        experiments.delete_experiment(db, "0")
+
+
+def test_search_experiments_pages_with_token(db):
+    for i in range(5):
+        experiments.create_experiment(db, f"e{i}")
+    first = experiments.search_experiments(db, max_results=4)
+    assert len(first.items) == 4 and first.next_page_token
+    second = experiments.search_experiments(db, max_results=4, page_token=first.next_page_token)
+    assert len(second.items) == 2 and second.next_page_token is None
+    names = {e.name for e in first.items + second.items}
+    assert names == {"Default", "e0", "e1", "e2", "e3", "e4"}
+
+
+def test_bogus_page_token_is_invalid_parameter(db):
+    with pytest.raises(InvalidParameter, match="page_token"):
+        experiments.search_experiments(db, page_token="not-a-token")
+
+
+def test_experiment_tags_set_and_overwrite(db):
+    experiment_id = experiments.create_experiment(db, "t")
+    experiments.set_experiment_tag(db, experiment_id, "k", "v1")
+    experiments.set_experiment_tag(db, experiment_id, "k", "v2")
+    assert experiments.get_experiment(db, experiment_id).tags == {"k": "v2"}

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cairn.entities import DatasetInput, Dataset, Metric, Param, RunTag
+from cairn.errors import InvalidParameter
+from cairn.tracking import metrics_history, run_data, runs
+
+
+@pytest.fixture
+def run_id(db) -> str:
+    return runs.create_run(db, "0").run_id
+
+
+def test_relogging_a_param_with_the_same_value_is_fine(db, run_id):
+    run_data.log_param(db, run_id, Param("lr", "0.1"))
+    run_data.log_param(db, run_id, Param("lr", "0.1"))
+    assert runs.get_run(db, run_id).data.params == {"lr": "0.1"}
+
+
+def test_param_overwrite_with_a_different_value_is_invalid_parameter(db, run_id):
+    run_data.log_param(db, run_id, Param("lr", "0.1"))
+    with pytest.raises(InvalidParameter, match="immutable"):
+        run_data.log_param(db, run_id, Param("lr", "0.2"))
+    assert runs.get_run(db, run_id).data.params == {"lr": "0.1"}
+
+
+def test_nan_and_infinities_round_trip(db, run_id):
+    points = [Metric("m", math.nan, 1, 0), Metric("m", math.inf, 2, 1), Metric("m", -math.inf, 3, 2)]
+    run_data.log_batch(db, run_id, metrics=points)
+    history = metrics_history.get_metric_history(db, run_id, "m").items
+    assert math.isnan(history[0].value)
+    assert history[1].value == math.inf and history[2].value == -math.inf
+    assert runs.get_run(db, run_id).data.metrics["m"].value == -math.inf
+
+
+def test_batch_with_one_invalid_entity_writes_nothing(db, run_id):
+    good = [Metric("ok", float(i), i, i) for i in range(10)]
+    with pytest.raises(InvalidParameter):
+        run_data.log_batch(
+            db, run_id, metrics=good + [Metric("bad key!", 1.0, 1, 1)],
+            params=[Param("p", "v")], tags=[RunTag("t", "v")],
+        )
+    got = runs.get_run(db, run_id)
+    assert got.data.metrics == {} and got.data.params == {}
+    assert "t" not in got.data.tags
+
+
+def test_batch_conflicting_param_writes_nothing(db, run_id):
+    run_data.log_param(db, run_id, Param("p", "1"))
+    with pytest.raises(InvalidParameter):
+        run_data.log_batch(db, run_id, metrics=[Metric("m", 1.0, 1, 1)], params=[Param("p", "2")])
+    assert runs.get_run(db, run_id).data.metrics == {}
+
+
+@pytest.mark.parametrize(
+    ("metrics", "params", "tags"),
+    [(1001, 0, 0), (0, 101, 0), (0, 0, 101), (981, 20, 0)],
+)
+def test_batch_limits_match_mlflow(db, run_id, metrics, params, tags):
+    with pytest.raises(InvalidParameter, match="at most"):
+        run_data.log_batch(
+            db, run_id,
+            metrics=[Metric("m", 1.0, 1, i) for i in range(metrics)],
+            params=[Param(f"p{i}", "v") for i in range(params)],
+            tags=[RunTag(f"t{i}", "v") for i in range(tags)],
+        )
+
+
+@pytest.mark.parametrize("key", ["", "a" * 251, "../x", "/abs", "a//b", "semi;colon", "./x"])
+def test_bad_metric_keys_are_refused(db, run_id, key):
+    with pytest.raises(InvalidParameter):
+        run_data.log_metric(db, run_id, Metric(key, 1.0, 1, 0))
+
+
+def test_oversized_param_value_is_refused_with_the_limit(db, run_id):
+    with pytest.raises(InvalidParameter, match="6000"):
+        run_data.log_param(db, run_id, Param("p", "x" * 6001))
+
+
+@pytest.mark.parametrize("step", [2**63, -(2**63) - 1, "5", 1.5, True])
+def test_step_must_be_an_int64(db, run_id, step):
+    with pytest.raises(InvalidParameter):
+        run_data.log_metric(db, run_id, Metric("m", 1.0, 1, step))  # type: ignore[arg-type]
+
+
+def test_wrong_value_type_is_refused(db, run_id):
+    with pytest.raises(InvalidParameter, match="number"):
+        run_data.log_metric(db, run_id, Metric("m", [1.0], 1, 0))  # type: ignore[arg-type]
+
+
+def test_history_is_ordered_by_step_and_pages(db, run_id):
+    run_data.log_batch(db, run_id, metrics=[Metric("m", float(s), 100 - s, s) for s in reversed(range(10))])
+    page = metrics_history.get_metric_history(db, run_id, "m", max_results=4)
+    assert [p.step for p in page.items] == [0, 1, 2, 3]
+    rest = metrics_history.get_metric_history(db, run_id, "m", max_results=100, page_token=page.next_page_token)
+    assert [p.step for p in rest.items] == list(range(4, 10)) and rest.next_page_token is None
+
+
+def test_history_max_results_must_be_positive(db, run_id):
+    with pytest.raises(InvalidParameter):
+        metrics_history.get_metric_history(db, run_id, "m", max_results=0)
+
+
+def test_tags_overwrite_and_delete(db, run_id):
+    run_data.set_tag(db, run_id, RunTag("k", "1"))
+    run_data.set_tag(db, run_id, RunTag("k", "2"))
+    assert runs.get_run(db, run_id).data.tags["k"] == "2"
+    run_data.delete_tag(db, run_id, "k")
+    assert "k" not in runs.get_run(db, run_id).data.tags
+
+
+def test_same_dataset_used_by_two_runs_is_one_record(db, run_id):
+    other = runs.create_run(db, "0").run_id
+    ds = Dataset("iris", "abc123", "local", "/data/iris.csv")
+    for r in (run_id, other):
+        run_data.log_inputs(db, r, [DatasetInput(ds, {"mlflow.data.context": "training"})])
+    assert runs.get_run(db, run_id).inputs[0].dataset.digest == "abc123"
+    found = runs.search_runs(db, ["0"], filter_string="datasets.digest = 'abc123'").items
+    assert {r.run_id for r in found} == {run_id, other}
+    from sqlalchemy import func, select
+
+    from cairn.store.schema import datasets
+
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(datasets)).scalar_one() == 1
