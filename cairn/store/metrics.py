@@ -24,16 +24,17 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
     if not points:
         return
     rows = []
+    append = rows.append
     latest: dict[str, tuple[int, int, float, bool]] = {}
-    for m in points:
-        value = m.value
+    get = latest.get
+    for key, value, timestamp, step in points:
         is_nan = value != value
-        stored = 0.0 if is_nan else value
-        rows.append((run_id, m.key, m.step, m.timestamp, stored, is_nan))
-        candidate = (m.step, m.timestamp, stored, is_nan)
-        current = latest.get(m.key)
-        if current is None or _newer(candidate, current):
-            latest[m.key] = candidate
+        if is_nan:
+            value = 0.0
+        append((run_id, key, step, timestamp, value, is_nan))
+        current = get(key)
+        if current is None or (step, timestamp, value) > current[:3]:
+            latest[key] = (step, timestamp, value, is_nan)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", rows
@@ -54,10 +55,6 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         update_columns=("step", "timestamp", "value", "is_nan"),
         only_if=_is_newer_clause,
     )
-
-
-def _newer(a: tuple[int, int, float, bool], b: tuple[int, int, float, bool]) -> bool:
-    return (a[0], a[1], a[2]) > (b[0], b[1], b[2])
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
@@ -85,8 +82,15 @@ def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int
         stmt = stmt.limit(limit)
     if offset:
         stmt = stmt.offset(offset)
+    if conn.dialect.name == "sqlite":
+        # 100k-point histories: skip SQLAlchemy's per-row result processing.
+        compiled = stmt.compile(conn)
+        params = compiled.construct_params()
+        rows = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
+    else:
+        rows = conn.execute(stmt)
     nan = math.nan
     return [
         Metric(key, nan if is_nan else value, timestamp, step)
-        for step, timestamp, value, is_nan in conn.execute(stmt)
+        for step, timestamp, value, is_nan in rows
     ]

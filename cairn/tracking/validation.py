@@ -78,6 +78,25 @@ def validate_metric(metric: Metric) -> None:
     validate_int64(f"Metric '{metric.key}' step", metric.step)
 
 
+def validate_metrics(metrics: Sequence[Metric]) -> None:
+    """Validate many points fast: each distinct key once, plain floats and int64s on a fast path."""
+    keys: set[str] = set()
+    lo, hi = INT64_MIN, INT64_MAX
+    for metric in metrics:
+        key, value, timestamp, step = metric
+        keys.add(key)
+        if (
+            type(value) is not float
+            or type(timestamp) is not int
+            or type(step) is not int
+            or not lo <= step <= hi
+            or not lo <= timestamp <= hi
+        ):
+            validate_metric(metric)
+    for key in keys:
+        validate_key("metric", key)
+
+
 def validate_param(param: Param) -> None:
     validate_key("param", param.key)
     _validate_text(f"Param '{param.key}' value", param.value, MAX_PARAM_VALUE_LENGTH)
@@ -112,8 +131,7 @@ def validate_batch(metrics: Sequence[Metric], params: Sequence[Param], tags: Seq
             raise InvalidParameter(
                 f"A batch may hold at most {limit} {what}; got {count}. Split it into several batches."
             )
-    for metric in metrics:
-        validate_metric(metric)
+    validate_metrics(metrics)
     seen: dict[str, str] = {}
     for param in params:
         validate_param(param)
