@@ -1,0 +1,398 @@
+"""The local artifact store: sha256-addressed blobs plus a path index, on one filesystem.
+
+    blobs/<aa>/<sha256>   file contents, stored once per distinct content
+    tree/<location>       a small JSON file {"sha256": ..., "size": ...} per artifact; real dirs
+    tmp/                  uploads in progress and index files being written (mode 0o700)
+    lock                  flock'd: shared to commit an upload or open a blob, exclusive for GC
+
+Publishing is two renames on one filesystem: the staged upload becomes a blob (unless that content
+is already stored), then a staged index file replaces ``tree/<location>``. Readers see the old
+artifact or the new one, never a partial one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cairn.artifacts.paths import clean_relative_path, resolve_under
+from cairn.entities import FileInfo
+from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
+
+if sys.platform != "win32":
+    import fcntl
+
+CHUNK_SIZE = 1 << 20
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@contextlib.contextmanager
+def _store_errors(action: str, location: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"Could not {action} artifact {location!r}: the artifact store's disk failed or is "
+            "not writable; the server log has the details."
+        ) from exc
+
+
+def _corrupted(location: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"Artifact {location!r} is corrupted in the artifact store (its content no longer "
+        "matches its sha256); restore the store from a backup or log the artifact again."
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    if sys.platform != "win32":  # Windows cannot open a directory to fsync it
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _index_files(directory: Path) -> Iterator[tuple[Path, str]]:
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            yield path, path.relative_to(directory).as_posix()
+
+
+class LocalArtifactStore:
+    """Artifacts under ``root``, addressed by locations like ``<exp_id>/<run_id>/artifacts/<path>``.
+
+    Every public method runs its location through ``clean_relative_path``; a refused location
+    raises ``InvalidParameter``. Safe for concurrent threads and processes: identical content is
+    written once, and the last writer of a location wins.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._blobs = self.root / "blobs"
+        self._tmp = self.root / "tmp"
+        with _store_errors("open the store for", ""):
+            self._blobs.mkdir(parents=True, exist_ok=True)
+            (self.root / "tree").mkdir(exist_ok=True)
+            self._tmp.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(self._tmp, 0o700)  # mkdir's mode is filtered by the umask
+        self._tree = (self.root / "tree").resolve()
+        self._thread_lock = threading.Lock()
+
+    def put_stream(
+        self, location: str, chunks: Iterable[bytes], *, durable: bool = False
+    ) -> FileInfo:
+        """Store the concatenated ``chunks`` at ``location`` in constant memory.
+
+        ``durable=True`` adds fsyncs so the artifact survives a power cut. If ``chunks`` raises,
+        that exception propagates and nothing is stored. ``InvalidParameter`` when the location
+        is a directory or lies under a file; ``StoreUnavailable`` when the disk fails.
+        """
+        relative, target = self._locate(location, allow_empty=False)
+        self._check_writable(relative, target)
+        staged, sha, size = self._stage(relative, chunks, durable)
+        return self._commit(relative, target, staged, sha, size, durable)
+
+    def put_bytes(self, location: str, data: bytes, *, durable: bool = False) -> FileInfo:
+        """Store ``data`` at ``location``; see ``put_stream``."""
+        return self.put_stream(location, (data,), durable=durable)
+
+    def put_reader(self, location: str, reader: BinaryIO, *, durable: bool = False) -> FileInfo:
+        """Store what ``reader`` yields until EOF, read in 1 MiB chunks; see ``put_stream``."""
+        chunks = iter(lambda: reader.read(CHUNK_SIZE), b"")
+        return self.put_stream(location, chunks, durable=durable)
+
+    def put_file(self, location: str, src: Path, *, durable: bool = False) -> FileInfo:
+        """Store the local file ``src`` at ``location``; ``NotFound`` if ``src`` is missing."""
+        try:
+            reader = src.open("rb")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise NotFound(
+                f"No local file {src.name!r} to upload (use put_directory for a directory)."
+            ) from exc
+        with reader:
+            return self.put_reader(location, reader, durable=durable)
+
+    def put_directory(
+        self, location: str, src_dir: Path, *, durable: bool = False
+    ) -> builtins.list[FileInfo]:
+        """Store every file under ``src_dir`` below ``location``, keeping the layout.
+
+        Each file is atomic, the whole is not. Empty directories are not recorded (S3 has none).
+        """
+        base = clean_relative_path(location)
+        if not src_dir.is_dir():
+            raise NotFound(f"Local directory {src_dir.name!r} to upload does not exist.")
+        stored: builtins.list[FileInfo] = []
+        for path, relative in _index_files(src_dir):
+            try:
+                logical = clean_relative_path(f"{base}/{relative}" if base else relative)
+            except InvalidParameter as exc:
+                raise InvalidParameter(f"Cannot upload {relative!r}: {exc.message}") from exc
+            stored.append(self.put_file(logical, path, durable=durable))
+        return stored
+
+    def stat(self, location: str) -> FileInfo:
+        """Describe the file or directory at ``location``; raises ``NotFound`` when missing."""
+        relative, target = self._locate(location)
+        if target.is_dir():
+            return FileInfo(path=relative, is_dir=True)
+        _, size = self._read_entry(relative, target)
+        return FileInfo(path=relative, is_dir=False, file_size=size)
+
+    def exists(self, location: str) -> bool:
+        """Whether a file or directory is stored at ``location`` (the root, ``''``, always is)."""
+        return self._locate(location)[1].exists()
+
+    def sha256(self, location: str) -> str:
+        """The hex sha256 of the file at ``location``; ``NotFound`` if missing or a directory."""
+        return self._read_entry(*self._locate(location))[0]
+
+    def blob_path(self, location: str) -> Path:
+        """The blob behind ``location``, for sendfile; open it soon, GC may drop it once unused."""
+        relative, target = self._locate(location)
+        blob = self._blob_file(self._read_entry(relative, target)[0])
+        if not blob.is_file():
+            raise _corrupted(relative)
+        return blob
+
+    def open(self, location: str) -> BinaryIO:
+        """Open the file at ``location`` unverified; ``NotFound`` if missing or a directory."""
+        return self._open_entry(*self._locate(location))[0]
+
+    def iter_bytes(self, location: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Yield the file at ``location`` in chunks, verifying its sha256 on the way.
+
+        ``NotFound`` comes from this call, before any chunk (a server can still answer 404);
+        ``StoreUnavailable`` after the last chunk if the content does not match its checksum.
+        """
+        relative, target = self._locate(location)
+        self._read_entry(relative, target)
+        return self._iter_verified(relative, target, chunk_size)
+
+    def list(self, location: str = "") -> builtins.list[FileInfo]:
+        """The immediate children of the directory at ``location`` (``''`` = root), by name.
+
+        ``FileInfo.path`` is the full logical path. A missing location gives ``[]`` and so does
+        a file location, as in MLflow's ``LocalArtifactRepository.list_artifacts``.
+        """
+        relative, target = self._locate(location)
+        with _store_errors("list", relative):
+            try:
+                with os.scandir(target) as scan:
+                    entries = sorted(scan, key=lambda entry: entry.name)
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        prefix = f"{relative}/" if relative else ""
+        infos: builtins.list[FileInfo] = []
+        for entry in entries:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                infos.append(FileInfo(path=path, is_dir=True))
+            elif entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(NotFound):  # deleted while we were listing
+                    size = self._read_entry(path, Path(entry.path))[1]
+                    infos.append(FileInfo(path=path, is_dir=False, file_size=size))
+        return infos
+
+    def download(self, location: str, dest_dir: Path) -> Path:
+        """Copy the file or tree at ``location`` to ``dest_dir/<name>`` and return that path.
+
+        The root, ``''``, fills ``dest_dir`` itself. Every file's sha256 is checked: a mismatch
+        raises ``StoreUnavailable`` and leaves no file behind. ``NotFound`` when nothing is there.
+        """
+        relative, target = self._locate(location)
+        name = relative.rsplit("/", 1)[-1]
+        if not target.is_dir():
+            self._read_entry(relative, target)  # NotFound before anything is created
+            self._copy_verified(relative, target, dest_dir / name)
+            return dest_dir / name
+        dest_root = dest_dir / name if relative else dest_dir
+        dest_root.mkdir(parents=True, exist_ok=True)
+        for directory, _, _ in os.walk(target):  # empty directories are part of the layout
+            (dest_root / Path(directory).relative_to(target)).mkdir(exist_ok=True)
+        prefix = f"{relative}/" if relative else ""
+        for index, sub in _index_files(target):
+            self._copy_verified(prefix + sub, index, dest_root / sub)
+        return dest_root
+
+    def delete(self, location: str) -> None:
+        """Remove the file or subtree at ``location`` (not ``''``); blobs stay until GC runs."""
+        relative, target = self._locate(location, allow_empty=False)
+        with _store_errors("delete", relative):
+            try:
+                if target.is_dir():
+                    # Moved aside first, so the subtree disappears in one rename.
+                    trash = self._tmp / f"delete-{uuid.uuid4().hex}"
+                    os.replace(target, trash)
+                    shutil.rmtree(trash)
+                else:
+                    target.unlink()
+            except (FileNotFoundError, NotADirectoryError) as exc:
+                raise NotFound(f"No artifact at {relative!r}; nothing was deleted.") from exc
+
+    def collect_garbage(self) -> int:
+        """Remove blobs no index entry references (uploads wait meanwhile); return bytes freed."""
+        with self._locked(exclusive=True), _store_errors("collect garbage for", ""):
+            referenced: set[str] = set()
+            for index, logical in _index_files(self._tree):
+                with contextlib.suppress(NotFound):  # deleted during the walk
+                    referenced.add(self._read_entry(logical, index)[0])
+            freed = 0
+            for blob in self._blobs.glob("*/*"):
+                if blob.name not in referenced:
+                    freed += blob.stat().st_size
+                    blob.unlink()
+            return freed
+
+    def _locate(self, location: str, *, allow_empty: bool = True) -> tuple[str, Path]:
+        relative = clean_relative_path(location, allow_empty=allow_empty)
+        return relative, resolve_under(self._tree, relative)
+
+    def _check_writable(self, relative: str, target: Path) -> None:
+        if target.is_dir():
+            raise InvalidParameter(
+                f"Artifact location {relative!r} is a directory; upload to a file path inside it."
+            )
+        for parent in target.parents:
+            if parent == self._tree:
+                return
+            if parent.is_file():
+                raise InvalidParameter(
+                    f"Cannot store {relative!r}: {parent.relative_to(self._tree).as_posix()!r} "
+                    "is an artifact file, not a directory; choose another path or delete it."
+                )
+
+    def _blob_file(self, sha: str) -> Path:
+        return self._blobs / sha[:2] / sha
+
+    @contextlib.contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        if sys.platform == "win32":  # no flock: serialise within this process only
+            with self._thread_lock:
+                yield
+            return
+        # A descriptor per call, so the flock also excludes other threads of this process.
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    def _stage(
+        self, relative: str, chunks: Iterable[bytes], durable: bool
+    ) -> tuple[Path, str, int]:
+        with _store_errors("stage", relative):
+            fd, name = tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        staged = Path(name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:  # errors raised by the caller's iterable stay untranslated
+                    digest.update(chunk)
+                    size += len(chunk)
+                    with _store_errors("write", relative):
+                        out.write(chunk)
+                with _store_errors("write", relative):
+                    out.flush()
+                    if durable:
+                        os.fsync(out.fileno())
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        return staged, digest.hexdigest(), size
+
+    def _commit(
+        self, relative: str, target: Path, staged: Path, sha: str, size: int, durable: bool
+    ) -> FileInfo:
+        entry = json.dumps({"sha256": sha, "size": size}, separators=(",", ":")).encode()
+        staged_entry: Path | None = None
+        try:
+            staged_entry = self._stage(relative, (entry,), durable)[0]
+            # Shared lock: GC must not drop a blob found present here before its index entry exists.
+            with self._locked(exclusive=False), _store_errors("store", relative):
+                blob = self._blob_file(sha)
+                if not (blob.is_file() and blob.stat().st_size == size):  # truncated: replace it
+                    blob.parent.mkdir(exist_ok=True)
+                    os.replace(staged, blob)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged_entry, target)
+                except (IsADirectoryError, FileExistsError, NotADirectoryError):
+                    self._check_writable(relative, target)  # a concurrent upload got there first
+                    raise
+                if durable:
+                    _fsync_dir(blob.parent)
+                    _fsync_dir(target.parent)
+        finally:
+            staged.unlink(missing_ok=True)
+            if staged_entry is not None:
+                staged_entry.unlink(missing_ok=True)
+        return FileInfo(path=relative, is_dir=False, file_size=size)
+
+    def _read_entry(self, relative: str, index: Path) -> tuple[str, int]:
+        try:
+            raw = index.read_bytes()
+        except IsADirectoryError as exc:
+            raise NotFound(f"{relative!r} is a directory, not a file; list it instead.") from exc
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise NotFound(f"No artifact at {relative!r}.") from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"Cannot read artifact {relative!r}; see server log.") from exc
+        try:
+            entry = json.loads(raw)
+            sha, size = entry["sha256"], entry["size"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _corrupted(relative) from exc
+        # The sha becomes a path under blobs/, so a damaged entry must not steer it elsewhere.
+        if not (isinstance(sha, str) and _SHA256_HEX.fullmatch(sha) and isinstance(size, int)):
+            raise _corrupted(relative)
+        return sha, size
+
+    def _open_entry(self, relative: str, index: Path) -> tuple[BinaryIO, str]:
+        # Under the shared lock, so collect_garbage cannot remove the blob between the two reads.
+        with self._locked(exclusive=False):
+            sha, _ = self._read_entry(relative, index)
+            try:
+                return self._blob_file(sha).open("rb"), sha
+            except FileNotFoundError as exc:
+                raise _corrupted(relative) from exc
+
+    def _iter_verified(self, relative: str, index: Path, chunk_size: int) -> Iterator[bytes]:
+        handle, sha = self._open_entry(relative, index)
+        digest = hashlib.sha256()
+        with handle:
+            while chunk := handle.read(chunk_size):
+                digest.update(chunk)
+                yield chunk
+        if digest.hexdigest() != sha:
+            raise _corrupted(relative)
+
+    def _copy_verified(self, relative: str, index: Path, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staged = dest.parent / f".{dest.name}.cairn-download-{uuid.uuid4().hex}"
+        # Mode 0o666 so the umask applies, as to any other file the user writes.
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in self._iter_verified(relative, index, CHUNK_SIZE):
+                    out.write(chunk)
+            os.replace(staged, dest)
+        finally:
+            staged.unlink(missing_ok=True)
