@@ -1,8 +1,8 @@
 """Metric points: bulk insert with the latest-value table kept current, and history reads.
 
-Ingest is the hottest path in Cairn, so inserts go through the DB-API ``executemany`` with plain
-tuples (no per-row SQLAlchemy processing), and the latest-value table gets one upsert per distinct
-key in the batch, not one per point.
+Ingest is the hottest path in Cairn. Per batch: one upsert of the latest value per distinct key
+(which also creates the series), one query for the series ids, then the points through the DB-API
+``executemany`` with plain tuples (no per-row SQLAlchemy processing).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from cairn.entities import Metric
 
@@ -19,31 +19,23 @@ from .schema import latest_metrics, metrics
 
 Tx = Connection
 
+_SQLITE_INSERT_POINTS = (
+    "INSERT OR IGNORE INTO metrics (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)"
+)
+
 
 def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
     if not points:
         return
-    rows = []
-    append = rows.append
     latest: dict[str, tuple[int, int, float, bool]] = {}
     get = latest.get
     for key, value, timestamp, step in points:
         is_nan = value != value
         if is_nan:
             value = 0.0
-        append((run_id, key, step, timestamp, value, is_nan))
         current = get(key)
         if current is None or (step, timestamp, value) > current[:3]:
             latest[key] = (step, timestamp, value, is_nan)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", rows
-        )
-    else:
-        conn.execute(
-            insert(metrics),
-            [dict(zip(("run_id", "key", "step", "timestamp", "value", "is_nan"), r, strict=True)) for r in rows],
-        )
     dialect.upsert(
         conn,
         latest_metrics,
@@ -55,6 +47,19 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         update_columns=("step", "timestamp", "value", "is_nan"),
         only_if=_is_newer_clause,
     )
+    lm = latest_metrics.c
+    series = dict(
+        conn.execute(select(lm.key, lm.series_id).where(lm.run_id == run_id, lm.key.in_(list(latest)))).all()
+    )
+    rows = [
+        (series[key], step, timestamp, 0.0 if value != value else value, value != value)
+        for key, value, timestamp, step in points
+    ]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_INSERT_POINTS, rows)
+    else:
+        names = ("series_id", "step", "timestamp", "value", "is_nan")
+        dialect.insert_ignore(conn, metrics, [dict(zip(names, r, strict=True)) for r in rows], names)
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
@@ -72,10 +77,16 @@ def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
 
 def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int) -> list[Metric]:
     """Points of one metric ordered by step, then timestamp (then value, for determinism)."""
+    lm = latest_metrics.c
+    series_id = conn.execute(
+        select(lm.series_id).where(lm.run_id == run_id, lm.key == key)
+    ).scalar_one_or_none()
+    if series_id is None:
+        return []
     m = metrics.c
     stmt = (
         select(m.step, m.timestamp, m.value, m.is_nan)
-        .where(m.run_id == run_id, m.key == key)
+        .where(m.series_id == series_id)
         .order_by(m.step, m.timestamp, m.value)
     )
     if limit is not None:

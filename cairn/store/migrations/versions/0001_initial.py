@@ -64,26 +64,27 @@ def upgrade() -> None:
     )
     op.create_index("ix_tags_key_value", "tags", ["key", "value"])
     op.create_table(
-        "metrics",
-        sa.Column("run_id", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(KEY), nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=False),
-        sa.Column("is_nan", sa.Boolean, nullable=False),
-    )
-    op.create_index("ix_metrics_history", "metrics", ["run_id", "key", "step", "timestamp"])
-    op.create_table(
         "latest_metrics",
+        sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(32), nullable=False),
         sa.Column("key", sa.String(KEY), nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("value", sa.Float(precision=53), nullable=False),
         sa.Column("is_nan", sa.Boolean, nullable=False),
-        sa.PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
+        sa.UniqueConstraint("run_id", "key", name="uq_latest_metrics_run_key"),
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
+    op.create_table(
+        "metrics",
+        sa.Column("series_id", sa.Integer, nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False),
+        sa.Column("timestamp", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Float(precision=53), nullable=False),
+        sa.Column("is_nan", sa.Boolean, nullable=False),
+        sa.PrimaryKeyConstraint("series_id", "step", "timestamp", "value", "is_nan", name="pk_metrics"),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "datasets",
         sa.Column("dataset_id", sa.String(32), primary_key=True),
