@@ -27,6 +27,7 @@ from cairn.client.fluent import (
     log_param,
     log_params,
     log_text,
+    register_model,
     search_runs,
     seed_everything,
     set_experiment,
@@ -46,4 +47,5 @@ __all__ = [
     "get_run", "get_tracking_uri", "log_artifact", "log_artifacts", "log_dict", "log_figure",
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs",
     "seed_everything", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+    "register_model",
 ]

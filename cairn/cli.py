@@ -25,6 +25,8 @@ from typer.core import TyperGroup
 from cairn import cli_lookup as lookup
 from cairn import cli_render as render
 from cairn import cli_views as views
+from cairn.cli_models import models_app
+from cairn.cli_webhooks import webhooks_app
 from cairn.entities import ViewType
 from cairn.errors import CairnError
 
@@ -80,6 +82,8 @@ artifacts_app = typer.Typer(
 app.add_typer(experiments_app, name="experiments")
 app.add_typer(runs_app, name="runs")
 app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(models_app, name="models")
+app.add_typer(webhooks_app, name="webhooks")
 
 # Options shared by several commands, defined once.
 JsonOption = Annotated[bool, typer.Option(

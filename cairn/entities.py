@@ -135,3 +135,206 @@ class PagedList:
 
     items: list  # type: ignore[type-arg]
     next_page_token: str | None = None
+
+
+# --- model registry ---
+
+
+class ModelStage(str, enum.Enum):
+    """MLflow's model version stages (its spelling: "None" is a stage, not a missing value)."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+
+class ModelVersionStatus(str, enum.Enum):
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+    READY = "READY"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change. ``verified`` stays False until authentication exists: until then the
+    name is what the client stated (``CAIRN_USER``, ``--user`` or the OS user)."""
+
+    name: str
+    verified: bool = False
+
+
+@dataclass(slots=True)
+class ModelVersion:
+    """One registered version. ``source`` is always a ``mlflow-artifacts:/`` location inside
+    Cairn's artifact store; ``artifacts_retained_until`` is set while the version is Archived."""
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    current_stage: str = ModelStage.NONE.value
+    description: str = ""
+    source: str = ""
+    run_id: str | None = None
+    run_link: str | None = None
+    status: str = ModelVersionStatus.READY.value
+    status_message: str | None = None
+    user_id: str = ""
+    model_id: str | None = None
+    artifacts_retained_until: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RegisteredModel:
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)  # alias -> version
+    latest_versions: list[ModelVersion] = field(default_factory=list)  # newest per stage
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRequirement:
+    """A gate on the source run's latest metric value, e.g. ``auc >= 0.8``."""
+
+    key: str
+    op: str
+    threshold: float
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.op} {self.threshold:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A model's promotion policy. The default instance allows every transition MLflow allows."""
+
+    allow_direct_to_production: bool = True
+    require_staging_first: bool = False
+    min_staging_ms: int = 0
+    required_metrics: tuple[MetricRequirement, ...] = ()
+    require_signature: bool = False
+    require_input_example: bool = False
+    require_signoff: bool = False
+    gated_stages: tuple[str, ...] = (ModelStage.PRODUCTION.value,)
+    retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One policy check of one transition: what was observed against what was required."""
+
+    name: str
+    passed: bool
+    observed: str
+    threshold: str
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """An append-only registry event. For stage changes ``from_value``/``to_value`` are stages;
+    for alias moves they are version numbers and ``alias`` names the alias."""
+
+    event_id: int
+    model_name: str
+    version: int | None
+    action: str
+    from_value: str | None
+    to_value: str | None
+    alias: str | None
+    actor: str
+    actor_verified: bool
+    timestamp: int
+    reason: str | None = None
+    gate_results: tuple[GateResult, ...] = ()
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TransitionRequest:
+    """A transition waiting for sign-off by a user other than the requester."""
+
+    request_id: int
+    model_name: str
+    version: int
+    from_stage: str
+    to_stage: str
+    requested_by: str
+    requested_time: int
+    status: str
+    reason: str | None = None
+    requested_by_verified: bool = False
+    archive_existing_versions: bool = False
+    decided_by: str | None = None
+    decided_time: int | None = None
+    decision_comment: str | None = None
+    gate_results: tuple[GateResult, ...] = ()
+
+
+@dataclass(slots=True)
+class TransitionOutcome:
+    """What a promotion, approval or rollback did: ``applied`` False means a sign-off request
+    is pending (``request``) and the stage did not change."""
+
+    model_version: ModelVersion
+    applied: bool
+    gate_results: tuple[GateResult, ...] = ()
+    request: TransitionRequest | None = None
+    archived_versions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineInterval:
+    """[start, end) during which ``version`` held a stage (kind "stage") or an alias (kind
+    "alias"); ``end`` is None while it still does."""
+
+    kind: str
+    label: str
+    version: int
+    start: int
+    end: int | None
+    started_by: str
+    started_by_verified: bool = False
+    start_reason: str | None = None
+    ended_by: str | None = None
+    approved_by: str | None = None
+
+    def contains(self, at: int) -> bool:
+        return self.start <= at and (self.end is None or at < self.end)
+
+
+@dataclass(slots=True)
+class Webhook:
+    """An outbound subscription to registry events. The secret is never part of this record."""
+
+    webhook_id: str
+    name: str
+    url: str
+    events: list[str]
+    status: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str = ""
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One event sent (or being sent) to one webhook: the delivery log's row."""
+
+    delivery_id: int
+    webhook_id: str
+    event: str
+    status: str
+    attempts: int
+    created_time: int
+    status_code: int | None = None
+    error: str | None = None
+    last_attempt_time: int | None = None
+    next_attempt_time: int | None = None

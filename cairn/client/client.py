@@ -33,12 +33,13 @@ from cairn.tracking.validation import validate_key
 
 from .backend import Backend
 from .batching import BatchingLogger
+from .registry_methods import RegistryMethods
 from .tracking_uri import backend_for
 
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client:
+class Client(RegistryMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cairn.entities import Experiment, Run, RunStatus, ViewType
+from cairn.entities import ModelVersion
 from cairn.errors import InvalidParameter
 
 from .client import Client
@@ -313,6 +314,13 @@ def search_runs(
     return runs_to_dataframe(found)
 
 
+def register_model(model_uri: str, name: str, *, tags: Mapping[str, Any] | None = None,
+                   description: str | None = None) -> ModelVersion:
+    """Register the model at ``model_uri`` (e.g. ``runs:/<run_id>/model``) as the next version
+    of ``name``, creating the registered model if needed, as ``mlflow.register_model`` does."""
+    return _get_client().register_model(model_uri, name, tags=tags, description=description)
+
+
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     uri = _get_client().get_run(_run_id()).info.artifact_uri
     return f"{uri}/{artifact_path}" if artifact_path else uri
@@ -346,4 +354,5 @@ __all__ = [
     "log_artifact", "log_artifacts", "log_dict", "log_figure", "log_metric", "log_metrics", "log_param",
     "log_params", "log_text", "search_runs", "seed_everything", "set_experiment", "set_tag", "set_tags",
     "set_tracking_uri", "start_run",
+    "register_model",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cairn.entities import Experiment, ViewType
 
 from . import dialect
+from .entity_filters import Condition, FilterSpec, KeyValueTable, OrderKey, where_clauses
 from .schema import experiment_tags, experiments
 
 Tx = Connection
@@ -54,9 +55,27 @@ def _one(conn: Tx, condition) -> Experiment | None:  # type: ignore[no-untyped-d
     return _with_tags(conn, [_from_row(row)])[0]
 
 
+EXPERIMENT_SEARCH = FilterSpec(
+    what="experiments",
+    attributes=frozenset({"name", "experiment_id", "creation_time", "last_update_time"}),
+    numeric_attributes=frozenset({"creation_time", "last_update_time"}),
+    entities=frozenset({"tag"}),
+    example="name LIKE 'churn-%' AND tags.team = 'vision'",
+)
+
+
 def list_experiments(
-    conn: Tx, view_type: ViewType, name_like: str | None, limit: int, offset: int, order_by_name: bool
+    conn: Tx,
+    view_type: ViewType,
+    name_like: str | None,
+    limit: int,
+    offset: int,
+    order_by_name: bool,
+    conditions: Sequence[Condition] = (),
+    order: Sequence[OrderKey] = (),
 ) -> list[Experiment]:
+    """A page of experiments. ``conditions`` and ``order`` come from ``entity_filters`` parsed
+    with ``EXPERIMENT_SEARCH``; with an ``order``, ties break on experiment_id as in MLflow."""
     stmt = select(experiments)
     if view_type is ViewType.ACTIVE_ONLY:
         stmt = stmt.where(experiments.c.lifecycle_stage == "active")
@@ -64,8 +83,20 @@ def list_experiments(
         stmt = stmt.where(experiments.c.lifecycle_stage == "deleted")
     if name_like is not None:
         stmt = stmt.where(func.lower(experiments.c.name).like(func.lower(name_like)))
-    order = (experiments.c.name,) if order_by_name else (experiments.c.experiment_id.desc(),)
-    stmt = stmt.order_by(*order).limit(limit).offset(offset)
+    if conditions:
+        stmt = stmt.where(
+            *where_clauses(
+                conn, conditions, experiments.c, experiments.c.experiment_id,
+                {"tag": KeyValueTable(experiment_tags, "experiment_id")},
+            )
+        )
+    if order:
+        columns = [experiments.c[k.key].asc() if k.ascending else experiments.c[k.key].desc() for k in order]
+        if all(k.key != "experiment_id" for k in order):
+            columns.append(experiments.c.experiment_id.asc())
+    else:
+        columns = [experiments.c.name] if order_by_name else [experiments.c.experiment_id.desc()]
+    stmt = stmt.order_by(*columns).limit(limit).offset(offset)
     return _with_tags(conn, [_from_row(r) for r in conn.execute(stmt)])
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cairn.entities import Experiment, PagedList, ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound
 from cairn.store import experiments as rows
 from cairn.store.database import Database
+from cairn.store.entity_filters import parse_filter, parse_order_by
 from cairn.store.page_tokens import decode_token, encode_token
 
 from . import clock
@@ -115,11 +118,20 @@ def search_experiments(
     max_results: int = 1000,
     page_token: str | None = None,
     order_by_name: bool = False,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
 ) -> PagedList:
+    """A page of experiments; ``filter_string`` and ``order_by`` use MLflow's experiment-search
+    grammar (``name LIKE 'a%' AND tags.team = 'x'``; order by name, experiment_id, creation_time
+    or last_update_time)."""
     limit = validate_max_results(max_results, MAX_EXPERIMENTS_PER_PAGE)
+    conditions = parse_filter(filter_string, rows.EXPERIMENT_SEARCH)
+    order = parse_order_by(order_by, rows.EXPERIMENT_SEARCH)
     offset = decode_token("experiments", page_token)
     with db.read() as tx:
-        found = rows.list_experiments(tx, view_type, name_like, limit + 1, offset, order_by_name)
+        found = rows.list_experiments(
+            tx, view_type, name_like, limit + 1, offset, order_by_name, conditions, order
+        )
     token = encode_token("experiments", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)
 

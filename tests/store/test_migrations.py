@@ -29,3 +29,7 @@ def test_sqlite_store_uses_wal_mode(tmp_path):
     with db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     db.close()
+
+
+def test_head_constant_names_the_newest_migration():
+    assert migrations.HEAD == migrations.head_revision()

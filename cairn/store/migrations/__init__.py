@@ -1,42 +1,50 @@
 """Alembic migrations: the only way the schema is created or changed.
 
-``upgrade(engine)`` brings a database to the newest revision. It first compares the stored
-revision with the head so that opening an up-to-date store costs one small query, not a full
-Alembic run.
+``upgrade(engine)`` brings a database to the newest revision. Opening an up-to-date store costs
+one small query: the stored revision is compared with ``HEAD`` before Alembic is even imported
+(importing it costs ~0.4 s, which every CLI call would otherwise pay). A test checks that ``HEAD``
+names the newest file in ``versions/``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+HEAD = "0003"
 _HERE = Path(__file__).parent
 
 
-def _config() -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_HERE))
-    return cfg
-
-
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):
+        return None  # a new, empty database
 
 
 def upgrade(engine: Engine) -> None:
-    if current_revision(engine) == head_revision():
+    if current_revision(engine) == HEAD:
         return
+    from alembic import command
+
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def _config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE))
+    return cfg

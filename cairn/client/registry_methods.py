@@ -1,0 +1,276 @@
+"""The model-registry methods of ``Client``: register, promote, approve, roll back, and read the
+audit trail and the production timeline.
+
+Writes record who made them: ``user=`` when given, else ``CAIRN_USER``, else the OS user. Until
+the server authenticates users that name is what the client states, so it is stored as
+unverified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from cairn.entities import (
+    Actor,
+    AuditEvent,
+    FileInfo,
+    ModelVersion,
+    PagedList,
+    Policy,
+    RegisteredModel,
+    TimelineInterval,
+    TransitionOutcome,
+    TransitionRequest,
+    Webhook,
+    WebhookDelivery,
+)
+from cairn.errors import CairnError, InvalidParameter
+
+from .registry_backend import RegistryBackend
+
+
+class RegistryMethods:
+    """Mixed into ``Client``; needs its ``_backend`` and ``flush``.
+
+    >>> client = Client()
+    >>> v = client.register_model(f"runs:/{run_id}/model", "churn")
+    >>> client.promote("churn", v.version, "Staging", reason="offline eval passed")
+    >>> client.rollback_model("churn", reason="latency regression")
+    """
+
+    _backend: Any
+    flush: Callable[[], None]  # Client's: registry reads must see queued metric points
+
+    # registered models -----------------------------------------------------------------------
+    def create_registered_model(self, name: str, description: str | None = None,
+                                tags: Mapping[str, Any] | None = None, *, user: str | None = None) -> RegisteredModel:
+        return self._registry().create_registered_model(name, description, _tags(tags), _actor(user))
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self._registry().get_registered_model(name)
+
+    def search_registered_models(self, name_like: str | None = None, max_results: int = 100,
+                                 page_token: str | None = None) -> PagedList:
+        """Models by name; ``name_like`` is a LIKE pattern such as ``'churn%'``."""
+        return self._registry().search_registered_models(name_like, max_results, page_token)
+
+    def rename_registered_model(self, name: str, new_name: str, *, user: str | None = None) -> RegisteredModel:
+        return self._registry().rename_registered_model(name, new_name, _actor(user))
+
+    def update_registered_model(self, name: str, description: str | None, *,
+                                user: str | None = None) -> RegisteredModel:
+        return self._registry().update_registered_model(name, description, _actor(user))
+
+    def delete_registered_model(self, name: str, *, reason: str | None = None, user: str | None = None) -> None:
+        self._registry().delete_registered_model(name, _actor(user), reason)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any, *, user: str | None = None) -> None:
+        self._registry().set_registered_model_tag(name, key, str(value), _actor(user))
+
+    def delete_registered_model_tag(self, name: str, key: str, *, user: str | None = None) -> None:
+        self._registry().delete_registered_model_tag(name, key, _actor(user))
+
+    # versions --------------------------------------------------------------------------------
+    def register_model(self, model_uri: str, name: str, *, run_id: str | None = None,
+                       description: str | None = None, tags: Mapping[str, Any] | None = None,
+                       user: str | None = None) -> ModelVersion:
+        """Register the model at ``model_uri`` (``runs:/<run_id>/<path>`` or
+        ``mlflow-artifacts:/...``) as the next version of ``name``, creating the model if needed."""
+        return self._registry().register_model(model_uri, name, run_id, description, _tags(tags), _actor(user))
+
+    def create_model_version(self, name: str, source: str, run_id: str | None = None,
+                             description: str | None = None, tags: Mapping[str, Any] | None = None, *,
+                             user: str | None = None) -> ModelVersion:
+        return self._registry().create_model_version(name, source, run_id, description, _tags(tags), _actor(user))
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self._registry().get_model_version(name, _version(version))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self._registry().get_version_by_alias(name, alias)
+
+    def resolve_model_version(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names: ``NAME@alias``, ``NAME/3``, ``NAME/Production``, ``NAME/latest``,
+        or ``NAME`` (its Production version, else its newest); ``models:/`` may prefix it."""
+        return self._registry().resolve_model_version(ref)
+
+    def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
+        return self._registry().get_latest_versions(name, stages)
+
+    def search_model_versions(self, name: str | None = None, run_id: str | None = None, max_results: int = 100,
+                              page_token: str | None = None) -> PagedList:
+        return self._registry().search_model_versions(name, run_id, max_results, page_token)
+
+    def update_model_version(self, name: str, version: int | str, description: str | None, *,
+                             user: str | None = None) -> ModelVersion:
+        return self._registry().update_model_version(name, _version(version), description, _actor(user))
+
+    def delete_model_version(self, name: str, version: int | str, *, reason: str | None = None,
+                             user: str | None = None) -> None:
+        self._registry().delete_model_version(name, _version(version), _actor(user), reason)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any, *,
+                              user: str | None = None) -> None:
+        self._registry().set_model_version_tag(name, _version(version), key, str(value), _actor(user))
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str, *, user: str | None = None) -> None:
+        self._registry().delete_model_version_tag(name, _version(version), key, _actor(user))
+
+    def list_model_version_artifacts(self, version: ModelVersion, path: str = "") -> list[FileInfo]:
+        """Immediate children of ``path`` inside the version's source; paths relative to the source."""
+        return list(self._backend.list_artifacts(version.source, path))
+
+    # stages, aliases, sign-off, rollback -----------------------------------------------------
+    def promote(self, name: str, version: int | str, stage: str, *, reason: str | None = None,
+                archive_existing_versions: bool = False, user: str | None = None) -> TransitionOutcome:
+        """Move a version to a stage under the model's policy. Promoting to Production archives
+        the current Production version. ``outcome.applied`` is False when a sign-off request was
+        opened instead; a failed gate raises ``Conflict`` naming each failure."""
+        self.flush()  # metric gates read the run's latest values: send queued points first
+        return self._registry().promote(name, _version(version), stage, _actor(user), reason,
+                                        archive_existing_versions)
+
+    def transition_model_version_stage(self, name: str, version: int | str, stage: str,
+                                       archive_existing_versions: bool = False, *, reason: str | None = None,
+                                       user: str | None = None) -> ModelVersion:
+        """MLflow's call: ``promote`` returning the version."""
+        return self.promote(name, version, stage, reason=reason, archive_existing_versions=archive_existing_versions,
+                            user=user).model_version
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str, *, reason: str | None = None,
+                                   user: str | None = None) -> ModelVersion:
+        return self._registry().set_alias(name, alias, _version(version), _actor(user), reason)
+
+    def delete_registered_model_alias(self, name: str, alias: str, *, reason: str | None = None,
+                                      user: str | None = None) -> None:
+        self._registry().delete_alias(name, alias, _actor(user), reason)
+
+    def list_transition_requests(self, name: str | None = None,
+                                 status: str | None = "PENDING") -> list[TransitionRequest]:
+        return self._registry().list_transition_requests(name, status)
+
+    def approve_transition(self, name: str, version: int | str, *, comment: str | None = None,
+                           user: str | None = None) -> TransitionOutcome:
+        """Sign off the pending request for a version (not as its requester) and apply it."""
+        self.flush()
+        return self._registry().approve_transition_request(name, _version(version), _actor(user), comment)
+
+    def reject_transition(self, name: str, version: int | str, *, comment: str | None = None,
+                          user: str | None = None) -> TransitionRequest:
+        return self._registry().reject_transition_request(name, _version(version), _actor(user), comment)
+
+    def rollback_model(self, name: str, *, reason: str, version: int | str | None = None,
+                       user: str | None = None) -> TransitionOutcome:
+        """Put back the previous Production version (or ``version``); the current one is archived."""
+        return self._registry().rollback(name, _actor(user), reason, _version(version) if version is not None else None)
+
+    rollback = rollback_model
+
+    # policies --------------------------------------------------------------------------------
+    def get_policy(self, name: str) -> Policy:
+        return self._registry().get_policy(name)
+
+    def get_policy_scope(self, name: str) -> str:
+        return self._registry().get_policy_scope(name)
+
+    def set_policy(self, name: str, policy: Policy | Mapping[str, Any] | None, *, reason: str | None = None,
+                   user: str | None = None) -> Policy:
+        """Give a model its own policy (a ``Policy`` or its JSON form); None reverts to the default."""
+        return self._registry().set_policy(name, _policy(policy), _actor(user), reason)
+
+    def get_default_policy(self) -> Policy | None:
+        return self._registry().get_default_policy()
+
+    def set_default_policy(self, policy: Policy | Mapping[str, Any] | None, *, user: str | None = None) -> None:
+        self._registry().set_default_policy(_policy(policy), _actor(user))
+
+    # history ---------------------------------------------------------------------------------
+    def audit(self, name: str, version: int | str | None = None, max_results: int | None = None,
+              newest_first: bool = False) -> list[AuditEvent]:
+        """The model's audit trail (also after the model was deleted)."""
+        number = _version(version) if version is not None else None
+        return self._registry().list_audit_events(name, number, max_results, newest_first)
+
+    def timeline(self, name: str, include_aliases: bool = True) -> list[TimelineInterval]:
+        """[start, end) intervals each version spent in Production (and each alias on each version)."""
+        return self._registry().get_timeline(name, include_aliases)
+
+    def production_version_at(self, name: str, at: int | datetime) -> TimelineInterval | None:
+        """Which version was in Production at ``at`` (ms since the epoch, or a datetime)."""
+        return self._registry().production_version_at(name, to_ms(at))
+
+    def aliases_at(self, name: str, at: int | datetime) -> list[TimelineInterval]:
+        return self._registry().aliases_at(name, to_ms(at))
+
+    # webhooks --------------------------------------------------------------------------------
+    def create_webhook(self, url: str, events: Sequence[str] | None = None, *, name: str | None = None,
+                       secret: str | None = None, description: str | None = None, allow_private: bool = False,
+                       user: str | None = None) -> tuple[Webhook, str]:
+        """Subscribe ``url`` to registry events; returns the webhook and its signing secret."""
+        return self._registry().create_webhook(url, events, _actor(user), name, secret, description, allow_private)
+
+    def list_webhooks(self) -> list[Webhook]:
+        return self._registry().list_webhooks()
+
+    def delete_webhook(self, webhook_id: str, *, user: str | None = None) -> None:
+        self._registry().delete_webhook(webhook_id, _actor(user))
+
+    def test_webhook(self, webhook_id: str, *, user: str | None = None) -> WebhookDelivery:
+        """Send a test event now and return the logged delivery (DELIVERED or FAILED)."""
+        return self._registry().test_webhook(webhook_id, _actor(user))
+
+    def list_webhook_deliveries(self, webhook_id: str | None = None, max_results: int = 100) -> list[WebhookDelivery]:
+        return self._registry().list_webhook_deliveries(webhook_id, max_results)
+
+    def deliver_webhooks(self) -> list[WebhookDelivery]:
+        """Send the queued deliveries that are due now (a worker normally does this)."""
+        return self._registry().deliver_webhooks()
+
+    def _registry(self) -> RegistryBackend:
+        backend = self._backend
+        if not hasattr(backend, "promote"):
+            raise CairnError(f"The {type(backend).__name__} has no model registry yet; use an embedded store.")
+        return backend  # type: ignore[no-any-return]
+
+
+def acting_user(user: str | None = None) -> str:
+    """``user``, else ``CAIRN_USER``, else the OS user (the rule runs are recorded under)."""
+    if user is not None:
+        if not isinstance(user, str) or not user.strip():
+            raise InvalidParameter("user must be a non-empty name.")
+        return user.strip()
+    from .client import default_user
+
+    return default_user()
+
+
+def to_ms(at: int | datetime) -> int:
+    if isinstance(at, datetime):
+        return int(at.timestamp() * 1000)
+    if isinstance(at, bool) or not isinstance(at, int):
+        raise InvalidParameter(f"A time must be milliseconds since the epoch or a datetime, got {at!r}.")
+    return at
+
+
+def _actor(user: str | None) -> Actor:
+    return Actor(acting_user(user), verified=False)
+
+
+def _version(version: int | str) -> int:
+    from cairn.registry.validation import parse_version
+
+    return parse_version(version)
+
+
+def _tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (tags or {}).items()}
+
+
+def _policy(policy: Policy | Mapping[str, Any] | None) -> Policy | None:
+    if policy is None or isinstance(policy, Policy):
+        return policy
+    from cairn.registry.policies import policy_from_dict
+
+    return policy_from_dict(dict(policy))

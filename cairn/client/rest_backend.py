@@ -1,0 +1,373 @@
+"""The REST backend: the SDK's calls sent to a Cairn (or MLflow) server over MLflow's REST API.
+
+One ``httpx.Client`` per backend keeps a pooled keep-alive connection. Error bodies
+(``{"error_code", "message"}``) become the same ``cairn.errors`` class the embedded store would
+raise, so user code catches ``NotFound`` in either mode. Artifacts go through the server's proxy
+routes and stream both ways; a download is written to a temporary file and renamed into place,
+so a failed transfer leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from cairn.artifacts.paths import clean_relative_path
+from cairn.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+from cairn.errors import CairnError, InvalidParameter, NotFound, StoreUnavailable, error_from_wire
+from cairn.tracking.locations import store_path_of
+
+API = "/api/2.0/mlflow"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CHUNK_SIZE = 1 << 20
+
+
+class RestBackend:
+    """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
+
+    def __init__(self, uri: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.uri = uri.rstrip("/")
+        self._http = httpx.Client(base_url=self.uri, timeout=TIMEOUT, transport=transport)
+
+    # transport ---------------------------------------------------------------------------
+    def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None,
+              params: dict[str, Any] | None = None) -> dict[str, Any]:
+        content = _encode(body) if body is not None else None
+        headers = {"content-type": "application/json"} if content is not None else None
+        with self._errors():
+            response = self._http.request(method, API + endpoint, content=content, params=params, headers=headers)
+        return _decode(self._checked(response))
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(
+                f"Cannot reach the tracking server at {self.uri} ({type(exc).__name__}); is it running?"
+            ) from exc
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        if response.is_success:
+            return response
+        response.read()
+        try:
+            body = _decode(response)
+            code, message = str(body["error_code"]), str(body["message"])
+        except (ValueError, KeyError, TypeError):
+            text = response.text[:200]
+            raise CairnError(
+                f"The tracking server at {self.uri} answered {response.status_code}: {text}"
+            ) from None
+        raise error_from_wire(code, message, response.status_code)
+
+    # experiments -------------------------------------------------------------------------
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict[str, str] | None = None) -> str:
+        body: dict[str, Any] = {"name": name, "tags": _pairs(tags or {})}
+        if artifact_location:
+            body["artifact_location"] = artifact_location
+        return str(self._call("POST", "/experiments/create", body)["experiment_id"])
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        found = self._call("GET", "/experiments/get", params={"experiment_id": experiment_id})
+        return _experiment(found["experiment"])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            found = self._call("GET", "/experiments/get-by-name", params={"experiment_name": name})
+        except NotFound:
+            return None
+        return _experiment(found["experiment"])
+
+    def search_experiments(self, view_type: ViewType, max_results: int, page_token: str | None,
+                           name_like: str | None) -> PagedList:
+        body: dict[str, Any] = {"view_type": ViewType(view_type).value, "max_results": max_results}
+        if page_token:
+            body["page_token"] = page_token
+        if name_like is not None:
+            body["filter"] = f"name ILIKE {_quoted(name_like)}"
+        found = self._call("POST", "/experiments/search", body)
+        return PagedList([_experiment(e) for e in found.get("experiments", [])], found.get("next_page_token"))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self._call("POST", "/experiments/update", {"experiment_id": experiment_id, "new_name": new_name})
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._call("POST", "/experiments/delete", {"experiment_id": experiment_id})
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._call("POST", "/experiments/restore", {"experiment_id": experiment_id})
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self._call("POST", "/experiments/set-experiment-tag", {"experiment_id": experiment_id, "key": key, "value": value})
+
+    # runs --------------------------------------------------------------------------------
+    def create_run(self, experiment_id: str, user_id: str, start_time: int | None, tags: dict[str, str],
+                   run_name: str | None) -> Run:
+        body: dict[str, Any] = {"experiment_id": experiment_id, "user_id": user_id, "tags": _pairs(tags)}
+        if start_time is not None:
+            body["start_time"] = start_time
+        if run_name:
+            body["run_name"] = run_name
+        return _run(self._call("POST", "/runs/create", body)["run"])
+
+    def get_run(self, run_id: str) -> Run:
+        return _run(self._call("GET", "/runs/get", params={"run_id": run_id})["run"])
+
+    def update_run(self, run_id: str, status: str | None, end_time: int | None, run_name: str | None) -> RunInfo:
+        body: dict[str, Any] = {"run_id": run_id}
+        if status is not None:
+            body["status"] = status
+        if end_time is not None:
+            body["end_time"] = end_time
+        if run_name:
+            body["run_name"] = run_name
+        return _run_info(self._call("POST", "/runs/update", body)["run_info"])
+
+    def delete_run(self, run_id: str) -> None:
+        self._call("POST", "/runs/delete", {"run_id": run_id})
+
+    def restore_run(self, run_id: str) -> None:
+        self._call("POST", "/runs/restore", {"run_id": run_id})
+
+    def search_runs(self, experiment_ids: Sequence[str], filter_string: str | None, run_view_type: ViewType,
+                    max_results: int, order_by: Sequence[str] | None, page_token: str | None) -> PagedList:
+        body: dict[str, Any] = {
+            "experiment_ids": list(experiment_ids),
+            "run_view_type": ViewType(run_view_type).value,
+            "max_results": max_results,
+            "order_by": list(order_by or ()),
+        }
+        if filter_string:
+            body["filter"] = filter_string
+        if page_token:
+            body["page_token"] = page_token
+        found = self._call("POST", "/runs/search", body)
+        return PagedList([_run(r) for r in found.get("runs", [])], found.get("next_page_token"))
+
+    def log_batch(self, run_id: str, metrics: Sequence[Metric], params: Sequence[Param],
+                  tags: Sequence[RunTag]) -> None:
+        self._call("POST", "/runs/log-batch", {
+            "run_id": run_id,
+            "metrics": [
+                {"key": key, "value": _double(value), "timestamp": timestamp, "step": step}
+                for key, value, timestamp, step in metrics
+            ],
+            "params": [{"key": p.key, "value": p.value} for p in params],
+            "tags": [{"key": t.key, "value": t.value} for t in tags],
+        })  # fmt: skip
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._call("POST", "/runs/delete-tag", {"run_id": run_id, "key": key})
+
+    def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+        datasets = []
+        for item in inputs:
+            ds = item.dataset
+            dataset = {"name": ds.name, "digest": ds.digest, "source_type": ds.source_type, "source": ds.source}
+            if ds.schema is not None:
+                dataset["schema"] = ds.schema
+            if ds.profile is not None:
+                dataset["profile"] = ds.profile
+            datasets.append({"dataset": dataset, "tags": _pairs(item.tags)})
+        self._call("POST", "/runs/log-inputs", {"run_id": run_id, "datasets": datasets})
+
+    def get_metric_history(self, run_id: str, key: str, max_results: int | None,
+                           page_token: str | None) -> PagedList:
+        params: dict[str, Any] = {"run_id": run_id, "metric_key": key}
+        if max_results is not None:
+            params["max_results"] = max_results
+        if page_token:
+            params["page_token"] = page_token
+        found = self._call("GET", "/metrics/get-history", params=params)
+        points = [_metric(m) for m in found.get("metrics", [])]
+        return PagedList(points, found.get("next_page_token"))
+
+    # artifacts ---------------------------------------------------------------------------
+    def upload_artifact(self, artifact_uri: str, local_path: Path, artifact_path: str) -> None:
+        location = _location(artifact_uri, artifact_path)
+        if not location or location == store_path_of(artifact_uri):
+            raise InvalidParameter("artifact_path must name a file inside the run's artifacts.")
+        with open(local_path, "rb") as source, self._errors():
+            # A file object: httpx sends its size as Content-Length and streams it in chunks.
+            response = self._http.put(_artifact_url(location), content=source)
+        self._checked(response)
+
+    def list_artifacts(self, artifact_uri: str, path: str) -> list[FileInfo]:
+        relative = clean_relative_path(path or "")
+        with self._errors():
+            response = self._http.get(ARTIFACTS, params={"path": _location(artifact_uri, relative)})
+        files = _decode(self._checked(response)).get("files", [])
+        prefix = f"{relative}/" if relative else ""
+        return [FileInfo(prefix + f["path"], bool(f.get("is_dir", False)), _int_or_none(f.get("file_size")))
+                for f in files]
+
+    def download_artifacts(self, artifact_uri: str, path: str, dest_dir: Path) -> Path:
+        relative = clean_relative_path(path or "")
+        entries = self.list_artifacts(artifact_uri, relative)
+        if not entries and relative:
+            name = relative.rsplit("/", 1)[-1]
+            self._download_file(_location(artifact_uri, relative), dest_dir / name)
+            return dest_dir / name
+        target = dest_dir / relative.rsplit("/", 1)[-1] if relative else dest_dir
+        target.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            if entry.is_dir:
+                self.download_artifacts(artifact_uri, entry.path, target)
+            else:
+                self._download_file(_location(artifact_uri, entry.path), target / entry.path.rsplit("/", 1)[-1])
+        return target
+
+    def _download_file(self, location: str, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+        try:
+            with os.fdopen(fd, "wb") as out, self._errors(), self._http.stream("GET", _artifact_url(location)) as response:
+                self._checked(response)
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    out.write(chunk)
+            os.replace(staged, dest)
+        finally:
+            Path(staged).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+# encoding --------------------------------------------------------------------------------
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return orjson.dumps(body)
+
+
+def _decode(response: httpx.Response) -> dict[str, Any]:
+    content = response.content
+    if not content:
+        return {}
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        data = json.loads(content)  # NaN and Infinity literals in metric values
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _double(value: float) -> float | str:
+    # Proto3 JSON spells non-finite doubles as strings, which strict JSON parsers accept.
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _quoted(text: str) -> str:
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    raise InvalidParameter("A name pattern cannot contain both single and double quotes.")
+
+
+def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in mapping.items()]
+
+
+def _location(artifact_uri: str, path: str) -> str:
+    root = store_path_of(artifact_uri)
+    relative = clean_relative_path(path or "")
+    return f"{root}/{relative}" if relative else root
+
+
+def _artifact_url(location: str) -> str:
+    return f"{ARTIFACTS}/{quote(location, safe='/')}"
+
+
+# decoding --------------------------------------------------------------------------------
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _as_float(value: Any) -> float:
+    return float(value)  # numbers, NaN/Infinity literals, and "NaN"/"Infinity" strings alike
+
+
+def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    return {t["key"]: t.get("value", "") for t in items or []}
+
+
+def _experiment(e: dict[str, Any]) -> Experiment:
+    return Experiment(
+        experiment_id=str(e["experiment_id"]),
+        name=e["name"],
+        artifact_location=e.get("artifact_location", ""),
+        lifecycle_stage=e.get("lifecycle_stage", "active"),
+        creation_time=_int_or_none(e.get("creation_time")),
+        last_update_time=_int_or_none(e.get("last_update_time")),
+        tags=_tags(e.get("tags")),
+    )
+
+
+def _run_info(i: dict[str, Any]) -> RunInfo:
+    return RunInfo(
+        run_id=i.get("run_id") or i["run_uuid"],
+        experiment_id=str(i["experiment_id"]),
+        run_name=i.get("run_name", ""),
+        user_id=i.get("user_id", ""),
+        status=i.get("status", "RUNNING"),
+        start_time=_int_or_none(i.get("start_time")),
+        end_time=_int_or_none(i.get("end_time")),
+        artifact_uri=i.get("artifact_uri", ""),
+        lifecycle_stage=i.get("lifecycle_stage", "active"),
+    )
+
+
+def _metric(m: dict[str, Any]) -> Metric:
+    return Metric(m["key"], _as_float(m["value"]), int(m.get("timestamp", 0)), int(m.get("step", 0)))
+
+
+def _run(r: dict[str, Any]) -> Run:
+    data = r.get("data", {})
+    metrics = [_metric(m) for m in data.get("metrics", [])]
+    inputs = [
+        DatasetInput(
+            Dataset(d["dataset"]["name"], d["dataset"]["digest"], d["dataset"].get("source_type", ""),
+                    d["dataset"].get("source", ""), d["dataset"].get("schema"), d["dataset"].get("profile")),
+            _tags(d.get("tags")),
+        )
+        for d in r.get("inputs", {}).get("dataset_inputs", [])
+    ]
+    return Run(
+        info=_run_info(r["info"]),
+        data=RunData(
+            metrics={m.key: m for m in metrics},
+            params={p["key"]: p.get("value", "") for p in data.get("params", [])},
+            tags=_tags(data.get("tags")),
+        ),
+        inputs=inputs,
+    )

@@ -1,0 +1,130 @@
+"""The registry part of ``make demo``: gates, promotion, refusal, a better version, rollback.
+
+``run_registry_demo`` runs after the demo's training runs. It registers the best run's model,
+sets a policy whose metric gate that model passes and the weakest run's model fails, promotes
+through Staging to Production, shows the gate refusing the weak model, retrains the best
+configuration with more boosting rounds (a better version), ships it, rolls back, and prints
+``cairn models show`` and ``cairn models timeline``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from cairn.entities import MetricRequirement, ModelStage, Policy, Run, TransitionOutcome
+from cairn.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cairn.client.client import Client
+
+MODEL_NAME = "breast-cancer-gbm"
+GATE_METRIC = "best_val_auc"
+ROUND_THRESHOLD = 0.99
+MORE_ROUNDS = 2
+
+
+def run_registry_demo(client: Client, experiment_id: str, console: Console) -> None:
+    from cairn import cli_models_render as render
+    from cairn import cli_models_views as views
+    from cairn.tracking import clock
+
+    runs = [r for r in client.search_runs([experiment_id], order_by=[f"metrics.{GATE_METRIC} DESC"]).items
+            if GATE_METRIC in r.data.metrics and not math.isnan(r.data.metrics[GATE_METRIC].value)]
+    if len(runs) < 2:
+        console.print("[yellow]Registry demo skipped: it needs at least two runs that logged "
+                      f"{GATE_METRIC}.[/]")
+        return
+    best, weak = runs[0], runs[-1]
+    threshold = pick_threshold(_auc(best), _auc(weak))
+    console.print(f"\n[bold]Model registry[/] — model '{MODEL_NAME}'")
+    try:
+        client.get_registered_model(MODEL_NAME)
+    except NotFound:
+        client.create_registered_model(MODEL_NAME, description="Gradient boosting on the breast-cancer data set")
+    client.set_policy(MODEL_NAME, Policy(
+        require_staging_first=True,
+        required_metrics=(MetricRequirement(GATE_METRIC, ">=", threshold),),
+        gated_stages=(ModelStage.STAGING.value, ModelStage.PRODUCTION.value),
+    ), reason="demo: ship only models that clear the validation bar")
+    console.print(f"  policy: {GATE_METRIC} >= {threshold:g} to enter Staging or Production; "
+                  "Production only after Staging")
+
+    first = _register(client, best, console, "the best run")
+    _ship(client, first, console, reason="best validation AUC so far")
+    client.set_registered_model_alias(MODEL_NAME, "champion", first, reason="first shipped version")
+
+    weak_version = _register(client, weak, console, "the weakest run")
+    try:
+        client.promote(MODEL_NAME, weak_version, "Staging", reason="try the weak model")
+    except Conflict as refusal:
+        console.print(f"  [bold red]✗ gate refused v{weak_version}:[/] {refusal.message}")
+
+    better_run = _retrain_with_more_rounds(client, experiment_id, best, console)
+    rounds = better_run.data.params.get("n_estimators")
+    better = _register(client, better_run, console, f"a better version (the best configuration, {rounds} rounds)")
+    _ship(client, better, console, reason=f"higher {GATE_METRIC} than v{first}")
+    client.set_registered_model_alias(MODEL_NAME, "champion", better, reason="new champion")
+
+    outcome = client.rollback_model(MODEL_NAME, reason="demo: simulated regression after shipping")
+    console.print(f"  [bold]↩ rollback:[/] v{outcome.model_version.version} is back in Production; "
+                  f"v{', v'.join(map(str, outcome.archived_versions))} archived")
+    client.set_registered_model_alias(MODEL_NAME, "champion", outcome.model_version.version,
+                                      reason="follow the rollback")
+
+    console.print(f"\n[bold]$ cairn models show {MODEL_NAME}[/]")
+    render.render_model_show(views.model_show_doc(client, MODEL_NAME, events=8), console)
+    console.print(f"\n[bold]$ cairn models timeline {MODEL_NAME}[/]")
+    render.render_timeline(views.timeline_view(MODEL_NAME, client.timeline(MODEL_NAME), clock.now_ms(), None), console)
+
+
+def pick_threshold(best: float, weak: float) -> float:
+    """A round bar the best model clears and the weak one does not: 0.99 when it separates
+    them, else the midpoint rounded down to 4 decimals."""
+    if weak < ROUND_THRESHOLD <= best:
+        return ROUND_THRESHOLD
+    middle = math.floor((best + weak) / 2 * 10_000) / 10_000
+    return middle if weak < middle <= best else best
+
+
+def _auc(run: Run) -> float:
+    return run.data.metrics[GATE_METRIC].value
+
+
+def _register(client: Client, run: Run, console: Console, what: str) -> int:
+    version = client.register_model(f"runs:/{run.run_id}/model", MODEL_NAME)
+    console.print(f"  registered {what} ({run.info.run_name}, {GATE_METRIC} {_auc(run):.4f}) as v{version.version}")
+    return version.version
+
+
+def _ship(client: Client, version: int, console: Console, reason: str) -> None:
+    for stage in (ModelStage.STAGING.value, ModelStage.PRODUCTION.value):
+        outcome: TransitionOutcome = client.promote(MODEL_NAME, version, stage, reason=reason)
+        replaced = ", ".join(f"v{n}" for n in outcome.archived_versions)
+        archived = f" (archived {replaced})" if replaced else ""
+        gates = ", ".join(f"{g.name} = {g.observed} ({g.threshold})" if g.name.startswith("metric:") else g.name
+                          for g in outcome.gate_results)
+        console.print(f"  [green]✓[/] v{version} → {stage}{archived}; gates passed: {gates}")
+
+
+def _retrain_with_more_rounds(client: Client, experiment_id: str, best: Run, console: Console) -> Run:
+    """The best configuration with more boosting rounds: its first rounds are the same trees, so
+    its best validation AUC can only match or beat the original's."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    import cairn
+    from cairn.demo import SEED, train_one
+
+    p = best.data.params
+    params = {"learning_rate": float(p["learning_rate"]), "n_estimators": int(p["n_estimators"]) * MORE_ROUNDS,
+              "max_depth": int(p["max_depth"])}
+    x, y = load_breast_cancer(return_X_y=True)
+    data = train_test_split(x, y, test_size=0.3, random_state=SEED, stratify=y)
+    cairn.set_experiment(experiment_id=experiment_id)
+    with console.status(f"retraining the best configuration with {params['n_estimators']} rounds"):
+        run_id = train_one(params, data, client)
+    cairn.flush()
+    return client.get_run(run_id)

@@ -1,0 +1,53 @@
+"""Naming a version the way people do: ``churn@champion``, ``churn/3``, ``churn/Production``,
+``churn/latest`` or just ``churn`` (its Production version, else its newest), with or without
+the ``models:/`` prefix MLflow uses.
+"""
+
+from __future__ import annotations
+
+from cairn.entities import ModelStage, ModelVersion
+from cairn.errors import InvalidParameter, NotFound
+from cairn.store import registry_models as model_rows
+from cairn.store import registry_versions as rows
+from cairn.store.database import Database
+
+from .aliases import get_version_by_alias
+from .models import require_model
+from .validation import parse_stage, validate_model_name
+from .versions import require_version
+
+MODELS_SCHEME = "models:/"
+
+
+def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
+    """The version ``ref`` names; ``NotFound`` when it names nothing, ``InvalidParameter`` when
+    it cannot be read."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise InvalidParameter("Name a model version: NAME, NAME@alias, NAME/version or NAME/stage.")
+    text = ref.strip()
+    if text.startswith(MODELS_SCHEME):
+        text = text[len(MODELS_SCHEME):]
+    if "/" not in text and "@" in text:
+        name, alias = text.rsplit("@", 1)
+        return get_version_by_alias(db, name, alias)
+    name, _, selector = text.partition("/")
+    validate_model_name(name)
+    with db.read() as tx:
+        model = require_model(tx, name)
+        if selector.isdigit():
+            return require_version(tx, model, int(selector))
+        if not selector:
+            production = rows.versions_in_stage(tx, model.key, ModelStage.PRODUCTION.value)
+            if production:
+                return require_version(tx, model, production[-1])
+            selector = "latest"
+        if selector.lower() == "latest":
+            latest = model_rows.load_model(tx, model).latest_versions
+            if not latest:
+                raise NotFound(f"Model '{name}' has no versions yet.")
+            return require_version(tx, model, max(v.version for v in latest))
+        stage = parse_stage(selector).value
+        in_stage = rows.versions_in_stage(tx, model.key, stage)
+        if not in_stage:
+            raise NotFound(f"Model '{name}' has no version in stage {stage}.")
+        return require_version(tx, model, in_stage[-1])

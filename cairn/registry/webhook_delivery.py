@@ -1,0 +1,213 @@
+"""Sending queued webhook events: signed, retried with backoff, every attempt logged.
+
+Each POST carries the JSON event and ``X-Cairn-Signature: sha256=<hex>``, the HMAC-SHA256 of the
+exact body under the webhook's secret, so a receiver can check the sender and the content. A
+delivery is retried on network errors, timeouts, 408, 429 and 5xx answers, waiting longer after
+each failure, and marked FAILED after the last attempt or on any other answer. Redirects are not
+followed and proxies from the environment are not used: the target is the one that was checked.
+
+Deliveries are claimed with a lease, so several workers (server processes, an embedded client)
+can share the outbox without sending an event twice, and a worker that dies mid-send only delays
+its deliveries until the lease runs out.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import hmac
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+import orjson
+
+from cairn.entities import Actor, WebhookDelivery
+from cairn.errors import InvalidParameter
+from cairn.store import registry_webhooks as rows
+from cairn.store.database import Database
+from cairn.store.registry_webhooks import ClaimedDelivery
+from cairn.tracking import clock
+
+from .actions import TEST_EVENT
+from .outbound import Resolver, check_webhook_url, resolve_host
+from .webhooks import require_webhook
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Cairn-Signature"
+EVENT_HEADER = "X-Cairn-Event"
+DELIVERY_HEADER = "X-Cairn-Delivery"
+PENDING, SENDING, DELIVERED, FAILED = rows.PENDING, rows.SENDING, "DELIVERED", "FAILED"
+# Wait after the 1st, 2nd... failed attempt; one more attempt than there are waits.
+BACKOFF_MS = (10_000, 60_000, 300_000, 1_800_000, 7_200_000)
+MAX_ATTEMPTS = len(BACKOFF_MS) + 1
+LEASE_MS = 60_000
+TIMEOUT_SECONDS = 10.0
+BATCH = 50
+_RETRYABLE_STATUSES = {408, 429}
+_IDLE_WAIT_SECONDS = 60.0
+_MIN_WAIT_MS = 50
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value for ``body``: ``sha256=`` and the hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def delivery_body(delivery: ClaimedDelivery) -> bytes:
+    """The exact bytes POSTed (identical on every retry, so the signature is too)."""
+    return orjson.dumps({
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event,
+        "timestamp": delivery.created_time,
+        "data": orjson.Fragment(delivery.payload),
+    })
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    ok: bool
+    retryable: bool
+    status_code: int | None = None
+    error: str | None = None
+
+
+def deliver_due(
+    db: Database,
+    *,
+    http: httpx.Client | None = None,
+    resolve: Resolver = resolve_host,
+    only: Sequence[int] | None = None,
+    retry: bool = True,
+    limit: int = BATCH,
+) -> list[WebhookDelivery]:
+    """Send the deliveries due now (``only`` those ids) and return how each attempt ended."""
+    with db.write() as tx:
+        claimed = rows.claim_due(tx, clock.now_ms(), LEASE_MS, limit, only)
+    if not claimed:
+        return []
+    own_client = http is None
+    client = http or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    try:
+        return [_deliver_one(db, client, resolve, delivery, retry) for delivery in claimed]
+    finally:
+        if own_client:
+            client.close()
+
+
+def send_test(db: Database, webhook_id: str, actor: Actor, *, http: httpx.Client | None = None,
+              resolve: Resolver = resolve_host) -> WebhookDelivery:
+    """Send a ``webhook.test`` event to one webhook now, once, and return the logged result."""
+    now = clock.now_ms()
+    data = {"message": "Test event from Cairn", "sent_by": actor.name}
+    with db.write() as tx:
+        require_webhook(tx, webhook_id)
+        ids = rows.insert_deliveries(tx, [webhook_id], TEST_EVENT, orjson.dumps(data).decode(), now)
+    (result,) = deliver_due(db, http=http, resolve=resolve, only=ids, retry=False)
+    return result
+
+
+def _deliver_one(db: Database, client: httpx.Client, resolve: Resolver, delivery: ClaimedDelivery,
+                 retry: bool) -> WebhookDelivery:
+    attempt = _post(client, resolve, delivery)
+    attempts = delivery.attempts + 1
+    now = clock.now_ms()
+    next_time: int | None = None
+    if attempt.ok:
+        status = DELIVERED
+    elif retry and attempt.retryable and attempts < MAX_ATTEMPTS:
+        status, next_time = PENDING, now + BACKOFF_MS[attempts - 1]
+    else:
+        status = FAILED
+    with db.write() as tx:
+        rows.record_attempt(tx, delivery.delivery_id, status=status, attempts=attempts, now=now,
+                            status_code=attempt.status_code, error=attempt.error, next_attempt_time=next_time)
+        logged = rows.get_delivery(tx, delivery.delivery_id)
+    assert logged is not None
+    if status != DELIVERED:
+        log.warning("webhook delivery %s to %s: %s (%s)", delivery.delivery_id, delivery.webhook_id, status,
+                    attempt.error or attempt.status_code)
+    return logged
+
+
+def _post(client: httpx.Client, resolve: Resolver, delivery: ClaimedDelivery) -> _Attempt:
+    try:
+        check_webhook_url(delivery.url, delivery.allow_private, resolve)
+    except InvalidParameter as exc:
+        return _Attempt(ok=False, retryable="cannot be resolved" in exc.message, error=exc.message)
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "cairn-webhooks",
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.delivery_id),
+        SIGNATURE_HEADER: sign(delivery.secret, body),
+    }
+    try:
+        response = client.post(delivery.url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return _Attempt(ok=False, retryable=True, error="timed out")
+    except httpx.HTTPError as exc:
+        return _Attempt(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}"[:500])
+    code = response.status_code
+    if 200 <= code < 300:
+        return _Attempt(ok=True, retryable=False, status_code=code)
+    retryable = code in _RETRYABLE_STATUSES or code >= 500
+    return _Attempt(ok=False, retryable=retryable, status_code=code, error=f"HTTP {code}")
+
+
+class DeliveryWorker:
+    """A background thread that sends due deliveries; ``kick()`` after queuing events.
+
+    It sleeps until the next retry is due (or a kick). ``close()`` (also run at interpreter exit)
+    lets it make one last pass over what is due, waiting up to ``timeout`` seconds; what is still
+    queued after that stays in the outbox for the next worker.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cairn-webhooks", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._stopped.set()
+            thread, self._thread = self._thread, None
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+            atexit.unregister(self.close)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+            while True:
+                self._wake.clear()
+                wait = _IDLE_WAIT_SECONDS
+                try:
+                    while deliver_due(self._db, http=client):
+                        pass
+                    with self._db.read() as tx:
+                        due = rows.next_due_time(tx)
+                    if due is not None:
+                        wait = min(wait, max(due - clock.now_ms(), _MIN_WAIT_MS) / 1000)
+                except Exception:  # a failing store must not kill the worker; retry later
+                    log.exception("webhook delivery worker failed; retrying")
+                # Checked after a pass, so events queued just before close() still go out.
+                if self._stopped.is_set():
+                    return
+                self._wake.wait(wait)

@@ -1,0 +1,58 @@
+"""Bad input to the registry: the right cairn error (MLflow code and status), and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from cairn import registry
+from cairn.entities import Actor
+from cairn.errors import CairnError, InvalidParameter, NotFound
+
+ALICE = Actor("alice")
+
+CASES = {
+    "unknown model": (lambda db: registry.promote(db, "nope", 1, "Staging", ALICE), NotFound),
+    "unknown version": (lambda db: registry.promote(db, "churn", 9, "Staging", ALICE), NotFound),
+    "bad stage name": (lambda db: registry.promote(db, "churn", 1, "Prod", ALICE), InvalidParameter),
+    "empty stage": (lambda db: registry.promote(db, "churn", 1, "", ALICE), InvalidParameter),
+    "empty model name": (lambda db: registry.create_registered_model(db, "", ALICE), InvalidParameter),
+    "blank model name": (lambda db: registry.create_registered_model(db, "   ", ALICE), InvalidParameter),
+    "slash in name": (lambda db: registry.create_registered_model(db, "a/b", ALICE), InvalidParameter),
+    "alias on a missing version": (lambda db: registry.set_alias(db, "churn", "champion", 7, ALICE), NotFound),
+    "alias on a missing model": (lambda db: registry.set_alias(db, "nope", "champion", 1, ALICE), NotFound),
+    "reserved alias latest": (lambda db: registry.set_alias(db, "churn", "Latest", 1, ALICE), InvalidParameter),
+    "alias that reads as a version": (lambda db: registry.set_alias(db, "churn", "v2", 1, ALICE), InvalidParameter),
+    "alias with a space": (lambda db: registry.set_alias(db, "churn", "the best", 1, ALICE), InvalidParameter),
+    "version zero": (lambda db: registry.get_model_version(db, "churn", 0), InvalidParameter),
+    "version not a number": (lambda db: registry.promote(db, "churn", "one", "Staging", ALICE), InvalidParameter),
+    "version as a bool": (lambda db: registry.promote(db, "churn", True, "Staging", ALICE), InvalidParameter),
+    "deleting a missing alias": (lambda db: registry.delete_alias(db, "churn", "champion", ALICE), NotFound),
+    "rename to an empty name": (lambda db: registry.rename_registered_model(db, "churn", "", ALICE), InvalidParameter),
+    "unknown alias lookup": (lambda db: registry.get_version_by_alias(db, "churn", "ghost"), NotFound),
+    "approving with nothing pending": (lambda db: registry.approve_transition_request(db, "churn", 1, ALICE),
+                                       NotFound),
+    "audit of a model that never existed": (lambda db: registry.list_audit_events(db, "nope"), NotFound),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_raises_the_mlflow_error_and_writes_nothing(db, make_versions, row_counts, case):
+    make_versions(1)
+    call, expected = CASES[case]
+    before = row_counts()
+    with pytest.raises(expected) as caught:
+        call(db)
+    assert row_counts() == before
+    assert 400 <= caught.value.http_status < 500
+    assert caught.value.to_wire()["error_code"] in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
+
+
+def test_error_codes_match_mlflow(db, make_versions):
+    make_versions(1)
+    with pytest.raises(CairnError) as missing:
+        registry.get_model_version(db, "churn", 5)
+    with pytest.raises(CairnError) as bad_stage:
+        registry.promote(db, "churn", 1, "Shipping", ALICE)
+    assert (missing.value.error_code, missing.value.http_status) == ("RESOURCE_DOES_NOT_EXIST", 404)
+    assert (bad_stage.value.error_code, bad_stage.value.http_status) == ("INVALID_PARAMETER_VALUE", 400)
+    assert "Staging, Production" in bad_stage.value.message
