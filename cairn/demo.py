@@ -4,7 +4,8 @@ Trains scikit-learn gradient boosting on the breast-cancer data set that ships i
 scikit-learn (no download), with three sets of hyperparameters. Each run records its params, a
 per-iteration validation curve, a plot, the model file, and (automatically) the git commit, the
 pinned environment, the machine and the seed. Then it prints the runs ordered by validation AUC
-and `cairn runs show` for the best one. The store stays in ./.cairn for you to explore.
+and `cairn runs show` for the best one; then registers, gates, promotes and rolls back the model
+(see ``cairn.registry.demo_steps``). The store stays in ./.cairn for you to explore.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def main() -> None:
 
     import cairn
 
-    console = Console()
+    # The tables here are wide; on a pipe or a narrow terminal draw them at 140 columns anyway.
+    width = max(Console().width, 140)
+    console = Console(width=width)
     started = time.perf_counter()
     x, y = load_breast_cancer(return_X_y=True)
     data = train_test_split(x, y, test_size=0.3, random_state=SEED, stratify=y)
@@ -110,8 +113,13 @@ def main() -> None:
     best = runs[0]
     console.print(f"\n[bold]$ cairn runs show {best.run_id}[/]")
     cairn.flush()
-    env = dict(os.environ, CAIRN_TRACKING_URI=str(cairn.get_tracking_uri()))
+    env = dict(os.environ, CAIRN_TRACKING_URI=str(cairn.get_tracking_uri()), COLUMNS=str(width))
     subprocess.run([sys.executable, "-m", "cairn.cli", "runs", "show", best.run_id], env=env, check=False)
+
+    from cairn.registry.demo_steps import run_registry_demo
+
+    console.rule("[bold]Model registry: gates, promotion, rollback")
+    run_registry_demo(client, experiment.experiment_id, console)
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore: [bold].venv/bin/cairn runs list "
         f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]"
