@@ -124,7 +124,8 @@ class RestBackend:
         self._call("POST", "/experiments/restore", {"experiment_id": experiment_id})
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        self._call("POST", "/experiments/set-experiment-tag", {"experiment_id": experiment_id, "key": key, "value": value})
+        body = {"experiment_id": experiment_id, "key": key, "value": value}
+        self._call("POST", "/experiments/set-experiment-tag", body)
 
     # runs --------------------------------------------------------------------------------
     def create_run(self, experiment_id: str, user_id: str, start_time: int | None, tags: dict[str, str],
@@ -247,10 +248,11 @@ class RestBackend:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, staged = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
         try:
-            with os.fdopen(fd, "wb") as out, self._errors(), self._http.stream("GET", _artifact_url(location)) as response:
-                self._checked(response)
-                for chunk in response.iter_bytes(CHUNK_SIZE):
-                    out.write(chunk)
+            with os.fdopen(fd, "wb") as out, self._errors():
+                with self._http.stream("GET", _artifact_url(location)) as response:
+                    self._checked(response)
+                    for chunk in response.iter_bytes(CHUNK_SIZE):
+                        out.write(chunk)
             os.replace(staged, dest)
         finally:
             Path(staged).unlink(missing_ok=True)

@@ -18,7 +18,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, and_, exists, false, func, literal, not_
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+)
 
 from cairn.errors import InvalidParameter
 
@@ -226,7 +240,15 @@ def where_clauses(
     clauses: list[ColumnElement[bool]] = []
     for c in conditions:
         if c.entity == "attribute":
-            clauses.append(_compare(conn, attributes[c.key], c.op, c.value))
+            column, value = attributes[c.key], c.value
+            if isinstance(column.type, Integer) and isinstance(value, str):  # experiment_id = '12'
+                if c.op in ("LIKE", "ILIKE"):
+                    column = cast(column, String)
+                elif value.isdigit():
+                    value = int(value)
+                else:
+                    raise InvalidParameter(f"{c.key} is a number; '{value}' can never match it.")
+            clauses.append(_compare(conn, column, c.op, value))
             continue
         kv = related[c.entity]
         same_key = and_(kv.table.c[kv.owner] == owner_id, kv.table.c.key == c.key)
@@ -250,7 +272,8 @@ def _compare(conn: Connection, column: Any, op: str, value: Any) -> ColumnElemen
             return result
         return column.like(literal(value.replace("\\", "\\\\")), escape="\\")  # type: ignore[no-any-return]
     if op == "ILIKE":
-        return func.lower(column).like(func.lower(literal(value.replace("\\", "\\\\"))), escape="\\")  # type: ignore[no-any-return]
+        pattern = func.lower(literal(value.replace("\\", "\\\\")))
+        return func.lower(column).like(pattern, escape="\\")  # type: ignore[no-any-return]
     operators = {
         "=": column.__eq__, "!=": column.__ne__, "<": column.__lt__,
         "<=": column.__le__, ">": column.__gt__, ">=": column.__ge__,

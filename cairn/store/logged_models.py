@@ -86,7 +86,8 @@ def existing_params(conn: Tx, model_id: str, keys: Iterable[str]) -> dict[str, s
 
 def insert_params(conn: Tx, model_id: str, params: Mapping[str, str]) -> None:
     if params:
-        conn.execute(insert(logged_model_params), [{"model_id": model_id, "key": k, "value": v} for k, v in params.items()])
+        rows = [{"model_id": model_id, "key": k, "value": v} for k, v in params.items()]
+        conn.execute(insert(logged_model_params), rows)
 
 
 def insert_metrics(conn: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -122,7 +123,10 @@ def run_links(conn: Tx, run_ids: Sequence[str]) -> dict[str, list[tuple[str, str
     return found
 
 
-def load_details(conn: Tx, model_ids: Sequence[str]) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, list[dict[str, Any]]]]:
+Details = tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, list[dict[str, Any]]]]
+
+
+def load_details(conn: Tx, model_ids: Sequence[str]) -> Details:
     """Tags, params and metric rows per model id."""
     ids = list(model_ids)
     tags: dict[str, dict[str, str]] = {i: {} for i in ids}

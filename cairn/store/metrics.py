@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from cairn.entities import Metric
 
@@ -21,6 +21,11 @@ Tx = Connection
 
 _SQLITE_INSERT_POINTS = (
     "INSERT OR IGNORE INTO metrics (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+_SERIES_IDS = select(latest_metrics.c.key, latest_metrics.c.series_id).where(
+    latest_metrics.c.run_id == bindparam("run_id"), latest_metrics.c.key.in_(bindparam("keys", expanding=True))
 )
 
 
@@ -47,10 +52,7 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         update_columns=("step", "timestamp", "value", "is_nan"),
         only_if=_is_newer_clause,
     )
-    lm = latest_metrics.c
-    series = dict(
-        conn.execute(select(lm.key, lm.series_id).where(lm.run_id == run_id, lm.key.in_(list(latest)))).all()
-    )
+    series = dict(conn.execute(_SERIES_IDS, {"run_id": run_id, "keys": list(latest)}).all())
     rows = [
         (series[key], step, timestamp, 0.0 if value != value else value, value != value)
         for key, value, timestamp, step in points

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from cairn.entities import Dataset, DatasetInput, Metric, Run, RunData, RunInfo
 
@@ -32,8 +32,11 @@ def insert_run(conn: Tx, info: RunInfo, run_tags: Mapping[str, str]) -> None:
     upsert_tags(conn, info.run_id, run_tags)
 
 
+_RUN_BY_ID = select(runs).where(runs.c.run_id == bindparam("run_id"))
+
+
 def get_run_info(conn: Tx, run_id: str) -> RunInfo | None:
-    row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+    row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
     return _info_from_row(row) if row is not None else None
 
 

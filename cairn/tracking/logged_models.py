@@ -285,7 +285,9 @@ def _validate_params(params: Mapping[str, str]) -> None:
 def _validate_datasets(model_metrics: Sequence[ModelMetric]) -> None:
     for m in model_metrics:
         if m.dataset_name is not None and len(m.dataset_name) > MAX_DATASET_NAME_LENGTH:
-            raise InvalidParameter(f"Metric '{m.key}' dataset_name is longer than {MAX_DATASET_NAME_LENGTH} characters.")
+            raise InvalidParameter(
+                f"Metric '{m.key}' dataset_name is longer than {MAX_DATASET_NAME_LENGTH} characters."
+            )
         if m.dataset_digest is not None and len(m.dataset_digest) > MAX_DATASET_DIGEST_LENGTH:
             raise InvalidParameter(
                 f"Metric '{m.key}' dataset_digest is longer than {MAX_DATASET_DIGEST_LENGTH} characters."

@@ -1,0 +1,153 @@
+"""The ASGI application: routes, middleware, exception handlers and the open stores.
+
+``create_app(backend_store_uri, artifacts_root)`` builds it in-process; ``app_from_env()`` is the
+factory uvicorn imports in every worker process (settings from ``CAIRN_SERVER_*`` variables).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from cairn.artifacts.local import LocalArtifactStore
+from cairn.errors import CairnError
+from cairn.store.database import open_database
+
+from . import (
+    routes_artifacts,
+    routes_experiments,
+    routes_logged_models,
+    routes_metrics,
+    routes_runs,
+)
+from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
+from .errors import handle_cairn_error, handle_client_disconnect, handle_http_error, handle_unexpected_error
+from .middleware import BodyLimitMiddleware, HostCheckMiddleware
+from .state import ServerState
+from .wire import wire_json
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+# The MLflow client calls /api/2.0/...; MLflow's web UI calls the /ajax-api/2.0/... twins.
+API_PREFIXES = ("/api/2.0", "/ajax-api/2.0")
+SERVER_INFO_PATHS = ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info")
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+async def version(request: Request) -> Response:
+    from cairn import __version__
+
+    return PlainTextResponse(__version__)
+
+
+async def server_info(request: Request) -> Response:
+    # The mlflow client asks before large artifact transfers; multipart/presigned transfers are
+    # off, so it streams through the proxy routes.
+    return wire_json({
+        "store_type": "SqlStore",
+        "workspaces_enabled": False,
+        "trace_archival_enabled": False,
+        "multipart_uploads_enabled": False,
+        "multipart_downloads_enabled": False,
+    })  # fmt: skip
+
+
+def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        return await handlers[request.method](request)
+
+    return endpoint
+
+
+def api_routes() -> list[Route]:
+    """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
+    by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
+    for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models):
+        for path, methods, handler in module.ROUTES:
+            for method in methods:
+                by_path[path][method] = handler
+    routes = []
+    for prefix in API_PREFIXES:
+        for path, handlers in by_path.items():
+            endpoint = next(iter(handlers.values())) if len(set(handlers.values())) == 1 else _dispatch(handlers)
+            routes.append(Route(prefix + path, endpoint, methods=list(handlers)))
+    return routes
+
+
+def create_app(
+    backend_store_uri: str | None = None,
+    artifacts_root: str | Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_artifact_bytes: int | None = None,
+) -> Starlette:
+    """The server app over the store at ``backend_store_uri`` (a SQLAlchemy URL, a ``.db`` file
+    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``."""
+    config = ServerConfig(
+        backend_store_uri=database_url(backend_store_uri),
+        artifacts_root=artifacts_path(artifacts_root),
+        host=host,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+        max_body_bytes=max_body_bytes,
+        max_artifact_bytes=max_artifact_bytes,
+    )
+    return build_app(config)
+
+
+def app_from_env() -> Starlette:
+    """uvicorn's app factory for worker processes (``--factory``)."""
+    return build_app(ServerConfig.from_env())
+
+
+def build_app(config: ServerConfig) -> Starlette:
+    state = ServerState(config, open_database(config.backend_store_uri), LocalArtifactStore(config.artifacts_root))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.db.close()
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        *(Route(path, server_info, methods=["GET"]) for path in SERVER_INFO_PATHS),
+        *api_routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(HostCheckMiddleware, bind_host=config.host, allowed_hosts=config.allowed_hosts,
+                       allowed_origins=config.allowed_origins),
+            Middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes,
+                       max_artifact_bytes=config.max_artifact_bytes),
+        ],
+        exception_handlers={
+            CairnError: handle_cairn_error,
+            HTTPException: handle_http_error,
+            ClientDisconnect: handle_client_disconnect,
+            Exception: handle_unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    # A trailing-slash redirect would send clients somewhere they did not ask to go; 404 instead.
+    app.router.redirect_slashes = False
+    app.state.cairn = state
+    return app

@@ -1,0 +1,116 @@
+"""Server settings, and their round trip through environment variables.
+
+uvicorn starts each worker process from an import string, so a multi-worker server cannot hand
+its settings to the app as arguments: ``serve()`` writes them to ``CAIRN_SERVER_*`` variables
+and every worker's app factory reads them back with ``ServerConfig.from_env()``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.errors import InvalidParameter
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_FOLDER = Path(".cairn")
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+ENV_BACKEND_STORE_URI = "CAIRN_SERVER_BACKEND_STORE_URI"
+ENV_ARTIFACTS_DESTINATION = "CAIRN_SERVER_ARTIFACTS_DESTINATION"
+ENV_HOST = "CAIRN_SERVER_HOST"
+ENV_ALLOWED_HOSTS = "CAIRN_SERVER_ALLOWED_HOSTS"
+ENV_ALLOWED_ORIGINS = "CAIRN_SERVER_ALLOWED_ORIGINS"
+ENV_MAX_BODY_BYTES = "CAIRN_SERVER_MAX_BODY_BYTES"
+ENV_MAX_ARTIFACT_BYTES = "CAIRN_SERVER_MAX_ARTIFACT_BYTES"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What a server process needs.
+
+    ``allowed_hosts`` are extra names accepted in the Host header (besides localhost, the bind
+    host and IP literals); ``"*"`` accepts any. ``allowed_origins`` are extra browser origins
+    (``https://ui.example.com``) allowed to make state-changing calls; ``"*"`` allows any.
+    ``max_body_bytes`` limits JSON API bodies; ``max_artifact_bytes`` (None: no limit) uploads.
+    """
+
+    backend_store_uri: str
+    artifacts_root: Path
+    host: str = DEFAULT_HOST
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_artifact_bytes: int | None = None
+
+    def to_env(self) -> dict[str, str]:
+        env = {
+            ENV_BACKEND_STORE_URI: self.backend_store_uri,
+            ENV_ARTIFACTS_DESTINATION: str(self.artifacts_root),
+            ENV_HOST: self.host,
+            ENV_ALLOWED_HOSTS: ",".join(self.allowed_hosts),
+            ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
+            ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
+        }
+        if self.max_artifact_bytes is not None:
+            env[ENV_MAX_ARTIFACT_BYTES] = str(self.max_artifact_bytes)
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
+        env = os.environ if env is None else env
+        artifact_limit = env.get(ENV_MAX_ARTIFACT_BYTES)
+        return cls(
+            backend_store_uri=database_url(env.get(ENV_BACKEND_STORE_URI)),
+            artifacts_root=artifacts_path(env.get(ENV_ARTIFACTS_DESTINATION)),
+            host=env.get(ENV_HOST) or DEFAULT_HOST,
+            allowed_hosts=split_names(env.get(ENV_ALLOWED_HOSTS)),
+            allowed_origins=split_names(env.get(ENV_ALLOWED_ORIGINS)),
+            max_body_bytes=_byte_count(ENV_MAX_BODY_BYTES, env.get(ENV_MAX_BODY_BYTES), DEFAULT_MAX_BODY_BYTES),
+            max_artifact_bytes=_byte_count(ENV_MAX_ARTIFACT_BYTES, artifact_limit, 0) if artifact_limit else None,
+        )
+
+
+def database_url(backend_store_uri: str | None) -> str:
+    """A SQLAlchemy URL for ``--backend-store-uri``: a URL as given, a ``.db`` file path, or a
+    folder (its ``cairn.db``); None means the embedded default ``./.cairn/cairn.db``."""
+    if not backend_store_uri:
+        return f"sqlite:///{(DEFAULT_FOLDER / 'cairn.db').absolute()}"
+    if "://" in backend_store_uri:
+        return backend_store_uri
+    path = Path(backend_store_uri).expanduser()
+    if path.suffix not in (".db", ".sqlite", ".sqlite3"):
+        path = path / "cairn.db"
+    return f"sqlite:///{path.absolute()}"
+
+
+def artifacts_path(destination: str | os.PathLike[str] | None) -> Path:
+    """The artifact folder for ``--artifacts-destination`` (a folder or file:// URI; default
+    ``./.cairn/artifacts``). Object stores are not served yet: refused rather than misread."""
+    text = os.fspath(destination) if destination else ""
+    if text.startswith("file://"):
+        text = text[len("file://"):]
+    elif "://" in text:
+        raise InvalidParameter(
+            f"--artifacts-destination {text!r}: only a local folder is supported by this server so far."
+        )
+    return Path(text or DEFAULT_FOLDER / "artifacts").expanduser().absolute()
+
+
+def split_names(text: str | None) -> tuple[str, ...]:
+    return tuple(name.strip() for name in (text or "").split(",") if name.strip())
+
+
+def _byte_count(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise InvalidParameter(f"{name} must be a positive number of bytes, got {text!r}.")
+    return value

@@ -1,0 +1,126 @@
+"""Start the server: ``serve(...)`` (what ``cairn server`` calls) and ``python -m cairn.server.run``.
+
+The store is opened (created and migrated) once here, before uvicorn starts its workers, so that
+several worker processes never race to migrate a fresh database. Settings reach the workers
+through ``CAIRN_SERVER_*`` environment variables and the ``app_from_env`` factory.
+
+Latency note: asyncio and uvloop set TCP_NODELAY on every accepted TCP connection (in the
+parent's socket or a worker's alike), so a keep-alive response is never held back by Nagle's
+algorithm waiting for the client's delayed ACK; ``tests/server`` checks the round trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from cairn.artifacts.local import LocalArtifactStore
+from cairn.errors import CairnError
+from cairn.store.database import open_database
+
+from .config import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PORT,
+    ENV_ALLOWED_HOSTS,
+    ENV_ALLOWED_ORIGINS,
+    ServerConfig,
+    artifacts_path,
+    database_url,
+    split_names,
+)
+
+APP_FACTORY = "cairn.server.app:app_from_env"
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    backend_store_uri: str | None = None,
+    artifacts_destination: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+    allowed_origins: Sequence[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_artifact_bytes: int | None = None,
+    log_level: str = "info",
+    access_log: bool = False,
+) -> None:
+    """Run the server until interrupted.
+
+    ``backend_store_uri``: a SQLAlchemy URL, a ``.db`` file or a folder (default
+    ``./.cairn/cairn.db``); ``artifacts_destination``: the artifact folder (default
+    ``./.cairn/artifacts``). ``allowed_hosts`` / ``allowed_origins`` default to the
+    ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated).
+    Raises ``InvalidParameter`` for unusable settings.
+    """
+    import uvicorn
+
+    if workers < 1:
+        from cairn.errors import InvalidParameter
+
+        raise InvalidParameter(f"--workers must be at least 1, got {workers}.")
+    config = ServerConfig(
+        backend_store_uri=database_url(backend_store_uri),
+        artifacts_root=artifacts_path(artifacts_destination),
+        host=host,
+        allowed_hosts=_names(allowed_hosts, ENV_ALLOWED_HOSTS),
+        allowed_origins=_names(allowed_origins, ENV_ALLOWED_ORIGINS),
+        max_body_bytes=max_body_bytes,
+        max_artifact_bytes=max_artifact_bytes,
+    )
+    open_database(config.backend_store_uri).close()
+    LocalArtifactStore(config.artifacts_root)
+    os.environ.update(config.to_env())
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+def _names(given: Sequence[str] | None, env_name: str) -> tuple[str, ...]:
+    return tuple(given) if given is not None else split_names(os.environ.get(env_name))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m cairn.server.run",
+        description="Serve MLflow's tracking REST API and artifact proxy over a Cairn store.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--backend-store-uri", default=None, help="SQLAlchemy URL, .db file or folder")
+    parser.add_argument("--artifacts-destination", default=None, help="folder for artifacts")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--allowed-hosts", default=None, help="comma-separated extra Host names, or *")
+    parser.add_argument("--allowed-origins", default=None, help="comma-separated browser origins, or *")
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--max-artifact-bytes", type=int, default=None)
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        serve(
+            args.host, args.port, args.backend_store_uri, args.artifacts_destination, args.workers,
+            allowed_hosts=None if args.allowed_hosts is None else split_names(args.allowed_hosts),
+            allowed_origins=None if args.allowed_origins is None else split_names(args.allowed_origins),
+            max_body_bytes=args.max_body_bytes, max_artifact_bytes=args.max_artifact_bytes,
+            log_level=args.log_level, access_log=args.access_log,
+        )  # fmt: skip
+    except CairnError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

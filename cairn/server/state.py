@@ -1,0 +1,32 @@
+"""What every request handler reaches through ``request.app.state``: the open stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cairn.artifacts.local import LocalArtifactStore
+from cairn.store.database import Database
+
+from .config import ServerConfig
+
+
+@dataclass(frozen=True)
+class ServerState:
+    config: ServerConfig
+    db: Database
+    artifacts: LocalArtifactStore
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.cairn
+    return state
+
+
+def db_of(request: Request) -> Database:
+    return state_of(request).db
+
+
+def artifacts_of(request: Request) -> LocalArtifactStore:
+    return state_of(request).artifacts
