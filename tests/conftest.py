@@ -1,10 +1,18 @@
-"""Shared fixtures: a real SQLite store in a temp folder, and the SDK pointed at one."""
+"""Shared fixtures: a real SQLite store in a temp folder, real `cairn server` subprocesses on free
+127.0.0.1 ports, and the SDK pointed at either (the SDK suite runs against both backends)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cairn.client import fluent, tracking_uri
@@ -18,14 +26,100 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.close()
 
 
-@pytest.fixture
-def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The fluent SDK pointed at a fresh embedded store, with capture off for speed."""
+@pytest.fixture(params=["embedded", "server"])
+def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The fluent SDK pointed at a fresh store, with capture off for speed: first the embedded
+    store, then a real `cairn server` subprocess over its own store (the REST backend)."""
     folder = tmp_path / "store"
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    fluent.set_tracking_uri(folder)
-    yield folder
-    while fluent.active_run() is not None:
-        fluent.end_run()
-    fluent.set_tracking_uri(None)
-    tracking_uri.close_all()
+    server = start_server(tmp_path / "server") if request.param == "server" else None
+    fluent.set_tracking_uri(server.url if server else folder)
+    try:
+        yield folder
+        while fluent.active_run() is not None:
+            fluent.end_run()
+    finally:
+        fluent.set_tracking_uri(None)
+        tracking_uri.close_all()
+        if server is not None:
+            stop_server(server)
+
+
+STARTUP_TIMEOUT_S = 60
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    root: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "artifacts"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(root: Path, *extra: str, workers: int = 1) -> ServerProcess:
+    root.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log_path = root / "server.log"
+    command = [
+        sys.executable, "-m", "cairn.server.run", "--host", "127.0.0.1", "--port", str(port),
+        "--backend-store-uri", str(root / "store"), "--artifacts-destination", str(root / "artifacts"),
+        "--workers", str(workers), *extra,
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = ServerProcess(f"http://127.0.0.1:{port}", root, log_path, process)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"cairn server exited with {process.returncode}:\n{server.log_text()}")
+        try:
+            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"cairn server did not answer /health:\n{server.log_text()}")
+        time.sleep(0.05)  # polling for readiness, not ordering test steps
+
+
+def stop_server(server: ServerProcess) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServerProcess]]:
+    """Start extra servers (e.g. ``workers=2``); each is stopped, and its log checked, at the end."""
+    started: list[ServerProcess] = []
+
+    def start(*extra: str, workers: int = 1) -> ServerProcess:
+        process = start_server(tmp_path_factory.mktemp("cairn-extra-server"), *extra, workers=workers)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_server(process)
+    for process in started:
+        log = process.log_text()
+        # No request of the suite may end in a 500: the handler logs each one.
+        assert "failed with an unexpected" not in log, log
+        assert "Traceback" not in log, log
