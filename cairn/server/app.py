@@ -24,9 +24,12 @@ from cairn.store.database import open_database
 
 from . import (
     routes_artifacts,
+    routes_cairn_registry,
     routes_experiments,
     routes_logged_models,
     routes_metrics,
+    routes_model_versions,
+    routes_models,
     routes_runs,
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
@@ -74,7 +77,8 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
 def api_routes() -> list[Route]:
     """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
     by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
-    for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models):
+    for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models,
+                   routes_models, routes_model_versions):
         for path, methods, handler in module.ROUTES:
             for method in methods:
                 by_path[path][method] = handler
@@ -130,6 +134,7 @@ def build_app(config: ServerConfig) -> Starlette:
         Route("/version", version, methods=["GET"]),
         *(Route(path, server_info, methods=["GET"]) for path in SERVER_INFO_PATHS),
         *api_routes(),
+        *routes_cairn_registry.routes(),
     ]
     app = Starlette(
         routes=routes,
