@@ -18,12 +18,15 @@ from cairn.client.fluent import (
     get_artifact_uri,
     get_run,
     get_tracking_uri,
+    load_model,
     log_artifact,
     log_artifacts,
+    log_dataset,
     log_dict,
     log_figure,
     log_metric,
     log_metrics,
+    log_model,
     log_param,
     log_params,
     log_text,
@@ -38,6 +41,7 @@ from cairn.client.fluent import (
 )
 from cairn.entities import Metric, Param, Run, RunTag, ViewType
 from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
+from cairn.models.signature import infer_signature
 
 __version__ = "0.1.0"
 
@@ -48,4 +52,6 @@ __all__ = [
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs",
     "seed_everything", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
     "register_model",
+    "log_dataset",
+    "log_model", "load_model", "infer_signature",
 ]

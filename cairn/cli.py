@@ -25,7 +25,9 @@ from typer.core import TyperGroup
 from cairn import cli_lookup as lookup
 from cairn import cli_render as render
 from cairn import cli_views as views
+from cairn.cli_datasets import register as register_dataset_commands
 from cairn.cli_models import models_app
+from cairn.cli_serve import register as register_serve_command
 from cairn.cli_webhooks import webhooks_app
 from cairn.entities import ViewType
 from cairn.errors import CairnError
@@ -84,6 +86,8 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(models_app, name="models")
 app.add_typer(webhooks_app, name="webhooks")
+register_dataset_commands(app)
+register_serve_command(app)
 
 # Options shared by several commands, defined once.
 JsonOption = Annotated[bool, typer.Option(

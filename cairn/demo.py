@@ -36,11 +36,13 @@ def train_one(params: dict[str, float], data, client) -> str:  # type: ignore[no
     from sklearn.metrics import log_loss, roc_auc_score
 
     import cairn
+    from cairn.datasets.demo_steps import log_split
 
     x_train, x_val, y_train, y_val = data
     name = "gbm-lr{learning_rate}-d{max_depth}".format(**params)
     with cairn.start_run(run_name=name) as run:
         cairn.seed_everything(SEED)
+        log_split(x_train, y_train, x_val, y_val)
         cairn.log_params(params)
         cairn.log_params({"train_rows": len(x_train), "validation_rows": len(x_val)})
         cairn.set_tag("dataset", "sklearn.datasets.load_breast_cancer")
@@ -89,10 +91,16 @@ def main() -> None:
     experiment = cairn.set_experiment(EXPERIMENT)
     console.print(f"[bold]Cairn demo[/] — store: {cairn.get_tracking_uri()}   experiment: {EXPERIMENT}")
     client = cairn.Client()
+    from cairn.datasets.demo_steps import drop_outliers, run_dataset_demo
+
     for i, params in enumerate(GRID, start=1):
+        # The first configuration trains on a cleaned copy (outliers dropped), so the runs differ
+        # in their data as well as their hyperparameters; `cairn diff` shows both.
+        run_data = drop_outliers(data) if i == 1 else data
         with console.status(f"training run {i}/{len(GRID)}: {params}"):
-            train_one(params, data, client)
-        console.print(f"  ✓ run {i}/{len(GRID)} logged  {params}")
+            train_one(params, run_data, client)
+        note = " (training data without outliers)" if i == 1 else ""
+        console.print(f"  ✓ run {i}/{len(GRID)} logged  {params}{note}")
 
     runs = cairn.search_runs(
         experiment_ids=[experiment.experiment_id],
@@ -120,6 +128,9 @@ def main() -> None:
 
     console.rule("[bold]Model registry: gates, promotion, rollback")
     run_registry_demo(client, experiment.experiment_id, console)
+
+    console.rule("[bold]Datasets, diff and lineage")
+    run_dataset_demo(client, experiment.experiment_id, console)
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore: [bold].venv/bin/cairn runs list "
         f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]"

@@ -33,13 +33,14 @@ from cairn.tracking.validation import validate_key
 
 from .backend import Backend
 from .batching import BatchingLogger
+from .dataset_methods import DatasetMethods
 from .registry_methods import RegistryMethods
 from .tracking_uri import backend_for
 
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client(RegistryMethods):
+class Client(RegistryMethods, DatasetMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn

@@ -263,6 +263,13 @@ def get_run(run_id: str) -> Run:
     return _get_client().get_run(run_id)
 
 
+def log_dataset(data: Any, name: str, context: str | None = "training", source: str | None = None, *,
+                version: str | None = None, tags: Mapping[str, Any] | None = None) -> Any:
+    """Record a dataset (DataFrame, NumPy array, Parquet/CSV path, or URI) as an input of the active
+    run, with its content digest, schema and per-feature profile; returns the ``Dataset``."""
+    return _get_client().log_dataset(_run_id(), data, name, context, source, version=version, tags=tags)
+
+
 def seed_everything(seed: int) -> int:
     """Seed random, NumPy, PyTorch and TensorFlow (those installed) and record it on the active run."""
     from .capture.seeds import seed_everything as _seed
@@ -321,6 +328,28 @@ def register_model(model_uri: str, name: str, *, tags: Mapping[str, Any] | None 
     return _get_client().register_model(model_uri, name, tags=tags, description=description)
 
 
+def log_model(model: Any, name: str, signature: Any = None, input_example: Any = None,
+              pip_requirements: Sequence[str] | str | None = None,
+              registered_model_name: str | None = None) -> Any:
+    """Package ``model`` in MLflow's layout under the active run's artifact path ``name`` (a
+    scikit-learn estimator, an object with ``predict``, or a function), with its signature
+    (inferred from ``input_example`` when not given) and pinned requirements; register it when
+    ``registered_model_name`` is given. Returns a ``ModelInfo`` whose ``model_uri`` loads it."""
+    from cairn.models.log_model import log_model as _log_model
+
+    return _log_model(_get_client(), _run_id(), model, name, signature, input_example, pip_requirements,
+                      registered_model_name)
+
+
+def load_model(model_uri: str) -> Any:
+    """Load a model package: ``runs:/<run_id>/<path>``, ``models:/name/3``, ``models:/name@alias``,
+    ``models:/name/Production`` or a local folder; returns a model whose ``predict`` checks the
+    input against the signature."""
+    from cairn.models.loading import load_model as _load_model
+
+    return _load_model(model_uri, _get_client())
+
+
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     uri = _get_client().get_run(_run_id()).info.artifact_uri
     return f"{uri}/{artifact_path}" if artifact_path else uri
@@ -355,4 +384,6 @@ __all__ = [
     "log_params", "log_text", "search_runs", "seed_everything", "set_experiment", "set_tag", "set_tags",
     "set_tracking_uri", "start_run",
     "register_model",
+    "log_dataset",
+    "log_model", "load_model",
 ]

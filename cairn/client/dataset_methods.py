@@ -1,0 +1,194 @@
+"""The dataset, diff, drift and lineage methods of ``Client``.
+
+``log_dataset`` computes the digest, schema and profile in this process and records them with
+the backend's ``log_inputs``, so it works embedded and against any server that speaks MLflow's
+``log-inputs``. ``diff_runs`` and ``measure_drift`` read runs, metric histories, artifacts and
+model versions through the same ``Client`` calls. Searching datasets and walking lineage query
+the store directly: they need the embedded store until the server has routes for them.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cairn.entities import Dataset, DatasetInput, Metric, Run
+from cairn.errors import CairnError, InvalidParameter, NotFound
+
+MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
+_CONTEXT_TAG = "mlflow.data.context"
+_MODELS = "models:/"
+
+
+class DatasetMethods:
+    """Mixed into ``Client``; uses its backend, runs, metric histories and artifacts.
+
+    >>> client = Client()
+    >>> ds = client.log_dataset(run_id, train_df, "churn-train", context="training")
+    >>> client.diff_runs(run_a, run_b).params["changed"]
+    >>> client.lineage(ds.digest).model_versions(stage="Production", context="training")
+    """
+
+    _backend: Any
+    flush: Callable[[], None]
+    get_run: Callable[[str], Run]
+    get_metric_history: Callable[[str, str], list[Metric]]
+
+    def log_dataset(self, run_id: str, data: Any, name: str, context: str | None = "training",
+                    source: str | None = None, *, version: str | None = None,
+                    tags: Mapping[str, Any] | None = None, profile: bool = True) -> Dataset:
+        """Record ``data`` (DataFrame, NumPy array, Parquet/CSV path or folder, or a URI such as
+        ``s3://...`` with an optional ``version``) as an input of the run, in ``context``.
+
+        Returns the recorded ``Dataset``: its ``digest`` is the same for the same rows in any
+        process; ``schema`` and ``profile`` are JSON text (None for a URI Cairn cannot read).
+        """
+        from cairn.datasets.sources import prepare_dataset
+
+        dataset = prepare_dataset(data, name, source=source, version=version, profile=profile)
+        input_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        if context:
+            input_tags[_CONTEXT_TAG] = context
+        self._backend.log_inputs(run_id, [DatasetInput(dataset, input_tags)])
+        db = getattr(self._backend, "db", None)
+        if db is not None and (dataset.profile or dataset.schema):
+            from cairn.datasets.catalog import attach_profile
+
+            attach_profile(db, self._backend.get_run(run_id).info.experiment_id, dataset)
+        return dataset
+
+    def search_datasets(self, name: str | None = None, digest: str | None = None, context: str | None = None,
+                        source: str | None = None, experiment_ids: Sequence[str] | None = None,
+                        max_results: int = 100) -> list[Any]:
+        """Dataset records (``DatasetRecord``: the dataset, its runs count, contexts and last
+        use) matching every filter given; ``digest`` may be a prefix, ``source`` a substring."""
+        from cairn.datasets import catalog
+
+        return catalog.search_datasets(self._dataset_store("search datasets"), name, digest, context, source,
+                                       experiment_ids, max_results)
+
+    def get_dataset(self, ref: str) -> Any:
+        """The dataset record (with profile) for a digest, digest prefix, name or ``NAME@DIGEST``."""
+        from cairn.datasets import catalog
+
+        return catalog.get_dataset(self._dataset_store("read datasets"), ref)
+
+    def list_dataset_runs(self, ref: str) -> list[Any]:
+        """Every run's use of the dataset ``ref`` names (``DatasetUse``: run, context, start time)."""
+        from cairn.datasets import catalog
+
+        return catalog.dataset_runs(self._dataset_store("read datasets"), ref)
+
+    def diff_runs(self, a: str, b: str, *, repo: str | os.PathLike[str] | None = None,
+                  curves: bool = True) -> Any:
+        """What changed from run ``a`` to run ``b`` (ids, or ``models:/NAME/VERSION`` for the
+        versions' source runs): a ``RunDiff`` with params, metrics, code, data, environment
+        and seeds sections. ``repo`` is the git checkout for ``git log A..B`` (default: cwd)."""
+        from cairn.tracking.run_diff import diff_runs
+
+        self.flush()
+        return diff_runs(_ClientRunReader(self), self._run_id_of(a), self._run_id_of(b), repo=repo, curves=curves)
+
+    def lineage(self, ref: str) -> Any:
+        """The ``Lineage`` graph of a dataset (digest, prefix or name), a run id or a model version
+        (``models:/NAME/VERSION``): what fed it upstream and what it fed downstream."""
+        from cairn.tracking.lineage import build_lineage
+
+        self.flush()
+        return build_lineage(self._dataset_store("walk lineage"), ref)
+
+    def measure_drift(self, baseline: Any, current: Any, thresholds: Any = None) -> Any:
+        """A ``DriftReport`` of ``current`` against ``baseline``. Each side is a DataFrame, a
+        Parquet/CSV path, a dataset (digest, prefix or name), a run id (its training dataset) or a
+        model version (``models:/NAME@alias``: its source run's training dataset)."""
+        from cairn.datasets.drift import measure_drift
+
+        return measure_drift(self.dataset_profile(baseline)[1], self.dataset_profile(current)[1], thresholds)
+
+    def dataset_profile(self, ref: Any) -> tuple[str, dict[str, Any]]:
+        """(a label for ``ref``, its profile) for any of the forms ``measure_drift`` takes."""
+        import json
+
+        from cairn.datasets.profile import profile_frame
+
+        if not isinstance(ref, (str, os.PathLike)):
+            from cairn.datasets.sources import prepare_dataset
+
+            dataset = prepare_dataset(ref, "data")
+            return f"{type(ref).__name__} @{dataset.digest[:12]}", json.loads(dataset.profile or "{}")
+        text = os.fspath(ref)
+        if Path(text).exists():
+            from cairn.datasets.sources import load_table
+
+            frame = load_table(Path(text))
+            if frame is None:
+                raise InvalidParameter(f"'{text}' is not a Parquet or CSV table, so it cannot be profiled.")
+            return text, profile_frame(frame)
+        if text.startswith(_MODELS) or text.startswith("run:") or _looks_like_run_id(text):
+            from cairn.datasets.catalog import training_dataset
+
+            run = self.get_run(self._run_id_of(text.removeprefix("run:")))
+            dataset = training_dataset(run)
+            label = f"{dataset.name} @{dataset.digest[:12]} (run {run.run_id[:8]})"
+            return label, _profile_or_fail(dataset)
+        record = self.get_dataset(text.removeprefix("dataset:"))
+        return f"{record.dataset.name} @{record.dataset.digest[:12]}", _profile_or_fail(record.dataset)
+
+    def _run_id_of(self, ref: str) -> str:
+        if ref.startswith(_MODELS):
+            version = self.resolve_model_version(ref)  # type: ignore[attr-defined]
+            if not version.run_id:
+                raise NotFound(f"Model version {version.name}/{version.version} was not registered from a run.")
+            return str(version.run_id)
+        return ref
+
+    def _dataset_store(self, what: str) -> Any:
+        db = getattr(self._backend, "db", None)
+        if db is None:
+            raise CairnError(f"The {type(self._backend).__name__} cannot {what} yet: the server has no dataset "
+                             "routes. Use an embedded store (a folder or sqlite:/// tracking URI).")
+        return db
+
+
+def _profile_or_fail(dataset: Dataset) -> dict[str, Any]:
+    import json
+
+    profile = json.loads(dataset.profile) if dataset.profile else None
+    if not profile or not profile.get("features"):
+        raise InvalidParameter(f"Dataset '{dataset.name}' @{dataset.digest[:12]} has no per-feature profile "
+                               "(it was logged without one, e.g. by MLflow's client or as a URI).")
+    return dict(profile)
+
+
+def _looks_like_run_id(text: str) -> bool:
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
+class _ClientRunReader:
+    """``run_diff.RunReader`` over a ``Client``."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def get_run(self, run_id: str) -> Run:
+        return self._client.get_run(run_id)  # type: ignore[no-any-return]
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self._client.get_metric_history(run_id, key)  # type: ignore[no-any-return]
+
+    def read_artifact_text(self, run_id: str, path: str) -> str | None:
+        folder = posixpath.dirname(path)
+        try:
+            listed = self._client.list_artifacts(run_id, folder)
+        except NotFound:
+            return None
+        if not any(f.path == path and not f.is_dir for f in listed):
+            return None
+        with tempfile.TemporaryDirectory(prefix="cairn-") as tmp:
+            local = self._client.download_artifacts(run_id, path, dst_path=tmp)
+            with open(local, "rb") as handle:
+                return handle.read(MAX_TEXT_ARTIFACT_BYTES).decode("utf-8", errors="replace")
