@@ -99,11 +99,10 @@ def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int
         # 100k-point histories: skip SQLAlchemy's per-row result processing.
         compiled = stmt.compile(conn)
         params = compiled.construct_params()
-        rows = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
+        result = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
+        rows = result.cursor.fetchall()  # the DB-API cursor directly: no per-row wrapping
+        result.close()
     else:
         rows = conn.execute(stmt)
     nan = math.nan
-    return [
-        Metric(key, nan if is_nan else value, timestamp, step)
-        for step, timestamp, value, is_nan in rows
-    ]
+    return [Metric(key, nan if is_nan else value, timestamp, step) for step, timestamp, value, is_nan in rows]
