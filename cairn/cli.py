@@ -9,11 +9,10 @@ quietly. Typer for parsing (Click underneath), Rich for tables.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +26,8 @@ from cairn import cli_render as render
 from cairn import cli_views as views
 from cairn.cli_datasets import register as register_dataset_commands
 from cairn.cli_models import models_app
+from cairn.cli_output import client as _client
+from cairn.cli_output import emit
 from cairn.cli_serve import register as register_serve_command
 from cairn.cli_webhooks import webhooks_app
 from cairn.entities import ViewType
@@ -141,24 +142,8 @@ def _root(
     ctx.obj = _State(tracking_uri)
 
 
-def _client(ctx: typer.Context) -> Client:
-    from cairn.client.client import Client
-
-    state = ctx.find_object(_State)
-    assert state is not None
-    if state.client is None:
-        state.client = Client(tracking_uri=state.tracking_uri)
-        ctx.find_root().call_on_close(state.client.close)
-    return state.client
 
 
-def emit(doc: dict[str, Any], as_json: bool, draw: Callable[[dict[str, Any], Console], None]) -> None:
-    """Write ``doc`` as one compact JSON line, or draw it for a person."""
-    if as_json:
-        # NaN and infinities stay as NaN/Infinity tokens, which is how MLflow's client reads them.
-        sys.stdout.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
-    else:
-        draw(doc, _console())
 
 
 def _console() -> Console:

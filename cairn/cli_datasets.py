@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,10 +20,9 @@ from cairn import cli_datasets_render as render
 from cairn import cli_lookup as lookup
 from cairn.entities import ViewType
 from cairn.errors import NotFound
+from cairn.cli_output import client, emit
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from cairn.client.client import Client
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -41,27 +39,8 @@ _EXPLICIT = ("run:", "dataset:")
 _MODELS = "models:/"
 
 
-def client(ctx: typer.Context) -> Client:
-    from cairn.client.client import Client
-
-    root = ctx.find_root()
-    state = root.obj
-    found: Client | None = getattr(state, "client", None)
-    if found is None:
-        found = Client(tracking_uri=getattr(state, "tracking_uri", None))
-        if state is not None:
-            state.client = found
-        root.call_on_close(found.close)
-    return found
 
 
-def emit(doc: dict[str, Any], as_json: bool, draw: Callable[[dict[str, Any], Console], None]) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
-    else:
-        from rich.console import Console
-
-        draw(doc, Console(highlight=False))
 
 
 def _run_or_model(c: Client, ref: str, experiment: str | None) -> str:

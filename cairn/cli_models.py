@@ -9,9 +9,6 @@ Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unv
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,10 +18,9 @@ from cairn import cli_models_render as render
 from cairn import cli_models_views as views
 from cairn.entities import Policy
 from cairn.tracking import clock
+from cairn.cli_output import client, emit
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from cairn.client.client import Client
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -43,28 +39,8 @@ VersionArgument = Annotated[int, typer.Argument(metavar="VERSION", help="Version
 ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why, for the audit trail.")]
 
 
-def client(ctx: typer.Context) -> Client:
-    """The command's ``Client``, shared through the root command's state (``--tracking-uri``)."""
-    from cairn.client.client import Client
-
-    root = ctx.find_root()
-    state = root.obj
-    found: Client | None = getattr(state, "client", None)
-    if found is None:
-        found = Client(tracking_uri=getattr(state, "tracking_uri", None))
-        if state is not None:
-            state.client = found
-        root.call_on_close(found.close)
-    return found
 
 
-def emit(doc: dict[str, Any], as_json: bool, draw: Callable[[dict[str, Any], Console], None]) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
-    else:
-        from rich.console import Console
-
-        draw(doc, Console(highlight=False))
 
 
 def parse_time(text: str) -> int:
