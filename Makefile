@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-small clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ demo: $(STAMP_DEMO)
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# MLflow server vs cairn server, same workload; e.g. make bench BENCH_ARGS="--workers 2"
 bench: $(STAMP_TEST)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_servers.py --scale full $(BENCH_ARGS)
+
+bench-small: $(STAMP_TEST)
+	$(BIN)/python benchmarks/bench_servers.py --scale small $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cairn

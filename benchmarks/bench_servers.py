@@ -1,0 +1,170 @@
+"""Side-by-side benchmark: the MLflow tracking server and the Cairn server, same workload.
+
+    python benchmarks/bench_servers.py [--scale small|full] [--workers N] [--only mlflow|cairn]
+
+Starts each server in turn (never both at once) on a free 127.0.0.1 port with a fresh temporary
+folder (SQLite backend, artifacts served through the server), waits for /health, runs the
+workloads in ``servers/workloads.py`` against it and stops it. Prints the machine, a table of
+MLflow | Cairn | ratio | Cairn target with a correctness column, every answer check, and the same
+table as Markdown (also written to benchmarks/results/latest.md). Exits 1 if any answer check
+fails, 2 if a server cannot be started, 130 when interrupted.
+
+``--scale small`` shrinks the workloads so that the whole run takes under three minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import signal
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "servers"))
+
+import httpx  # noqa: E402
+import launch  # noqa: E402
+import report  # noqa: E402
+from clients import BenchError  # noqa: E402
+from workloads import SCALES, WORKLOADS, Result, Scale  # noqa: E402
+
+KINDS = ("mlflow", "cairn")
+
+
+def log(kind: str, message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {kind:<6} {message}", flush=True)
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, mlflow {_version('mlflow')}, "
+            f"cairn {_version('cairn-tracker')}; load average {load}")  # fmt: skip
+
+
+def bench_server(kind: str, sc: Scale, workers: int, keep: bool) -> Result:
+    res = Result(kind)
+    server = launch.Server(kind, workers, keep_folder=keep)
+    try:
+        t0 = time.perf_counter()
+        server.start()
+        log(kind, f"healthy on port {server.port} after {time.perf_counter() - t0:.1f} s ({server.folder})")
+        assert server.proc is not None
+        res.values["rss_idle"] = launch.idle_rss_bytes(server.proc.pid) / 1e6
+        log(kind, f"idle RSS {res.values['rss_idle']:.0f} MB")
+        with launch.RssSampler(server.proc.pid) as sampler:
+            for name, workload in WORKLOADS:
+                if not server.alive():
+                    res.check(name, False, "server process is gone")
+                    continue
+                try:
+                    workload(server.base_url, sc, res, lambda msg: log(kind, msg))
+                except (BenchError, httpx.HTTPError, KeyError, ValueError) as exc:
+                    res.check(name, False, f"{type(exc).__name__}: {exc}"[:400])
+                    log(kind, f"{name} failed: {exc}"[:400])
+        res.values["rss_peak"] = max(sampler.peak, int(res.values["rss_idle"] * 1e6)) / 1e6
+        res.check("rss", sampler.samples > 0, f"{sampler.samples:,} RSS samples, peak {res.values['rss_peak']:.0f} MB")
+        if not server.alive():
+            res.check("rss", False, f"server died during the run:\n{server.log_tail()}")
+    finally:
+        server.stop()
+        log(kind, "stopped")
+    return res
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes for both servers (default 1)")
+    parser.add_argument("--only", choices=KINDS, help="benchmark one server only")
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "latest.md", help="Markdown file to write")
+    parser.add_argument("--keep", action="store_true", help="keep the servers' temporary folders (logs, databases)")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    signal.signal(signal.SIGTERM, _terminate)
+
+    sc = SCALES[args.scale]
+    host = machine()
+    print(f"Machine: {host}", flush=True)
+    print(f"Scale: {sc.name}, --workers {args.workers}, servers: {args.only or 'mlflow, cairn'}", flush=True)
+    started = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    results: dict[str, Result] = {}
+    try:
+        for kind in KINDS:
+            if args.only and kind != args.only:
+                continue
+            results[kind] = bench_server(kind, sc, args.workers, args.keep)
+    except KeyboardInterrupt:
+        print("\ninterrupted; servers stopped", file=sys.stderr)
+        return 130
+    except launch.ServerError as exc:
+        print(f"\nserver failed: {exc}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    load_end = os.getloadavg()[0]
+
+    table = report.rows(sc, results.get("mlflow"), results.get("cairn"))
+    checks = report.check_lines(list(results.values()))
+    failed = [line for line in checks if line.startswith("✗")]
+    command = f"python benchmarks/bench_servers.py --scale {sc.name} --workers {args.workers}" + (
+        f" --only {args.only}" if args.only else "")  # fmt: skip
+    print()
+    print(f"Machine: {host}")
+    print(f"Scale {sc.name}, {args.workers} worker(s) each, {elapsed:.0f} s in all; 1-minute load average "
+          f"{load_start:.2f} at the start, {load_end:.2f} at the end")  # fmt: skip
+    print()
+    print(report.text_table(table))
+    print()
+    print("Answer checks:")
+    print("\n".join("  " + line for line in checks))
+    markdown = "\n".join([
+        f"Measured with `{command}` on {host}.",
+        "",
+        report.markdown_table(table),
+        "",
+        "Ratios are Cairn's advantage (MLflow time / Cairn time, or Cairn rate / MLflow rate). RSS is the sum "
+        "over the server's process tree. The servers ran one after the other; other work on the machine makes "
+        f"the figures noisy (1-minute load average {load_start:.2f} at the start, {load_end:.2f} at the end).",
+        "",
+        "Answer checks: " + ("all passed." if not failed else f"{len(failed)} failed:"),
+        *(f"- {line}" for line in failed),
+    ])  # fmt: skip
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(markdown + "\n")
+    print()
+    print(f"Markdown (written to {args.output}):")
+    print()
+    print(markdown)
+    if failed:
+        print(f"\n{len(failed)} answer check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
