@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
+
+from cairn.entities import Metric
 
 from cairn.tracking import metrics_history
 
 from .decoders import request_fields, run_id_of
 from .encoders import metrics_to_wire
 from .state import db_of
-from .wire import wire_json
+from .wire import JSON_MEDIA_TYPE, encode_json, wire_json
 
 
 async def get_metric_history(request: Request) -> Response:
-    """Without ``max_results`` the whole history in one response; with it, that many points and a
+    """Without ``max_results`` the whole history, streamed; with it, that many points and a
     ``next_page_token`` while more remain. ``max_results <= 0`` is refused, as in MLflow."""
     f = await request_fields(request)
     run_id = run_id_of(f)
     key = f.required_string("metric_key")
     max_results = f.int32("max_results")
     page_token = f.string("page_token") or None
+    if max_results is None and page_token is None:
+        chunks = await run_in_threadpool(metrics_history.stream_metric_history, db_of(request), run_id, key)
+        return StreamingResponse(_encode_history(chunks), media_type=JSON_MEDIA_TYPE)
     page = await run_in_threadpool(
         metrics_history.get_metric_history, db_of(request), run_id, key, max_results, page_token
     )
@@ -31,6 +38,19 @@ async def get_metric_history(request: Request) -> Response:
     if page.next_page_token:
         payload["next_page_token"] = page.next_page_token
     return wire_json(payload)
+
+
+def _encode_history(chunks: Iterator[list[Metric]]) -> Iterator[bytes]:
+    # The unpaged history streams chunk by chunk: a 100k-point answer is never one bytes object,
+    # and the first points leave while later ones are read. An empty history is {} as in MLflow.
+    first = True
+    for points in chunks:
+        if not points:
+            continue
+        body = encode_json(metrics_to_wire(points))[1:-1]
+        yield (b'{"metrics":[' if first else b",") + body
+        first = False
+    yield b"{}" if first else b"]}"
 
 
 ROUTES = [

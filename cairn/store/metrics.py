@@ -8,7 +8,7 @@ Ingest is the hottest path in Cairn. Per batch: one upsert of the latest value p
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, and_, bindparam, or_, select
 
@@ -79,12 +79,22 @@ def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
 
 def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int) -> list[Metric]:
     """Points of one metric ordered by step, then timestamp (then value, for determinism)."""
+    points: list[Metric] = []
+    for chunk in iter_history(conn, run_id, key, None, limit, offset):
+        points.extend(chunk)
+    return points
+
+
+def iter_history(
+    conn: Tx, run_id: str, key: str, chunk_size: int | None, limit: int | None = None, offset: int = 0
+) -> Iterator[list[Metric]]:
+    """The same points in chunks of ``chunk_size`` (all at once for None), read from one cursor."""
     lm = latest_metrics.c
     series_id = conn.execute(
         select(lm.series_id).where(lm.run_id == run_id, lm.key == key)
     ).scalar_one_or_none()
     if series_id is None:
-        return []
+        return
     m = metrics.c
     stmt = (
         select(m.step, m.timestamp, m.value, m.is_nan)
@@ -96,13 +106,22 @@ def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int
     if offset:
         stmt = stmt.offset(offset)
     if conn.dialect.name == "sqlite":
-        # 100k-point histories: skip SQLAlchemy's per-row result processing.
+        # 100k-point histories: read the DB-API cursor directly, no per-row result wrapping.
         compiled = stmt.compile(conn)
         params = compiled.construct_params()
         result = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
-        rows = result.cursor.fetchall()  # the DB-API cursor directly: no per-row wrapping
-        result.close()
+        cursor = result.cursor
     else:
-        rows = conn.execute(stmt)
+        result = conn.execute(stmt)
+        cursor = result
     nan = math.nan
-    return [Metric(key, nan if is_nan else value, timestamp, step) for step, timestamp, value, is_nan in rows]
+    try:
+        while True:
+            rows = cursor.fetchall() if chunk_size is None else cursor.fetchmany(chunk_size)
+            if not rows:
+                return
+            yield [Metric(key, nan if is_nan else value, timestamp, step) for step, timestamp, value, is_nan in rows]
+            if chunk_size is None:
+                return
+    finally:
+        result.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from cairn.entities import Metric, PagedList
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import metrics as metric_rows
@@ -32,3 +34,20 @@ def get_metric_history(
     if limit is not None and len(points) > limit:
         return PagedList(points[:limit], encode_token("metric-history", offset + limit))
     return PagedList(points, None)
+
+
+def stream_metric_history(db: Database, run_id: str, key: str, chunk_size: int = 10_000) -> Iterator[list[Metric]]:
+    """The whole history of ``key`` as chunks of points, read from one snapshot, for responses
+    that stream a large history instead of holding it whole. NotFound is raised here, before
+    the first chunk, so a server can still answer 404."""
+    parse_run_id(run_id)
+    validate_key("metric", key)
+    with db.read() as tx:
+        if rows.get_run_info(tx, run_id) is None:
+            raise NotFound(f"Run '{run_id}' not found.")
+    return _chunks(db, run_id, key, chunk_size)
+
+
+def _chunks(db: Database, run_id: str, key: str, chunk_size: int) -> Iterator[list[Metric]]:
+    with db.read() as tx:
+        yield from metric_rows.iter_history(tx, run_id, key, chunk_size)

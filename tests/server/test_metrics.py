@@ -107,3 +107,29 @@ def test_get_history_errors(http: httpx.Client, new_run: NewRun, params: dict[st
     run_id = new_run()["run_id"]
     resolved = {k: (run_id if v == "RUN" else v) for k, v in params.items()}
     error_of(http.get(f"{API}/metrics/get-history", params=resolved), status, code)
+
+
+def test_a_large_unpaged_history_streams_in_chunks_and_equals_the_paged_one(
+    http: httpx.Client, new_run: NewRun
+) -> None:
+    run_id = new_run()["run_id"]
+    log_points(http, run_id, 25_000)  # more than one 10,000-point chunk of the stream
+    nan_point = {"key": "m", "value": "NaN", "timestamp": 1, "step": 30_000}
+    assert http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [nan_point]}).status_code == 200
+    with http.stream("GET", f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"}) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers  # sent chunked, not as one body
+        raw = response.read()
+    body = json.loads(raw)  # the stdlib parser, as the mlflow client reads NaN
+    steps = [p["step"] for p in body["metrics"]]
+    assert steps == [*range(25_000), 30_000]
+    assert math.isnan(body["metrics"][-1]["value"])
+    paged: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = history(http, run_id=run_id, metric_key="m", max_results=7_000, **({"page_token": token} if token else {}))
+        paged += page["metrics"]
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert [p["step"] for p in paged] == steps
