@@ -151,3 +151,27 @@ def test_search_runs_on_deleted_view(store_dir):
 def test_get_missing_run_is_not_found(store_dir):
     with pytest.raises(NotFound):
         cairn.get_run("f" * 32)
+
+
+def test_interpreter_exit_flushes_queued_points_and_ends_the_run(tmp_path: Path):
+    import subprocess
+    import sys
+
+    store = tmp_path / "exit-store"
+    script = (
+        "import cairn\n"
+        f"cairn.set_tracking_uri({str(store)!r})\n"
+        "run = cairn.start_run(capture=False)\n"
+        "print(run.run_id)\n"
+        "for i in range(5000):\n"
+        "    cairn.log_metric('loss', 1.0 / (i + 1), step=i)\n"
+        # no end_run, no flush: the process simply ends
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    run_id = out.stdout.strip()
+    client = cairn.Client(tracking_uri=str(store))
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert [p.step for p in client.get_metric_history(run_id, "loss")] == list(range(5000))
+    from cairn.client import tracking_uri
+
+    tracking_uri.close_all()
