@@ -4,7 +4,7 @@
 the backend's ``log_inputs``, so it works embedded and against any server that speaks MLflow's
 ``log-inputs``. ``diff_runs`` and ``measure_drift`` read runs, metric histories, artifacts and
 model versions through the same ``Client`` calls. Searching datasets and walking lineage query
-the store directly: they need the embedded store until the server has routes for them.
+the embedded store directly, or go through the server's dataset routes with the REST backend.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class DatasetMethods:
                         max_results: int = 100) -> list[Any]:
         """Dataset records (``DatasetRecord``: the dataset, its runs count, contexts and last
         use) matching every filter given; ``digest`` may be a prefix, ``source`` a substring."""
+        if _serves_datasets(self._backend):
+            return list(self._backend.search_datasets(name, digest, context, source, experiment_ids, max_results))
         from cairn.datasets import catalog
 
         return catalog.search_datasets(self._dataset_store("search datasets"), name, digest, context, source,
@@ -73,12 +75,16 @@ class DatasetMethods:
 
     def get_dataset(self, ref: str) -> Any:
         """The dataset record (with profile) for a digest, digest prefix, name or ``NAME@DIGEST``."""
+        if _serves_datasets(self._backend):
+            return self._backend.get_dataset(ref)
         from cairn.datasets import catalog
 
         return catalog.get_dataset(self._dataset_store("read datasets"), ref)
 
     def list_dataset_runs(self, ref: str) -> list[Any]:
         """Every run's use of the dataset ``ref`` names (``DatasetUse``: run, context, start time)."""
+        if _serves_datasets(self._backend):
+            return list(self._backend.list_dataset_runs(ref))
         from cairn.datasets import catalog
 
         return catalog.dataset_runs(self._dataset_store("read datasets"), ref)
@@ -99,6 +105,8 @@ class DatasetMethods:
         from cairn.tracking.lineage import build_lineage
 
         self.flush()
+        if _serves_datasets(self._backend):
+            return self._backend.lineage(ref)
         return build_lineage(self._dataset_store("walk lineage"), ref)
 
     def measure_drift(self, baseline: Any, current: Any, thresholds: Any = None) -> Any:
@@ -149,9 +157,15 @@ class DatasetMethods:
     def _dataset_store(self, what: str) -> Any:
         db = getattr(self._backend, "db", None)
         if db is None:
-            raise CairnError(f"The {type(self._backend).__name__} cannot {what} yet: the server has no dataset "
-                             "routes. Use an embedded store (a folder or sqlite:/// tracking URI).")
+            raise CairnError(f"The {type(self._backend).__name__} cannot {what}: it has no dataset store. Use "
+                             "an embedded store (a folder or sqlite:/// tracking URI) or a `cairn server`.")
         return db
+
+
+def _serves_datasets(backend: Any) -> bool:
+    """Whether the backend answers dataset queries itself (the REST backend, over the server's
+    dataset routes)."""
+    return bool(getattr(backend, "serves_datasets", False))
 
 
 def _profile_or_fail(dataset: Dataset) -> dict[str, Any]:
@@ -175,10 +189,10 @@ class _ClientRunReader:
         self._client = client
 
     def get_run(self, run_id: str) -> Run:
-        return self._client.get_run(run_id)  # type: ignore[no-any-return]
+        return self._client.get_run(run_id)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self._client.get_metric_history(run_id, key)  # type: ignore[no-any-return]
+        return self._client.get_metric_history(run_id, key)
 
     def read_artifact_text(self, run_id: str, path: str) -> str | None:
         folder = posixpath.dirname(path)

@@ -25,6 +25,7 @@ from cairn.store.database import open_database
 from . import (
     routes_artifacts,
     routes_cairn_registry,
+    routes_datasets,
     routes_experiments,
     routes_logged_models,
     routes_metrics,
@@ -135,6 +136,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *(Route(path, server_info, methods=["GET"]) for path in SERVER_INFO_PATHS),
         *api_routes(),
         *routes_cairn_registry.routes(),
+        *routes_datasets.routes(),
     ]
     app = Starlette(
         routes=routes,

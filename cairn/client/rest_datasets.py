@@ -1,0 +1,83 @@
+"""The dataset half of the REST backend: search, records, uses, run diffs, lineage and drift
+through Cairn's ``/api/cairn/v1/`` routes, rebuilt into the same objects the embedded store
+returns (``DatasetRecord``, ``DatasetUse``, ``RunDiff``, ``Lineage``, ``DriftReport``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cairn.entities import Dataset
+from cairn.store.datasets import DatasetRecord, DatasetUse
+
+CAIRN = "/api/cairn/v1"
+
+
+class RestDatasets:
+    """Mixed into ``RestBackend``; uses its ``_registry_call``. ``serves_datasets`` tells
+    ``Client`` to send its dataset calls here instead of to an embedded store."""
+
+    serves_datasets = True
+
+    def _dataset_call(self, method: str, path: str, params: dict[str, Any] | None = None,
+                      body: dict[str, Any] | None = None) -> dict[str, Any]:
+        found: dict[str, Any] = self._registry_call(method, CAIRN + path, body, params)  # type: ignore[attr-defined]
+        return found
+
+    def search_datasets(self, name: str | None = None, digest: str | None = None, context: str | None = None,
+                        source: str | None = None, experiment_ids: Sequence[str] | None = None,
+                        max_results: int = 100) -> list[DatasetRecord]:
+        params: dict[str, Any] = {"max_results": max_results}
+        for key, value in (("name", name), ("digest", digest), ("context", context), ("source", source)):
+            if value is not None:
+                params[key] = value
+        if experiment_ids is not None:
+            params["experiment_ids"] = [str(e) for e in experiment_ids]
+        found = self._dataset_call("GET", "/datasets/search", params)
+        return [_record(r) for r in found.get("datasets", [])]
+
+    def get_dataset(self, ref: str) -> DatasetRecord:
+        return _record(self._dataset_call("GET", "/datasets/get", {"ref": ref})["dataset"])
+
+    def list_dataset_runs(self, ref: str) -> list[DatasetUse]:
+        found = self._dataset_call("GET", "/datasets/runs", {"ref": ref})
+        return [_use(u) for u in found.get("runs", [])]
+
+    def diff_runs_on_server(self, a: str, b: str, curves: bool = True) -> Any:
+        """The server's ``RunDiff`` of runs ``a`` and ``b`` (no ``git log``: the server has no checkout)."""
+        from cairn.tracking.run_diff import RunDiff
+
+        params = {"a": a, "b": b, "curves": "true" if curves else "false"}
+        return RunDiff(**self._dataset_call("GET", "/runs/diff", params)["diff"])
+
+    def lineage(self, ref: str) -> Any:
+        from cairn.tracking.lineage import Lineage, LineageEdge, LineageNode
+
+        wire = self._dataset_call("GET", "/lineage", {"ref": ref})["lineage"]
+        nodes = {n["id"]: LineageNode(n["id"], n["kind"], n["label"], n.get("attributes") or {})
+                 for n in wire.get("nodes", [])}
+        edges = [LineageEdge(e["source"], e["target"], e["relation"], e.get("attributes") or {})
+                 for e in wire.get("edges", [])]
+        return Lineage(list(wire.get("roots", [])), nodes, edges, list(wire.get("notes", [])))
+
+    def drift_on_server(self, baseline: str, current: str) -> Any:
+        """The server's ``DriftReport`` of two stored datasets (or runs' training datasets)."""
+        from cairn.datasets.drift import DriftReport, DriftThresholds, FeatureDrift
+
+        report = self._dataset_call("POST", "/drift", body={"baseline": baseline, "current": current})["report"]
+        features = [FeatureDrift(**f) for f in report.get("features", [])]
+        return DriftReport(features, report.get("baseline_rows"), report.get("current_rows"),
+                           DriftThresholds(**report.get("thresholds", {})))
+
+
+def _record(r: dict[str, Any]) -> DatasetRecord:
+    d = r["dataset"]
+    dataset = Dataset(d["name"], d["digest"], d.get("source_type", ""), d.get("source", ""), d.get("schema"),
+                      d.get("profile"))
+    last_used = r.get("last_used")
+    return DatasetRecord(str(r["dataset_id"]), str(r["experiment_id"]), dataset, int(r.get("run_count", 0)),
+                         None if last_used is None else int(last_used), tuple(r.get("contexts", [])))
+
+
+def _use(u: dict[str, Any]) -> DatasetUse:
+    return DatasetUse(**{**u, "tags": dict(u.get("tags") or {})})
