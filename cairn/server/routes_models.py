@@ -11,25 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn import registry
-from cairn.entities import Actor, ModelVersion, PagedList, RegisteredModel
+from cairn.registry.search import search_registered_models_by_filter
+from cairn.entities import Actor, ModelVersion
 from cairn.errors import InvalidParameter, NotFound
-from cairn.registry.models import MAX_MODELS_PER_PAGE
 from cairn.store.database import Database
-from cairn.store.page_tokens import decode_token, encode_token
-from cairn.tracking.validation import validate_max_results
 
 from .decoders import request_fields
 from .registry_wire import (
-    Condition,
     actor_of,
     announce,
-    matches,
     model_version_to_wire,
     model_versions_payload,
-    parse_registry_filter,
-    parse_registry_order_by,
     registered_model_to_wire,
-    tag_value,
     version_of,
 )
 from .state import db_of
@@ -37,10 +30,6 @@ from .wire import empty_response, wire_json
 
 BASE = "/mlflow/registered-models"
 DEFAULT_MAX_MODELS = 100
-FILTER_ATTRIBUTES = frozenset({"name"})
-ORDER_KEYS = frozenset({"name", "creation_timestamp", "last_updated_timestamp", "timestamp"})
-FILTER_EXAMPLE = "name LIKE 'churn%' AND tags.team = 'vision'"
-_FILTERED_TOKEN = "registered-models-filtered"
 
 
 async def create_registered_model(request: Request) -> Response:
@@ -87,12 +76,12 @@ async def get_registered_model(request: Request) -> Response:
 
 async def search_registered_models(request: Request) -> Response:
     f = await request_fields(request)
-    conditions = parse_registry_filter(f.string("filter"), FILTER_ATTRIBUTES, frozenset(), "registered models",
-                                       FILTER_EXAMPLE)
-    order = parse_registry_order_by(f.strings("order_by"), ORDER_KEYS, "registered models")
     max_results = f.int64("max_results", default=DEFAULT_MAX_MODELS)
     page_token = f.string("page_token") or None
-    page = await run_in_threadpool(_search_models, db_of(request), conditions, order, max_results, page_token)
+    page = await run_in_threadpool(
+        search_registered_models_by_filter, db_of(request), f.string("filter"), f.strings("order_by"),
+        max_results, page_token,
+    )
     payload: dict[str, object] = {}
     if page.items:
         payload["registered_models"] = [registered_model_to_wire(m) for m in page.items]
@@ -164,40 +153,6 @@ def _version_by_alias(db: Database, name: str, alias_name: str) -> ModelVersion:
     except NotFound as exc:
         registry.get_registered_model(db, name)
         raise InvalidParameter(exc.message) from None
-
-
-def _search_models(db: Database, conditions: list[Condition], order: list[tuple[str, bool]], max_results: int,
-                   page_token: str | None) -> PagedList:
-    """A page of models. Without a filter or order the domain pages in the database; otherwise
-    every model a name condition allows (the domain's LIKE ignores case, so it finds a superset)
-    is matched against MLflow's exact semantics here, ordered, then paged."""
-    like = next((str(c.value) for c in conditions if c.field == "name" and c.op in ("=", "LIKE")), None)
-    if not conditions and not order:
-        return registry.search_registered_models(db, None, max_results, page_token)
-    limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
-    offset = decode_token(_FILTERED_TOKEN, page_token)
-    found: list[RegisteredModel] = []
-    token: str | None = None
-    while True:
-        page = registry.search_registered_models(db, like, MAX_MODELS_PER_PAGE, token)
-        found += [m for m in page.items if matches(conditions, lambda c, m=m: _model_field(m, c))]
-        token = page.next_page_token
-        if not token:
-            break
-    for key, ascending in reversed(order):
-        found.sort(key=lambda m: _model_sort_key(m, key), reverse=not ascending)
-    more = len(found) > offset + limit
-    return PagedList(found[offset:offset + limit], encode_token(_FILTERED_TOKEN, offset + limit) if more else None)
-
-
-def _model_field(model: RegisteredModel, c: Condition) -> str | None:
-    return model.name if c.field == "name" else tag_value(model.tags, c.key)
-
-
-def _model_sort_key(model: RegisteredModel, key: str) -> str | int:
-    if key == "name":
-        return model.name
-    return model.creation_timestamp if key == "creation_timestamp" else model.last_updated_timestamp
 
 
 ROUTES = [

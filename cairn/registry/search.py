@@ -1,0 +1,114 @@
+"""Registry searches with MLflow's filter and order_by strings, shared by the server's MLflow
+routes and any other caller (the grammar is in ``search_filters``).
+
+The store pages by model name or run id; other conditions (IN, LIKE, tags, source_path) and
+orderings are matched over the models or versions those allow, then paged here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cairn.entities import ModelVersion, PagedList, RegisteredModel
+from cairn.store.database import Database
+from cairn.store.page_tokens import decode_token, encode_token
+from cairn.tracking.validation import validate_max_results
+
+from .models import MAX_MODELS_PER_PAGE, search_registered_models
+from .search_filters import Condition, matches, parse_registry_filter, parse_registry_order_by, tag_value
+from .versions import MAX_VERSIONS_PER_PAGE, search_model_versions
+
+_MODEL_FILTER_ATTRIBUTES = frozenset({"name"})
+_MODEL_ORDER_KEYS = frozenset({"name", "creation_timestamp", "last_updated_timestamp", "timestamp"})
+_MODEL_FILTER_EXAMPLE = "name LIKE 'churn%' AND tags.team = 'vision'"
+_MODEL_FILTERED_TOKEN = "registered-models-filtered"
+_VERSION_FILTER_ATTRIBUTES = frozenset({"name", "run_id", "source_path", "version_number"})
+_VERSION_NUMERIC_ATTRIBUTES = frozenset({"version_number"})
+_VERSION_ORDER_KEYS = frozenset({"name", "version_number", "creation_timestamp", "last_updated_timestamp", "timestamp"})
+_VERSION_FILTER_EXAMPLE = "name = 'churn' AND run_id IN ('a1b2...', 'c3d4...') AND tags.team = 'vision'"
+_VERSION_FILTERED_TOKEN = "model-versions-filtered"
+
+
+def search_registered_models_by_filter(
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+) -> PagedList:
+    """A page of models matching MLflow's registry filter and order. Without a filter or order the domain pages in the database; otherwise
+    every model a name condition allows (the domain's LIKE ignores case, so it finds a superset)
+    is matched against MLflow's exact semantics here, ordered, then paged."""
+    conditions = parse_registry_filter(filter_string, _MODEL_FILTER_ATTRIBUTES, frozenset(), "registered models",
+                                       _MODEL_FILTER_EXAMPLE)
+    order = parse_registry_order_by(order_by, _MODEL_ORDER_KEYS, "registered models")
+    like = next((str(c.value) for c in conditions if c.field == "name" and c.op in ("=", "LIKE")), None)
+    if not conditions and not order:
+        return search_registered_models(db, None, max_results, page_token)
+    limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
+    offset = decode_token(_MODEL_FILTERED_TOKEN, page_token)
+    found: list[RegisteredModel] = []
+    token: str | None = None
+    while True:
+        page = search_registered_models(db, like, MAX_MODELS_PER_PAGE, token)
+        found += [m for m in page.items if matches(conditions, lambda c, m=m: _model_field(m, c))]
+        token = page.next_page_token
+        if not token:
+            break
+    for key, ascending in reversed(order):
+        found.sort(key=lambda m: _model_sort_key(m, key), reverse=not ascending)
+    more = len(found) > offset + limit
+    return PagedList(found[offset:offset + limit], encode_token(_MODEL_FILTERED_TOKEN, offset + limit) if more else None)
+
+
+def _model_field(model: RegisteredModel, c: Condition) -> str | None:
+    return model.name if c.field == "name" else tag_value(model.tags, c.key)
+
+
+def _model_sort_key(model: RegisteredModel, key: str) -> str | int:
+    if key == "name":
+        return model.name
+    return model.creation_timestamp if key == "creation_timestamp" else model.last_updated_timestamp
+
+
+def search_model_versions_by_filter(
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+) -> PagedList:
+    """A page of versions matching MLflow's registry filter and order. ``name =`` and ``run_id =`` page in the database; anything else (IN,
+    LIKE, tags, source_path, an order) is matched over the versions those allow, then paged here."""
+    conditions = parse_registry_filter(filter_string, _VERSION_FILTER_ATTRIBUTES, _VERSION_NUMERIC_ATTRIBUTES,
+                                       "model versions", _VERSION_FILTER_EXAMPLE)
+    order = parse_registry_order_by(order_by, _VERSION_ORDER_KEYS, "model versions")
+    name = next((str(c.value) for c in conditions if c.field == "name" and c.op == "="), None)
+    run_id = next((str(c.value) for c in conditions if c.field == "run_id" and c.op == "="), None)
+    simple = all(c.op == "=" and c.field in ("name", "run_id") for c in conditions)
+    if simple and len(conditions) == len({c.field for c in conditions}) and not order:
+        return search_model_versions(db, name, run_id, max_results, page_token)
+    limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
+    offset = decode_token(_VERSION_FILTERED_TOKEN, page_token)
+    found: list[ModelVersion] = []
+    token: str | None = None
+    while True:
+        page = search_model_versions(db, name, run_id, MAX_VERSIONS_PER_PAGE, token)
+        found += [v for v in page.items if matches(conditions, lambda c, v=v: _version_field(v, c))]
+        token = page.next_page_token
+        if not token:
+            break
+    for key, ascending in reversed(order):
+        found.sort(key=lambda v: _version_sort_key(v, key), reverse=not ascending)
+    more = len(found) > offset + limit
+    return PagedList(found[offset:offset + limit], encode_token(_VERSION_FILTERED_TOKEN, offset + limit) if more else None)
+
+
+def _version_field(v: ModelVersion, c: Condition) -> str | int | None:
+    if c.field == "tag":
+        return tag_value(v.tags, c.key)
+    if c.field == "version_number":
+        return v.version
+    if c.field == "source_path":
+        return v.source
+    return v.name if c.field == "name" else v.run_id
+
+
+def _version_sort_key(v: ModelVersion, key: str) -> str | int:
+    if key == "name":
+        return v.name
+    if key == "version_number":
+        return v.version
+    return v.creation_timestamp if key == "creation_timestamp" else v.last_updated_timestamp
