@@ -15,19 +15,21 @@ from typing import Any
 from cairn.entities import Experiment, Run, RunStatus, ViewType
 from cairn.entities import ModelVersion
 from cairn.errors import InvalidParameter
+from cairn.tracking.runs import PARENT_RUN_TAG
 
 from .client import Client
 from .tracking_uri import get_tracking_uri
 from .tracking_uri import set_tracking_uri as _set_uri
 
 ENV_EXPERIMENT_NAME = "CAIRN_EXPERIMENT_NAME"
-PARENT_RUN_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
 
 _lock = threading.RLock()
 _client: Client | None = None
 _active_runs: list[ActiveRun] = []
 _experiment_id: str | None = None
+# Seeds set before any run is active; recorded on the next run started.
+_pending_seed_tags: dict[str, str] = {}
 
 
 class ActiveRun:
@@ -281,8 +283,6 @@ def seed_everything(seed: int) -> int:
         _pending_seed_tags.update(seed_tags)
     return seed
 
-
-_pending_seed_tags: dict[str, str] = {}
 
 
 def search_runs(
