@@ -24,11 +24,15 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     extra_columns: Annotated[str, typer.Option(
         "--extra-columns", help="Columns the signature lacks: 'reject' (400) or 'drop'.")] = "reject",
+    prediction_log: Annotated[bool, typer.Option(
+        "--prediction-log/--no-prediction-log", help="Record every prediction in the prediction log.")] = True,
 ) -> None:
-    """Serve the Production version of a model (or one alias, version or stage).
+    """Serve a model's deployment: its Production version (or one alias, version or stage),
+    plus the canary, shadow or A/B arm set with `cairn deployments set`.
 
     POST /invocations takes MLflow's dataframe_split, dataframe_records, instances or inputs;
-    every response names the model version and gives each prediction an id.
+    every response names the model version and gives each prediction an id. The server follows
+    the registry: promotions, rollbacks and traffic changes apply within seconds, no restart.
 
     \b
     Example:
@@ -44,7 +48,8 @@ def serve(
     state = ctx.find_root().obj
     tracking_uri = getattr(state, "tracking_uri", None)
     run_server(name, model_ref(name, alias, version, stage), host=host, port=port, workers=workers,
-               tracking_uri=tracking_uri, extra_columns=extra_columns)  # type: ignore[arg-type]
+               tracking_uri=tracking_uri, extra_columns=extra_columns,  # type: ignore[arg-type]
+               prediction_log=prediction_log)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,13 +34,14 @@ from cairn.tracking.validation import validate_key
 from .backend import Backend
 from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
+from .deployment_methods import DeploymentMethods
 from .registry_methods import RegistryMethods
 from .tracking_uri import backend_for
 
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client(RegistryMethods, DatasetMethods):
+class Client(RegistryMethods, DatasetMethods, DeploymentMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn

@@ -41,6 +41,7 @@ from cairn.errors import CairnError, InvalidParameter, NotFound, StoreUnavailabl
 from cairn.tracking.locations import store_path_of
 
 from .rest_datasets import RestDatasets
+from .rest_deployments import RestDeployments
 from .rest_registry import RestRegistry
 
 API = "/api/2.0/mlflow"
@@ -49,7 +50,7 @@ TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK_SIZE = 1 << 20
 
 
-class RestBackend(RestDatasets, RestRegistry):
+class RestBackend(RestDatasets, RestDeployments, RestRegistry):
     """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
 
     def __init__(self, uri: str, *, transport: httpx.BaseTransport | None = None) -> None:

@@ -1,16 +1,19 @@
 """The serving app: ``/invocations``, ``/ping``, ``/version``, ``/metadata``.
 
 Every response, errors included, carries ``X-Cairn-Model-Version``; a prediction response also
-carries ``model_version`` and one ``prediction_ids`` entry per row, so any prediction can be
-traced to the version that made it. Errors are ``{"error_code", "message"}`` from one handler.
+carries ``model_version`` and one ``prediction_ids`` entry per row (and, while a canary or A/B
+test runs, ``model_versions`` and ``arms`` per row), so any prediction can be traced to the
+version that made it. Each arm's answer goes to the prediction log after the response is built;
+a shadow's copy runs on its own thread. Errors are ``{"error_code", "message"}`` from one handler.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -23,8 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cairn.errors import BadRequest, CairnError, PayloadTooLarge
 
-from .deployment import Deployment
+from cairn.tracking import clock
+
+from .deployment import KEY_HEADER, Deployment
+from .deployment import Route as ArmRoute
+from .follower import DeploymentHolder
+from .prediction_log import PredictionLogger, Served
 from .scoring import parse_scoring_request, prediction_rows
+from .shadow import ShadowRunner
 
 VERSION_HEADER = "X-Cairn-Model-Version"
 HTTP_200_OK = 200
@@ -38,22 +47,61 @@ def new_prediction_id() -> str:
     return uuid.uuid4().hex
 
 
-def create_app(deployment: Deployment, max_body_bytes: int = MAX_BODY_BYTES,
-               new_id: Callable[[], str] = new_prediction_id) -> Starlette:
-    """The ASGI app serving ``deployment``; ``new_id`` makes one prediction id per row."""
+def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = MAX_BODY_BYTES,
+               new_id: Callable[[], str] = new_prediction_id, prediction_log: PredictionLogger | None = None,
+               lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None) -> Starlette:
+    """The ASGI app serving ``deployment`` (a fixed one, or a holder a follower swaps);
+    ``new_id`` makes one prediction id per row; ``prediction_log`` (None: off) records them."""
+    holder = deployment if isinstance(deployment, DeploymentHolder) else DeploymentHolder(deployment)
+    shadows = ShadowRunner(prediction_log, new_id, clock.now_ms)
 
     async def invocations(request: Request) -> Response:
         payload = await _read_json(request, max_body_bytes)
         data = parse_scoring_request(payload)
-        arm = deployment.choose_arm()
-        predictions = await run_in_threadpool(arm.model.predict, data, deployment.extra_columns)
-        rows = prediction_rows(predictions)
-        return _json({
-            "predictions": rows,
-            "model_name": deployment.model_name,
-            "model_version": arm.version,
-            "prediction_ids": [new_id() for _ in rows],
-        }, version=arm.version)
+        current = holder.current
+        routes = current.route(data, request.headers.get(KEY_HEADER))
+        request_id = uuid.uuid4().hex
+        answers = [await _answer(current, route, data, request_id) for route in routes]
+        total = sum(len(a.outputs) for a in answers)
+        rows: list[Any] = [None] * total
+        versions: list[str] = [""] * total
+        ids: list[str] = [""] * total
+        for answer in answers:
+            for n, index in enumerate(answer.rows if answer.rows is not None else range(len(answer.outputs))):
+                rows[index], versions[index], ids[index] = answer.outputs[n], answer.version, answer.prediction_ids[n]
+            if prediction_log is not None:
+                prediction_log.submit(answer)
+        if current.shadow is not None:
+            shadows.submit(current, current.shadow, data, request_id, total)
+        served = sorted(set(versions), key=int)
+        document = {"predictions": rows, "model_name": current.model_name, "model_version": ",".join(served),
+                    "prediction_ids": ids}
+        if len(routes) > 1 or current.canary is not None or current.challenger is not None:
+            document["model_versions"] = versions
+            document["arms"] = [_arm_of(answers, i) for i in range(total)]
+        return _json(document, version=",".join(served))
+
+    async def _answer(current: Deployment, route: ArmRoute, data: Any, request_id: str) -> Served:
+        part = _rows(data, route.rows)
+        started = time.perf_counter()
+        try:
+            predictions = await run_in_threadpool(route.arm.model.predict, current.prepare(route.arm, part),
+                                                  current.extra_columns)
+            outputs = prediction_rows(predictions)
+        except Exception as exc:
+            if prediction_log is not None:
+                count = len(route.rows) if route.rows is not None else _count(part)
+                prediction_log.submit(Served(clock.now_ms(), request_id, current.model_name, route.arm.name,
+                                             route.arm.version, data, route.rows, (), [new_id() for _ in range(count)],
+                                             _ms_since(started), f"{type(exc).__name__}: {exc}"[:2000]))
+            if isinstance(exc, CairnError):
+                raise _Stamped(exc, route.arm.version) from None
+            raise
+        if route.rows is not None and len(outputs) != len(route.rows):
+            raise CairnError(f"Version {route.arm.version} returned {len(outputs)} predictions for "
+                             f"{len(route.rows)} rows.")
+        return Served(clock.now_ms(), request_id, current.model_name, route.arm.name, route.arm.version, data,
+                      route.rows, outputs, [new_id() for _ in outputs], _ms_since(started))
 
     async def ping(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -61,20 +109,38 @@ def create_app(deployment: Deployment, max_body_bytes: int = MAX_BODY_BYTES,
     async def version(request: Request) -> Response:
         from cairn import __version__
 
-        return _json({"cairn_version": __version__, "model_name": deployment.model_name,
-                      "model_version": deployment.primary.version})
+        return _json({"cairn_version": __version__, "model_name": holder.current.model_name,
+                      "model_version": holder.current.primary.version})
 
     async def metadata(request: Request) -> Response:
-        return _json(deployment.describe())
+        described = holder.current.describe()
+        described["deployment_changes"] = holder.changes
+        described["prediction_log"] = ({"enabled": True, **prediction_log.stats()} if prediction_log is not None
+                                       else {"enabled": False})
+        described["shadow"] = shadows.stats()
+        return _json(described)
 
     async def on_cairn_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CairnError)
-        return _json(exc.to_wire(), status=exc.http_status)
+        stamped = exc.version if isinstance(exc, _Stamped) else None
+        cause = exc.cause if isinstance(exc, _Stamped) else exc
+        return _json(cause.to_wire(), status=cause.http_status, version=stamped)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         _log.exception("prediction failed")
         return _json({"error_code": "INTERNAL_ERROR", "message": "The model failed to predict; see the server log."},
                      status=HTTP_500_INTERNAL_SERVER_ERROR)
+
+    @asynccontextmanager
+    async def running(app: Starlette) -> AsyncIterator[None]:
+        # The shadow and the log finish before the caller's lifespan closes what they write to.
+        async with lifespan(app) if lifespan is not None else nullcontext():
+            try:
+                yield
+            finally:
+                shadows.close()
+                if prediction_log is not None:
+                    prediction_log.close()
 
     app = Starlette(
         routes=[
@@ -85,30 +151,57 @@ def create_app(deployment: Deployment, max_body_bytes: int = MAX_BODY_BYTES,
             Route("/metadata", metadata, methods=["GET"]),
         ],
         exception_handlers={CairnError: on_cairn_error, Exception: on_unexpected},
+        lifespan=running,
     )
-    return _VersionHeader(app, deployment)  # type: ignore[return-value]
+    return _VersionHeader(app, holder)  # type: ignore[return-value]
 
 
 def app_from_env() -> Starlette:
-    """The app for one uvicorn worker: ``serve`` names the model and pinned version in the
-    environment, so every worker loads the same version."""
-    from cairn.client.client import Client
+    """The app for one uvicorn worker: ``serve`` names the model, the pinned reference (if any)
+    and the options in the environment. Each worker follows the registry on its own."""
+    from .runtime import runtime_from_env
 
-    from .deployment import load_deployment
+    return runtime_from_env()
 
-    client = Client(os.environ.get("CAIRN_TRACKING_URI") or None)
-    deployment = load_deployment(client, os.environ["CAIRN_SERVE_MODEL"], os.environ["CAIRN_SERVE_REF"],
-                                 os.environ.get("CAIRN_SERVE_EXTRA_COLUMNS", "reject"))  # type: ignore[arg-type]
-    client.close()
-    return create_app(deployment)
+
+class _Stamped(CairnError):
+    """A refusal from one arm's model, carrying the version that refused."""
+
+    def __init__(self, cause: CairnError, version: str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.version = version
+
+
+def _rows(data: Any, rows: list[int] | None) -> Any:
+    if rows is None:
+        return data
+    if hasattr(data, "iloc"):
+        return data.iloc[rows].reset_index(drop=True)
+    return [data[i] for i in rows]
+
+
+def _count(data: Any) -> int:
+    return len(data) if isinstance(data, list) or hasattr(data, "iloc") else 1
+
+
+def _arm_of(answers: list[Served], index: int) -> str:
+    for answer in answers:
+        if answer.rows is None or index in answer.rows:
+            return answer.arm
+    return ""
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 class _VersionHeader:
     """Adds the serving version header to every response, including 404s and errors."""
 
-    def __init__(self, app: ASGIApp, deployment: Deployment) -> None:
+    def __init__(self, app: ASGIApp, holder: DeploymentHolder) -> None:
         self.app = app
-        self.deployment = deployment
+        self.holder = holder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +213,7 @@ class _VersionHeader:
                 headers = list(message.get("headers", []))
                 name = VERSION_HEADER.lower().encode()
                 if not any(key == name for key, _ in headers):
-                    headers.append((name, self.deployment.primary.version.encode()))
+                    headers.append((name, self.holder.current.primary.version.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -1,29 +1,37 @@
-"""A deployment: which loaded model versions answer requests for a registered model.
+"""A deployment as a serving process runs it: loaded versions per arm, and the routing rule.
 
-Today a deployment has one arm, ``primary``, serving every request. Arms carry their share of
-traffic so that canary, shadow and A/B arms can join without changing the app.
+Built from a registry ``DeploymentPlan``. The primary answers every request unless a canary
+takes its share (chosen per request at random) or an A/B test splits rows by a hash of their key
+(so one key always meets the same arm). A shadow gets a copy of every request; its answers are
+logged, never returned. A ``Deployment`` is immutable: the follower builds a new one and swaps it
+in, so a request in flight finishes on the arms it started with.
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import InvalidParameter
+from cairn.errors import BadRequest, InvalidParameter
 from cairn.models.enforcement import EXTRA_COLUMN_POLICIES, ExtraColumns
 from cairn.models.loading import LoadedModel, download_model, load_model
+from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
 
-PRIMARY_ARM = "primary"
+PRIMARY_ARM = PRIMARY
+KEY_HEADER = "X-Cairn-Request-Key"
 
 
 @dataclass(frozen=True)
 class Arm:
-    """One loaded version and the share of requests it answers."""
+    """One loaded version under an arm name, and the share of requests it answers."""
 
     name: str
     model: LoadedModel
@@ -32,7 +40,18 @@ class Arm:
     share: float = 1.0
 
     def describe(self) -> dict[str, Any]:
-        return {"arm": self.name, "version": self.version, "run_id": self.run_id, "share": self.share}
+        described = {"arm": self.name, "version": self.version, "run_id": self.run_id, "share": self.share}
+        if self.name == SHADOW:
+            described["mirrored"] = 1.0
+        return described
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which arm answers which rows of a request (``rows`` None: all of them)."""
+
+    arm: Arm
+    rows: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,17 +60,38 @@ class Deployment:
     lacks are refused (``reject``) or dropped (``drop``)."""
 
     model_name: str
-    arms: tuple[Arm, ...]
+    primary: Arm
     extra_columns: ExtraColumns = "reject"
-    ref: str = field(default="")
+    ref: str = ""
+    canary: Arm | None = None
+    challenger: Arm | None = None
+    ab_key: str | None = None
+    shadow: Arm | None = None
+    plan: DeploymentPlan | None = None
+    chance: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     @property
-    def primary(self) -> Arm:
-        return next(arm for arm in self.arms if arm.name == PRIMARY_ARM)
+    def arms(self) -> tuple[Arm, ...]:
+        return tuple(arm for arm in (self.primary, self.canary, self.challenger, self.shadow) if arm is not None)
 
-    def choose_arm(self) -> Arm:
-        """The arm that answers the next request."""
-        return self.primary
+    def route(self, data: Any, request_key: str | None = None) -> list[Route]:
+        """The arms that answer ``data``: one route, or one per A/B arm with its rows."""
+        if self.challenger is not None:
+            return self._split(data, request_key)
+        if self.canary is not None and self.chance() < self.canary.share:
+            return [Route(self.canary)]
+        return [Route(self.primary)]
+
+    def prepare(self, arm: Arm, data: Any) -> Any:
+        """``data`` as ``arm``'s model takes it: the A/B key column goes unless the signature
+        names it."""
+        key = self.ab_key
+        if key is None or not hasattr(data, "columns") or key not in data.columns:
+            return data
+        signature = arm.model.signature
+        if signature is not None and key in signature.inputs.column_names():
+            return data
+        return data.drop(columns=[key])
 
     def describe(self) -> dict[str, Any]:
         signature = self.primary.model.signature
@@ -59,16 +99,84 @@ class Deployment:
             "model_name": self.model_name,
             "model_version": self.primary.version,
             "ref": self.ref,
+            "revision": self.plan.revision if self.plan is not None else 0,
             "extra_columns": self.extra_columns,
+            "ab_key": self.ab_key,
             "arms": [arm.describe() for arm in self.arms],
             "signature": signature.to_dict() if signature is not None else None,
         }
 
+    def _split(self, data: Any, request_key: str | None) -> list[Route]:
+        assert self.challenger is not None and self.ab_key is not None
+        if hasattr(data, "columns") and self.ab_key in data.columns:
+            keys = [str(value) for value in data[self.ab_key].tolist()]
+        elif request_key is not None:
+            keys = [request_key] * _row_count(data)
+        else:
+            raise BadRequest(f"This deployment runs an A/B test split by '{self.ab_key}': send that column in "
+                             f"every row, or the request's key in the {KEY_HEADER} header.")
+        rows_b = [i for i, key in enumerate(keys) if ab_bucket(self.model_name, key) < self.challenger.share]
+        if not rows_b:
+            return [Route(self.primary)]
+        if len(rows_b) == len(keys):
+            return [Route(self.challenger)]
+        chosen = set(rows_b)
+        return [Route(self.primary, [i for i in range(len(keys)) if i not in chosen]), Route(self.challenger, rows_b)]
+
+
+def ab_bucket(model_name: str, key: str) -> float:
+    """A stable number in [0, 1) for ``key``: the same in every process and every run."""
+    digest = hashlib.blake2b(f"{model_name}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def build_deployment(plan: DeploymentPlan, load: Callable[[int], tuple[LoadedModel, str | None]],
+                     extra_columns: ExtraColumns = "reject") -> Deployment:
+    """The deployment ``plan`` describes, its versions loaded by ``load(version)``."""
+    if extra_columns not in EXTRA_COLUMN_POLICIES:
+        raise InvalidParameter(f"extra_columns must be 'reject' or 'drop', not {extra_columns!r}.")
+
+    def arm(name: str, version: int, share: float) -> Arm:
+        model, run_id = load(version)
+        return Arm(name, model, str(version), run_id, share)
+
+    canary = arm(CANARY, plan.canary_version, plan.canary_share) if plan.canary_version else None
+    challenger = arm(ARM_B, plan.ab_version, plan.ab_share) if plan.ab_version else None
+    taken = canary.share if canary else challenger.share if challenger else 0.0
+    primary = arm(ARM_A if challenger else PRIMARY, plan.primary_version, round(1.0 - taken, 6))
+    shadow = arm(SHADOW, plan.shadow_version, 0.0) if plan.shadow_version else None
+    return Deployment(plan.model_name, primary, extra_columns, plan.primary_ref, canary, challenger,
+                      plan.ab_key if challenger else None, shadow, plan)
+
+
+class VersionLoader:
+    """Downloads and loads versions of one model, each once per process, into a temp folder."""
+
+    def __init__(self, client: Client, name: str, folder: Path | None = None) -> None:
+        self.client = client
+        self.name = name
+        self.folder = folder if folder is not None else Path(tempfile.mkdtemp(prefix="cairn-serve-"))
+        self._loaded: dict[int, tuple[LoadedModel, str | None]] = {}
+
+    def __call__(self, version: int) -> tuple[LoadedModel, str | None]:
+        if version not in self._loaded:
+            folder, found = download_model(f"models:/{self.name}/{version}", self.client, self.folder / str(version))
+            assert found is not None
+            model = load_model(folder)
+            model.model_version = found
+            self._loaded[version] = (model, found.run_id)
+        return self._loaded[version]
+
+    def keep_only(self, versions: Sequence[int]) -> None:
+        """Forget loaded versions no deployment uses any more."""
+        for version in [v for v in self._loaded if v not in versions]:
+            del self._loaded[version]
+
 
 def model_ref(name: str, alias: str | None = None, version: int | str | None = None,
-              stage: str | None = None) -> str:
-    """The registry reference ``cairn serve`` resolves: one of alias, version or stage, else the
-    Production version."""
+              stage: str | None = None) -> str | None:
+    """The registry reference that pins ``cairn serve``'s primary: one of alias, version or
+    stage; None to follow the deployment (its primary alias, else the Production version)."""
     chosen = [given for given in (alias, version, stage) if given is not None]
     if len(chosen) > 1:
         raise InvalidParameter("Give one of --alias, --version or --stage, not several.")
@@ -76,21 +184,18 @@ def model_ref(name: str, alias: str | None = None, version: int | str | None = N
         return f"{name}@{alias}"
     if version is not None:
         return f"{name}/{version}"
-    return f"{name}/{stage or 'Production'}"
+    if stage is not None:
+        return f"{name}/{stage}"
+    return None
 
 
-def load_deployment(client: Client, name: str, ref: str, extra_columns: ExtraColumns = "reject",
+def load_deployment(client: Client, name: str, ref: str | None = None, extra_columns: ExtraColumns = "reject",
                     dst_path: Path | None = None) -> Deployment:
-    """Resolve ``ref`` in the registry, download that version's package and load it as the
-    primary arm. ``NotFound`` when the model, alias, version or stage names nothing."""
-    if extra_columns not in EXTRA_COLUMN_POLICIES:
-        raise InvalidParameter(f"extra_columns must be 'reject' or 'drop', not {extra_columns!r}.")
-    dest = dst_path if dst_path is not None else Path(tempfile.mkdtemp(prefix="cairn-serve-"))
-    folder, version = download_model(f"models:/{ref}", client, dest)
-    assert version is not None
-    if version.name != name:
-        raise InvalidParameter(f"'{ref}' names a version of '{version.name}', not of '{name}'.")
-    model = load_model(folder)
-    model.model_version = version
-    arm = Arm(PRIMARY_ARM, model, str(version.version), version.run_id)
-    return Deployment(name, (arm,), extra_columns, ref)
+    """Resolve ``name``'s deployment in the registry and load its versions. ``NotFound`` when
+    the model, alias, version or stage names nothing."""
+    plan = client.resolve_deployment(name, ref)
+    return build_deployment(plan, VersionLoader(client, name, dst_path), extra_columns)
+
+
+def _row_count(data: Any) -> int:
+    return len(data) if isinstance(data, (list, tuple)) or hasattr(data, "columns") else 1

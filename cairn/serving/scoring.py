@@ -59,17 +59,18 @@ def prediction_rows(predictions: Any) -> list[Any]:
     import pandas as pd
 
     if isinstance(predictions, pd.DataFrame):
-        return [_plain(row) for row in predictions.to_dict(orient="records")]
+        return [plain(row) for row in predictions.to_dict(orient="records")]
     if isinstance(predictions, (pd.Series, np.ndarray)):
-        return [_plain(value) for value in predictions.tolist()]
+        return [plain(value) for value in predictions.tolist()]
     if isinstance(predictions, dict):
-        return [_plain(predictions)]
+        return [plain(predictions)]
     if isinstance(predictions, (list, tuple)):
-        return [_plain(value) for value in predictions]
-    return [_plain(predictions)]
+        return [plain(value) for value in predictions]
+    return [plain(predictions)]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays turned into JSON-ready Python values."""
     import numpy as np
 
     if isinstance(value, np.generic):
@@ -77,5 +78,5 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     return value

@@ -1,4 +1,5 @@
-"""``serve``: resolve the version to serve once, then run uvicorn workers that each load it."""
+"""``serve``: check the deployment resolves, then run uvicorn workers that each load it and
+follow the registry from then on."""
 
 from __future__ import annotations
 
@@ -6,20 +7,21 @@ import os
 
 from cairn.models.enforcement import ExtraColumns
 
-from .deployment import model_ref
+from . import runtime
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5001
 
 
 def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          workers: int = 1, tracking_uri: str | None = None, extra_columns: ExtraColumns = "reject") -> None:
-    """Serve a version of ``name`` until interrupted. ``ref`` is a registry reference
-    (``NAME@alias``, ``NAME/3``, ``NAME/Production``; default the Production version).
+          workers: int = 1, tracking_uri: str | None = None, extra_columns: ExtraColumns = "reject",
+          prediction_log: bool = True) -> None:
+    """Serve ``name`` until interrupted. ``ref`` pins the primary (``NAME@alias``, ``NAME/3``,
+    ``NAME/Staging``); None follows the deployment: its primary alias, else the Production
+    version, plus any canary, shadow or A/B arm. Promotions, rollbacks and traffic changes take
+    effect within a second or two, without a restart.
 
-    The reference is resolved here, once, and every worker is given the pinned ``NAME/<version>``
-    so that a promotion during start-up cannot leave workers serving different versions.
-    ``NotFound`` when nothing matches.
+    ``NotFound`` (before any worker starts) when there is nothing to serve.
     """
     import uvicorn
 
@@ -27,12 +29,14 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
 
     client = Client(tracking_uri)
     try:
-        version = client.resolve_model_version(ref or model_ref(name))
+        client.resolve_deployment(name, ref)
     finally:
         client.close()
-    os.environ["CAIRN_SERVE_MODEL"] = name
-    os.environ["CAIRN_SERVE_REF"] = f"{version.name}/{version.version}"
-    os.environ["CAIRN_SERVE_EXTRA_COLUMNS"] = extra_columns
+    os.environ[runtime.ENV_MODEL] = name
+    os.environ[runtime.ENV_REF] = ref or ""
+    os.environ[runtime.ENV_EXTRA_COLUMNS] = extra_columns
+    if not prediction_log:
+        os.environ[runtime.ENV_PREDICTION_LOG] = "off"
     if tracking_uri:
         os.environ["CAIRN_TRACKING_URI"] = tracking_uri
     uvicorn.run("cairn.serving.app:app_from_env", factory=True, host=host, port=port, workers=workers,

@@ -13,6 +13,7 @@ from cairn.entities import ModelStage, RegisteredModel
 from . import dialect
 from .registry_versions import load_versions
 from .schema import (
+    deployments,
     model_aliases,
     model_version_tags,
     model_versions,
@@ -93,8 +94,10 @@ def update_model(conn: Tx, key: int, **values: object) -> None:
 
 
 def delete_model(conn: Tx, key: int) -> None:
-    """Remove the model with its versions, tags, aliases and requests (not its audit trail)."""
-    for table in (model_aliases, model_version_tags, transition_requests, model_versions, registered_model_tags):
+    """Remove the model with its versions, tags, aliases, requests and deployment (not its audit
+    trail, nor its prediction log)."""
+    for table in (model_aliases, model_version_tags, transition_requests, model_versions, registered_model_tags,
+                  deployments):
         conn.execute(delete(table).where(table.c.registered_model_id == key))
     conn.execute(delete(registered_models).where(registered_models.c.registered_model_id == key))
 

@@ -54,6 +54,15 @@ def get_webhook(conn: Tx, webhook_id: str) -> Webhook | None:
     return _webhook(row) if row is not None else None
 
 
+def update_webhook(conn: Tx, webhook_id: str, secret: str | None = None, **values: object) -> None:
+    """Change the given columns of one webhook (``events`` as a list); a new ``secret`` if given."""
+    if "events" in values:
+        values["events"] = orjson.dumps(values["events"]).decode()
+    if secret is not None:
+        values["secret"] = secret
+    conn.execute(update(webhooks).where(webhooks.c.webhook_id == webhook_id).values(**values))
+
+
 def delete_webhook(conn: Tx, webhook_id: str) -> int:
     conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.webhook_id == webhook_id))
     return conn.execute(delete(webhooks).where(webhooks.c.webhook_id == webhook_id)).rowcount

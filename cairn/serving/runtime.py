@@ -1,0 +1,67 @@
+"""One serving worker's moving parts, wired from the environment ``serve`` sets: the tracking
+client, the deployment (loaded at start, then followed), and the prediction log.
+
+Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
+model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval.
+``CAIRN_PREDICTION_LOG=off`` turns the prediction log off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+
+from .deployment import VersionLoader, build_deployment
+from .follower import POLL_INTERVAL_S, DeploymentHolder, Follower
+from .prediction_log import PredictionLogger
+
+ENV_MODEL = "CAIRN_SERVE_MODEL"
+ENV_REF = "CAIRN_SERVE_REF"
+ENV_EXTRA_COLUMNS = "CAIRN_SERVE_EXTRA_COLUMNS"
+ENV_POLL_INTERVAL = "CAIRN_SERVE_POLL_INTERVAL"
+ENV_PREDICTION_LOG = "CAIRN_PREDICTION_LOG"
+_OFF = ("0", "off", "false", "no")
+
+
+def prediction_log_enabled(env: Any = None) -> bool:
+    env = os.environ if env is None else env
+    return str(env.get(ENV_PREDICTION_LOG, "on")).strip().lower() not in _OFF
+
+
+def runtime_from_env() -> Starlette:
+    from cairn.client.client import Client
+
+    from .app import create_app
+
+    name = os.environ[ENV_MODEL]
+    ref = os.environ.get(ENV_REF) or None
+    extra_columns: Any = os.environ.get(ENV_EXTRA_COLUMNS, "reject")
+    interval = float(os.environ.get(ENV_POLL_INTERVAL) or POLL_INTERVAL_S)
+    client = Client(os.environ.get("CAIRN_TRACKING_URI") or None)
+    loader = VersionLoader(client, name)
+
+    def build(plan: Any) -> Any:
+        deployment = build_deployment(plan, loader, extra_columns)
+        loader.keep_only(sorted(plan.versions()))
+        return deployment
+
+    holder = DeploymentHolder(build(client.resolve_deployment(name, ref)))
+    follower = Follower(holder, lambda: client.resolve_deployment(name, ref), build, interval)
+    log = PredictionLogger(client.log_predictions) if prediction_log_enabled() else None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        follower.start()
+        try:
+            yield
+        finally:
+            follower.stop()
+            client.close()
+            shutil.rmtree(loader.folder, ignore_errors=True)
+
+    return create_app(holder, prediction_log=log, lifespan=lifespan)

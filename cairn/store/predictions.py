@@ -1,0 +1,93 @@
+"""Prediction log rows: bulk insert, one by id, a model's rows over time, outcomes.
+
+Features and outputs are stored as compact JSON text (orjson), so any JSON value a model takes
+or returns fits one column on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import Connection, insert, select
+
+from . import dialect
+from .schema_serving import prediction_outcomes, predictions
+
+Tx = Connection
+_FETCH = 2000
+
+
+class PredictionRow(NamedTuple):
+    prediction_id: str
+    request_id: str
+    row_index: int
+    timestamp: int
+    model_name: str
+    version: int
+    arm: str
+    features: Any
+    output: Any
+    latency_ms: float
+    error: str | None
+    outcome: float | None
+
+
+def insert_predictions(conn: Tx, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert prediction rows (dicts of the table's columns, ``features``/``output`` as values)."""
+    if not rows:
+        return
+    conn.execute(insert(predictions), [
+        {**row, "features": _dump(row.get("features")), "output": _dump(row.get("output"))} for row in rows
+    ])
+
+
+def get_prediction(conn: Tx, prediction_id: str) -> PredictionRow | None:
+    row = conn.execute(_select().where(predictions.c.prediction_id == prediction_id)).first()
+    return _from_row(row) if row is not None else None
+
+
+def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | None, version: int | None,
+                     arm: str | None, newest_first: bool = True) -> Iterator[PredictionRow]:
+    """A model's rows in time order (newest first by default), read in chunks from one cursor."""
+    p = predictions.c
+    query = _select().where(p.model_name == model_name)
+    if since is not None:
+        query = query.where(p.timestamp >= since)
+    if until is not None:
+        query = query.where(p.timestamp < until)
+    if version is not None:
+        query = query.where(p.version == version)
+    if arm is not None:
+        query = query.where(p.arm == arm)
+    order = (p.timestamp.desc(), p.prediction_id.desc()) if newest_first else (p.timestamp, p.prediction_id)
+    result = conn.execute(query.order_by(*order).execution_options(yield_per=_FETCH))
+    for row in result:
+        yield _from_row(row)
+
+
+def upsert_outcome(conn: Tx, prediction_id: str, value: float, now: int, recorded_by: str) -> None:
+    dialect.upsert(conn, prediction_outcomes, [{"prediction_id": prediction_id, "value": value, "timestamp": now,
+                                                "recorded_by": recorded_by}],
+                   ["prediction_id"], ["value", "timestamp", "recorded_by"])
+
+
+def _select():  # type: ignore[no-untyped-def]
+    p, o = predictions.c, prediction_outcomes.c
+    return select(p.prediction_id, p.request_id, p.row_index, p.timestamp, p.model_name, p.version, p.arm,
+                  p.features, p.output, p.latency_ms, p.error, o.value.label("outcome")).select_from(
+        predictions.outerjoin(prediction_outcomes, o.prediction_id == p.prediction_id))
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def _from_row(row) -> PredictionRow:  # type: ignore[no-untyped-def]
+    return PredictionRow(
+        row.prediction_id, row.request_id, row.row_index, row.timestamp, row.model_name, row.version, row.arm,
+        orjson.loads(row.features) if row.features is not None else None,
+        orjson.loads(row.output) if row.output is not None else None,
+        row.latency_ms, row.error, row.outcome,
+    )
