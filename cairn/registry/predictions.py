@@ -65,7 +65,9 @@ def log_predictions(db: Database, predictions: Sequence[Prediction | Mapping[str
     stored) when any record is malformed."""
     if len(predictions) > MAX_BATCH:
         raise InvalidParameter(f"A batch holds at most {MAX_BATCH} predictions, got {len(predictions)}.")
-    checked = [_checked(p if isinstance(p, Mapping) else p.to_dict(), i) for i, p in enumerate(predictions)]
+    if not isinstance(predictions, Sequence) or isinstance(predictions, (str, bytes)):
+        raise InvalidParameter("predictions must be a list of prediction records.")
+    checked = [_checked(_record(p, i), i) for i, p in enumerate(predictions)]
     with db.write() as tx:
         rows.insert_predictions(tx, checked)
     return len(checked)
@@ -121,6 +123,14 @@ def log_outcome(db: Database, prediction_id: str, value: float, actor: Actor) ->
             raise NotFound(f"No prediction with id {prediction_id!r} in the prediction log; outcomes join "
                            "predictions by the id the serving response gave.")
         rows.upsert_outcome(tx, prediction_id, float(value), clock.now_ms(), actor.name)
+
+
+def _record(item: object, index: int) -> Mapping[str, Any]:
+    if isinstance(item, Prediction):
+        return item.to_dict()
+    if not isinstance(item, Mapping):
+        raise InvalidParameter(f"prediction {index} must be an object of fields, got {type(item).__name__}.")
+    return item
 
 
 def _checked(record: Mapping[str, Any], index: int) -> dict[str, Any]:

@@ -89,7 +89,7 @@ class Deployment:
         if key is None or not hasattr(data, "columns") or key not in data.columns:
             return data
         signature = arm.model.signature
-        if signature is not None and key in signature.inputs.column_names():
+        if signature is not None and key in signature.inputs.column_names:
             return data
         return data.drop(columns=[key])
 

@@ -25,13 +25,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(churn_store: Path) -> Iterator[str]:
-    """One `cairn serve` process for the module: starting it costs seconds."""
+def start_serve(store: Path, name: str, *options: str) -> Iterator[str]:
+    """Run `cairn serve NAME` over ``store`` until the generator is closed; yields its URL. The
+    log must hold no traceback when it stops."""
     port = _free_port()
-    log_path = churn_store.parent / "serve.log"
-    env = {**os.environ, "CAIRN_TRACKING_URI": str(churn_store)}
-    command = [sys.executable, "-m", "cairn.cli", "serve", "churn", "--stage", "Production", "--port", str(port)]
+    log_path = store.parent / f"serve-{port}.log"
+    env = {**os.environ, "CAIRN_TRACKING_URI": str(store)}
+    command = [sys.executable, "-m", "cairn.cli", "serve", name, "--port", str(port), *options]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -51,6 +51,12 @@ def served(churn_store: Path) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
     assert "Traceback" not in log_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def served(churn_store: Path) -> Iterator[str]:
+    """One `cairn serve` process for the module: starting it costs seconds."""
+    yield from start_serve(churn_store, "churn", "--stage", "Production")
 
 
 def test_serve_answers_all_four_scoring_formats_with_version_and_prediction_ids(served: str) -> None:
