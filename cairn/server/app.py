@@ -26,6 +26,7 @@ from . import (
     routes_artifacts,
     routes_cairn_registry,
     routes_datasets,
+    routes_deployments,
     routes_experiments,
     routes_logged_models,
     routes_metrics,
@@ -137,6 +138,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *api_routes(),
         *routes_cairn_registry.routes(),
         *routes_datasets.routes(),
+        *routes_deployments.routes(),
     ]
     app = Starlette(
         routes=routes,
