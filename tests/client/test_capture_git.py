@@ -256,3 +256,43 @@ def test_git_switched_off_records_no_code_tags_or_diff(repo: Path) -> None:
 
     assert not [key for key in captured.tags if ".git." in key]
     assert not [path for path in captured.artifacts if path.startswith("code/")]
+
+
+def test_an_embedded_store_and_database_files_are_never_read_into_the_patch(repo: Path) -> None:
+    (repo / ".cairn").mkdir()
+    (repo / ".cairn" / "cairn.db").write_text("not really sqlite, but never to be opened\n")
+    (repo / ".cairn" / "notes.txt").write_text("inside the store\n")
+    (repo / "features.sqlite3").write_text("a text file with a database name\n")
+    (repo / "new.py").write_text("x = 1\n")
+    captured = capture_git(repo)
+    patch = patch_of(captured)
+    assert "b/new.py" in patch and ".cairn" not in patch and "database name" not in patch
+    assert any("skipped database file features.sqlite3" in note for note in captured.notes), captured.notes
+
+
+def test_a_run_captured_inside_the_repository_keeps_every_write_of_its_embedded_store(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading the store's files during capture would drop this process's SQLite locks; another
+    # process closing the database would then delete the write-ahead log still in use here.
+    import sys
+
+    import cairn
+    from cairn.client import fluent, tracking_uri
+
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CAIRN_CAPTURE", "git")
+    fluent.set_tracking_uri(repo / ".cairn")
+    peek = ("import sqlite3; c = sqlite3.connect('.cairn/cairn.db'); "
+            "print(c.execute('select count(*) from runs').fetchone()[0]); c.close()")
+    try:
+        for _ in range(3):
+            with cairn.start_run():
+                cairn.log_param("alpha", 1)
+            cairn.flush()
+            subprocess.run([sys.executable, "-c", peek], cwd=repo, check=True, capture_output=True)
+        counted = subprocess.run([sys.executable, "-c", peek], cwd=repo, check=True, capture_output=True, text=True)
+        assert counted.stdout.strip() == "3"
+    finally:
+        fluent.set_tracking_uri(None)
+        tracking_uri.close_all()

@@ -22,6 +22,13 @@ from cairn.client.capture import CapturedContext
 
 DIFF_ARTIFACT = "code/diff.patch"
 _TIMEOUT_S = 10.0
+# Cairn's own store is never part of the code: an embedded store in the repository (./.cairn) is
+# left out of the status, and database files anywhere are never opened. Opening and closing a
+# SQLite file drops this process's POSIX locks on it, after which another process may delete
+# the write-ahead log still in use here and lose what it holds.
+_STORE_EXCLUDES = (":(exclude,glob)**/.cairn/**",)
+_DATABASE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite3", ".sqlite-wal",
+                      ".sqlite-shm", ".sqlite3-wal", ".sqlite3-shm")
 _SNIFF_BYTES = 8000  # git's own test: a NUL byte in the first 8000 bytes makes a file binary
 _MAX_LISTED_NOTES = 50
 _SECTION_START = re.compile(rb"(?m)^(?=diff --git )")
@@ -74,7 +81,8 @@ def capture_git(repo: RepoProbe, diff_size_cap: int, file_size_cap: int) -> Capt
         return CapturedContext(tags={"cairn.git.available": "false"}, notes=[repo.problem or ""])
     git, root = repo.git, repo.root
     status = _parse_status(
-        _run(git, root, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+        _run(git, root, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--", ".",
+             *_STORE_EXCLUDES)
     )
     captured = CapturedContext(tags={"cairn.git.available": "true"})
     if status.commit is not None:
@@ -214,6 +222,8 @@ def _build_patch(
 def _render_new_file(root: Path, path: bytes, file_cap: int, budget: int) -> bytes | str | None:
     """The file as a new-file diff section, why it is skipped, or None when out of budget."""
     full = root / os.fsdecode(path)
+    if full.name.lower().endswith(_DATABASE_SUFFIXES):
+        return f"skipped database file {_show(path)}"
     info = full.lstat()
     if stat.S_ISLNK(info.st_mode):
         mode, content = b"120000", os.fsencode(os.readlink(full))
