@@ -11,12 +11,9 @@ and `cairn runs show` for the best one; then registers, gates, promotes and roll
 from __future__ import annotations
 
 import os
-import pickle
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 EXPERIMENT = "breast-cancer-gbm"
 GRID = [
@@ -67,10 +64,9 @@ def train_one(params: dict[str, float], data, client) -> str:  # type: ignore[no
         fig.tight_layout()
         cairn.log_figure(fig, "plots/curves.png")
         plt.close(fig)
-        with tempfile.TemporaryDirectory() as tmp:
-            model_file = Path(tmp) / "model.pkl"
-            model_file.write_bytes(pickle.dumps(model))
-            cairn.log_artifact(model_file, "model")
+        # A model package (MLmodel, signature, input example, pinned requirements): what the
+        # registry ships and `cairn serve` loads.
+        cairn.log_model(model, "model", input_example=x_val[:3])
         return run.run_id
 
 
@@ -127,10 +123,19 @@ def main() -> None:
     from cairn.registry.demo_steps import run_registry_demo
 
     console.rule("[bold]Model registry: gates, promotion, rollback")
-    run_registry_demo(client, experiment.experiment_id, console)
+    shipped = run_registry_demo(client, experiment.experiment_id, console)
 
     console.rule("[bold]Datasets, diff and lineage")
     run_dataset_demo(client, experiment.experiment_id, console)
+
+    if shipped is not None:
+        from cairn.registry.demo_steps import MODEL_NAME
+        from cairn.serving.demo_steps import run_serving_demo
+
+        console.rule("[bold]Serving: canary and shadow traffic, compare, rollback")
+        x_val, y_val = data[1], data[3]
+        run_serving_demo(client, MODEL_NAME, x_val, list(y_val), canary=shipped["better"], shadow=shipped["weak"],
+                         console=console, tracking_uri=str(cairn.get_tracking_uri()))
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore: [bold].venv/bin/cairn runs list "
         f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]"

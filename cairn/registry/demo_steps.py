@@ -26,7 +26,8 @@ ROUND_THRESHOLD = 0.99
 MORE_ROUNDS = 2
 
 
-def run_registry_demo(client: Client, experiment_id: str, console: Console) -> None:
+def run_registry_demo(client: Client, experiment_id: str, console: Console) -> dict[str, int] | None:
+    """Returns the version numbers it made (``first``, ``weak``, ``better``); None if skipped."""
     from cairn import cli_models_render as render
     from cairn import cli_models_views as views
     from cairn.tracking import clock
@@ -36,7 +37,7 @@ def run_registry_demo(client: Client, experiment_id: str, console: Console) -> N
     if len(runs) < 2:
         console.print("[yellow]Registry demo skipped: it needs at least two runs that logged "
                       f"{GATE_METRIC}.[/]")
-        return
+        return None
     best, weak = runs[0], runs[-1]
     threshold = pick_threshold(_auc(best), _auc(weak))
     console.print(f"\n[bold]Model registry[/] — model '{MODEL_NAME}'")
@@ -78,6 +79,7 @@ def run_registry_demo(client: Client, experiment_id: str, console: Console) -> N
     render.render_model_show(views.model_show_doc(client, MODEL_NAME, events=8), console)
     console.print(f"\n[bold]$ cairn models timeline {MODEL_NAME}[/]")
     render.render_timeline(views.timeline_view(MODEL_NAME, client.timeline(MODEL_NAME), clock.now_ms(), None), console)
+    return {"first": first, "weak": weak_version, "better": better}
 
 
 def pick_threshold(best: float, weak: float) -> float:
