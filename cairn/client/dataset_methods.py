@@ -22,6 +22,8 @@ from cairn.errors import CairnError, InvalidParameter, NotFound
 MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
 _CONTEXT_TAG = "mlflow.data.context"
 _MODELS = "models:/"
+_PREDICTIONS = "predictions:"
+_SERVED_ROWS = 10_000
 
 
 class DatasetMethods:
@@ -112,7 +114,8 @@ class DatasetMethods:
     def measure_drift(self, baseline: Any, current: Any, thresholds: Any = None) -> Any:
         """A ``DriftReport`` of ``current`` against ``baseline``. Each side is a DataFrame, a
         Parquet/CSV path, a dataset (digest, prefix or name), a run id (its training dataset) or a
-        model version (``models:/NAME@alias``: its source run's training dataset)."""
+        model version (``models:/NAME@alias``: its source run's training dataset) or
+        ``predictions:NAME`` (the features of the model's latest served predictions)."""
         from cairn.datasets.drift import measure_drift
 
         return measure_drift(self.dataset_profile(baseline)[1], self.dataset_profile(current)[1], thresholds)
@@ -129,6 +132,8 @@ class DatasetMethods:
             dataset = prepare_dataset(ref, "data")
             return f"{type(ref).__name__} @{dataset.digest[:12]}", json.loads(dataset.profile or "{}")
         text = os.fspath(ref)
+        if text.startswith(_PREDICTIONS):
+            return self._served_profile(text[len(_PREDICTIONS):])
         if Path(text).exists():
             from cairn.datasets.sources import load_table
 
@@ -145,6 +150,22 @@ class DatasetMethods:
             return label, _profile_or_fail(dataset)
         record = self.get_dataset(text.removeprefix("dataset:"))
         return f"{record.dataset.name} @{record.dataset.digest[:12]}", _profile_or_fail(record.dataset)
+
+    def _served_profile(self, name: str) -> tuple[str, dict[str, Any]]:
+        """The profile of the features ``name`` was asked to predict on, from the prediction log
+        (its newest rows answered by a live arm; shadow copies and failures left out)."""
+        import pandas as pd
+
+        from cairn.datasets.profile import profile_frame
+
+        served = [p for p in self.search_predictions(name, max_results=_SERVED_ROWS)  # type: ignore[attr-defined]
+                  if p.arm != "shadow" and p.error is None and p.features is not None]
+        if not served:
+            raise NotFound(f"No served predictions of '{name}' in the prediction log yet.")
+        rows = [p.features for p in served]
+        frame = pd.DataFrame(rows) if isinstance(rows[0], dict) else pd.DataFrame(
+            rows, columns=[f"f{i}" for i in range(len(rows[0]) if isinstance(rows[0], list) else 1)])
+        return f"predictions of {name}", profile_frame(frame)
 
     def _run_id_of(self, ref: str) -> str:
         if ref.startswith(_MODELS):

@@ -15,6 +15,7 @@ from cairn.registry.approvals import (
     reject_transition_request,
 )
 from cairn.registry.audit import list_audit_events
+from cairn.registry import deployment_lineage  # noqa: F401  (adds deployments to lineage)
 from cairn.registry.model_files import ArtifactStoreModelFiles, ModelFiles
 from cairn.registry.models import (
     create_registered_model,

@@ -122,6 +122,11 @@ def test_prediction_log_answers_what_made_a_prediction_and_compares_arms(store_d
     (agreement,) = comparison.agreement
     assert (agreement.arm, agreement.against, agreement.pairs, agreement.agreed) == ("shadow", "primary", 6, 4)
 
+    served = client.measure_drift(FEATURES, "predictions:churn")  # the six primary rows, not the shadow's
+    assert served.current_rows == 6 and served.feature("visits").feature == "visits"
+    with pytest.raises(NotFound, match="No served predictions"):
+        client.measure_drift(FEATURES, "predictions:nothing-served")
+
 
 def test_a_malformed_prediction_batch_is_refused_whole(store_dir: Path) -> None:
     _register(1)
@@ -132,3 +137,15 @@ def test_a_malformed_prediction_batch_is_refused_whole(store_dir: Path) -> None:
         with pytest.raises(InvalidParameter):
             client.log_predictions([_record("ok2", "r2", "primary", 1, 1.0), bad])
     assert client.search_predictions("churn") == []
+
+
+def test_lineage_shows_which_arm_of_the_deployment_a_version_serves(store_dir: Path) -> None:
+    _register(3)
+    client = cairn.Client()
+    client.set_deployment("churn", canary_version=2, canary_percent=25, shadow_version=3)
+    for version, arm, share in ((1, "primary", 0.75), (2, "canary", 0.25), (3, "shadow", 0.0)):
+        lineage = client.lineage(f"models:/churn/{version}")
+        (edge,) = [e for e in lineage.edges if e.relation == "deployed"]
+        assert edge.target == "deployment:churn" and edge.attributes == {"arm": arm, "share": share}
+    client.set_deployment("churn", remove=["shadow"])
+    assert not [e for e in client.lineage("models:/churn/3").edges if e.relation == "deployed"]
