@@ -56,6 +56,9 @@ def _enforce_columns(schema: Schema, data: Any, extra_columns: ExtraColumns) -> 
         raise InvalidParameter(f"Expected a table with columns {_listed(names)}, got {type(data).__name__}.")
     if not names:  # unnamed columns: match by position, as MLflow does
         return data
+    conforming = _already_conforming(specs, names, data)
+    if conforming is not None:
+        return conforming
     problems: list[str] = []
     present = [str(c) for c in data.columns]
     repeated = sorted({c for c in present if present.count(c) > 1})
@@ -80,6 +83,26 @@ def _enforce_columns(schema: Schema, data: Any, extra_columns: ExtraColumns) -> 
             + f". The signature expects columns {_listed(names)}."
         )
     return pd.DataFrame(cast, index=data.index)
+
+
+def _already_conforming(specs: list[ColSpec], names: list[str], data: Any) -> Any:
+    """``data`` (its columns put in signature order) when it needs no cast: exactly the
+    signature's columns, each of a plain type with the expected dtype already. None otherwise,
+    and the full check runs. Most scoring requests take this path, which costs microseconds
+    where the per-column check costs about 0.15 ms a column."""
+    import numpy as np
+
+    columns = data.columns.tolist()
+    if len(columns) != len(names) or len(specs) != len(names) or set(columns) != set(names):
+        return None
+    framed = data if columns == names else data[names]
+    for spec, dtype in zip(specs, framed.dtypes.tolist()):
+        kind = spec.type
+        if not isinstance(kind, str) or kind in ("string", "binary", "datetime") or kind not in DATA_TYPES:
+            return None
+        if dtype != np.dtype(DATA_TYPES[kind]):
+            return None
+    return framed
 
 
 def _frame_from_rows(rows: list[Any], names: list[str]) -> Any:

@@ -75,3 +75,14 @@ def test_a_column_named_twice_is_refused() -> None:
     frame = pd.DataFrame([[1.0, 2, 3, "a"]], columns=["age", "visits", "visits", "plan"])
     with pytest.raises(InvalidParameter, match="more than once: 'visits'"):
         enforce_schema(SCHEMA, frame)
+
+
+def test_input_already_of_the_signatures_types_is_only_put_in_signature_order() -> None:
+    numeric = infer_signature(pd.DataFrame({"age": [1.0], "visits": [2]})).inputs
+    shuffled = pd.DataFrame({"visits": [2, 3], "age": [30.5, 40.0]})
+    checked = enforce_schema(numeric, shuffled)
+    assert list(checked.columns) == ["age", "visits"] and checked["age"].tolist() == [30.5, 40.0]
+    in_order = pd.DataFrame({"age": [30.5], "visits": [2]})
+    assert enforce_schema(numeric, in_order) is in_order  # nothing to cast, nothing copied
+    with pytest.raises(InvalidParameter, match="column 'visits' has dtype float64, expected long"):
+        enforce_schema(numeric, pd.DataFrame({"age": [30.5], "visits": [2.5]}))
