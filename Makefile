@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test bench bench-small clean
+.PHONY: demo test bench bench-small bench-serving clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP_TEST)
 
 bench-small: $(STAMP_TEST)
 	$(BIN)/python benchmarks/bench_servers.py --scale small $(BENCH_ARGS)
+
+# single-row prediction latency/throughput: in process, cairn serve, mlflow models serve;
+# quick check: make bench-serving BENCH_ARGS="--scale small"
+bench-serving: $(STAMP_TEST)
+	$(BIN)/python benchmarks/bench_serving.py --scale full $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cairn

@@ -27,6 +27,7 @@ from cairn.client.fluent import (
     log_metric,
     log_metrics,
     log_model,
+    log_outcome,
     log_param,
     log_params,
     log_text,
@@ -54,4 +55,5 @@ __all__ = [
     "register_model",
     "log_dataset",
     "log_model", "load_model", "infer_signature",
+    "log_outcome",
 ]

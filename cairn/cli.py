@@ -25,6 +25,7 @@ from cairn import cli_lookup as lookup
 from cairn import cli_render as render
 from cairn import cli_views as views
 from cairn.cli_datasets import register as register_dataset_commands
+from cairn.cli_deployments import register as register_deployment_commands
 from cairn.cli_models import models_app
 from cairn.cli_output import client as _client
 from cairn.cli_output import emit
@@ -88,6 +89,7 @@ app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(models_app, name="models")
 app.add_typer(webhooks_app, name="webhooks")
 register_dataset_commands(app)
+register_deployment_commands(app)
 register_serve_command(app)
 
 # Options shared by several commands, defined once.
@@ -286,6 +288,10 @@ def server(
     artifacts_destination: Annotated[str | None, typer.Option(
         metavar="DIR_OR_URI", help="Where artifacts are stored: a folder or s3://bucket/prefix.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    allow_private_webhook_targets: Annotated[bool, typer.Option(
+        "--allow-private-webhook-targets", show_default=False,
+        help="Let API clients add webhooks to private, loopback and link-local addresses (refused by default; "
+             "env CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS).")] = False,
 ) -> None:
     """Start the tracking server (MLflow REST API, Cairn API and web UI).
 
@@ -300,7 +306,8 @@ def server(
             raise CairnError("This installation of Cairn has no server (cairn.server.run is missing).") from None
         raise CairnError(f"The server needs the Python package '{exc.name}'; install it and retry.") from None
     serve(host=host, port=port, backend_store_uri=backend_store_uri,
-          artifacts_destination=artifacts_destination, workers=workers)
+          artifacts_destination=artifacts_destination, workers=workers,
+          allow_private_webhook_targets=allow_private_webhook_targets or None)
 
 
 # entry point ---------------------------------------------------------------------------------

@@ -250,6 +250,24 @@ def rollback(
     emit(views.outcome_view(outcome, "rollback"), as_json, render.render_outcome)
 
 
+@models_app.command("gc")
+def gc(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be deleted.")] = False,
+    user: UserOption = None, as_json: JsonOption = False,
+) -> None:
+    """Delete the files of Archived versions whose retention has ended (policy --retention-days).
+
+    Each deletion is audited; such a version can no longer be promoted, rolled back to or loaded.
+
+    \b
+    Example:
+      cairn models gc --dry-run
+    """
+    found = client(ctx).collect_expired_artifacts(dry_run=dry_run, user=user)
+    emit({"dry_run": dry_run, "versions": [dataclasses.asdict(c) for c in found]}, as_json, render.render_collected)
+
+
 # history -------------------------------------------------------------------------------------
 @models_app.command("timeline")
 def timeline(

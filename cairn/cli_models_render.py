@@ -122,6 +122,18 @@ def render_outcome(doc: Mapping[str, Any], console: Console) -> None:
         render_gates(doc["gate_results"], console)
 
 
+def render_collected(doc: Mapping[str, Any], console: Console) -> None:
+    if not doc["versions"]:
+        console.print("No archived version has outlived its retention.")
+        return
+    verb = "Would delete" if doc["dry_run"] else "Deleted"
+    table = _table("Model", "Version", "Kept until", "Files", "Source")
+    for c in doc["versions"]:
+        files = Text(verb.lower(), style="red") if c["kept_reason"] is None else Text(f"kept: {c['kept_reason']}")
+        table.add_row(c["model_name"], str(c["version"]), fmt_time(c["retained_until"]), files, c["source"])
+    console.print(table)
+
+
 def render_gates(gates: Sequence[Mapping[str, Any]], console: Console) -> None:
     table = _table("Gate", "Result", "Observed", "Required", "Hint")
     for g in gates:

@@ -338,3 +338,16 @@ class WebhookDelivery:
     error: str | None = None
     last_attempt_time: int | None = None
     next_attempt_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedArtifacts:
+    """One archived version the retention collector looked at: its files were deleted (or would
+    be, in a dry run) at ``deleted_time``, or kept for ``kept_reason``."""
+
+    model_name: str
+    version: int
+    source: str
+    retained_until: int
+    deleted_time: int | None = None
+    kept_reason: str | None = None

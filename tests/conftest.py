@@ -1,5 +1,6 @@
 """Shared fixtures: a real SQLite store in a temp folder, real `cairn server` subprocesses on free
-127.0.0.1 ports, and the SDK pointed at either (the SDK suite runs against both backends)."""
+127.0.0.1 ports, the SDK pointed at either (the SDK suite runs against both backends), and a real
+HTTP receiver on 127.0.0.1 for webhooks."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -32,7 +35,7 @@ def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     store, then a real `cairn server` subprocess over its own store (the REST backend)."""
     folder = tmp_path / "store"
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    server = start_server(tmp_path / "server") if request.param == "server" else None
+    server = start_server(tmp_path / "server", PRIVATE_WEBHOOKS) if request.param == "server" else None
     fluent.set_tracking_uri(server.url if server else folder)
     try:
         yield folder
@@ -46,6 +49,8 @@ def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
 
 
 STARTUP_TIMEOUT_S = 60
+# Test servers send webhooks to a receiver on 127.0.0.1, which only an operator's flag allows.
+PRIVATE_WEBHOOKS = "--allow-private-webhook-targets"
 
 
 @dataclass
@@ -123,3 +128,55 @@ def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         # No request of the suite may end in a 500: the handler logs each one.
         assert "failed with an unexpected" not in log, log
         assert "Traceback" not in log, log
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records POSTs and answers with queued statuses."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), self.received
+            return list(self.received)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    box: list[Receiver] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            target = box[0]
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with target.arrived:
+                status = target.statuses.pop(0) if target.statuses else 200
+                target.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                target.arrived.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    box.append(Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook"))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield box[0]
+    server.shutdown()
+    server.server_close()
+    thread.join()

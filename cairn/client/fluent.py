@@ -350,6 +350,12 @@ def load_model(model_uri: str) -> Any:
     return _load_model(model_uri, _get_client())
 
 
+def log_outcome(prediction_id: str, value: float) -> None:
+    """Join what really happened (a label, a conversion) back to a served prediction, by the id the
+    serving response gave; a second outcome replaces the first. ``NotFound`` for an unknown id."""
+    _get_client().log_outcome(prediction_id, value)
+
+
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     uri = _get_client().get_run(_run_id()).info.artifact_uri
     return f"{uri}/{artifact_path}" if artifact_path else uri

@@ -25,6 +25,7 @@ from cairn.entities import (
 from cairn.entities import (
     Actor,
     AuditEvent,
+    CollectedArtifacts,
     ModelVersion,
     Policy,
     RegisteredModel,
@@ -265,6 +266,9 @@ class LocalBackend:
 
     def deliver_webhooks(self) -> list[WebhookDelivery]:
         return registry.deliver_due(self.db)
+
+    def collect_expired_artifacts(self, actor: Actor, dry_run: bool) -> list[CollectedArtifacts]:
+        return registry.collect_expired_artifacts(self.db, self.artifacts, actor, dry_run=dry_run)
 
     def _announced(self, result: _T) -> _T:
         """Pass ``result`` through after waking the webhook worker if deliveries are queued."""

@@ -13,6 +13,7 @@ from typing import Protocol
 from cairn.entities import (
     Actor,
     AuditEvent,
+    CollectedArtifacts,
     ModelVersion,
     PagedList,
     Policy,
@@ -92,3 +93,8 @@ class RegistryBackend(Protocol):
     def list_webhook_deliveries(self, webhook_id: str | None, max_results: int) -> list[WebhookDelivery]: ...
     def deliver_webhooks(self) -> list[WebhookDelivery]:
         """Send the deliveries that are due now and return how each attempt ended."""
+        ...
+
+    # retention
+    def collect_expired_artifacts(self, actor: Actor, dry_run: bool) -> list[CollectedArtifacts]:
+        """Delete the files of archived versions whose retention ended (``dry_run``: only report)."""

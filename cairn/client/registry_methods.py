@@ -15,6 +15,7 @@ from typing import Any
 from cairn.entities import (
     Actor,
     AuditEvent,
+    CollectedArtifacts,
     FileInfo,
     ModelVersion,
     PagedList,
@@ -227,6 +228,13 @@ class RegistryMethods:
     def deliver_webhooks(self) -> list[WebhookDelivery]:
         """Send the queued deliveries that are due now (a worker normally does this)."""
         return self._registry().deliver_webhooks()
+
+    # retention -------------------------------------------------------------------------------
+    def collect_expired_artifacts(self, *, dry_run: bool = False, user: str | None = None) -> list[CollectedArtifacts]:
+        """Delete the files of Archived versions whose retention (policy ``retention_days``) has
+        ended, each audited; ``dry_run`` only reports what would go. Such a version can then
+        only stay Archived."""
+        return self._registry().collect_expired_artifacts(_actor(user), dry_run)
 
     def _registry(self) -> RegistryBackend:
         backend = self._backend

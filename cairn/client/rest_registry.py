@@ -21,6 +21,7 @@ import orjson
 from cairn.entities import (
     Actor,
     AuditEvent,
+    CollectedArtifacts,
     GateResult,
     ModelVersion,
     PagedList,
@@ -264,6 +265,12 @@ class RestRegistry:
 
     def deliver_webhooks(self) -> list[WebhookDelivery]:
         return [_delivery(d) for d in self._registry_call("POST", CAIRN + "/webhooks/deliver")["deliveries"]]
+
+    # retention -------------------------------------------------------------------------------
+    def collect_expired_artifacts(self, actor: Actor, dry_run: bool) -> list[CollectedArtifacts]:
+        found = self._registry_call("POST", CAIRN + "/models/collect-expired-artifacts", {"dry_run": dry_run},
+                                    actor=actor)
+        return [CollectedArtifacts(**c) for c in found["versions"]]
 
 
 # encoding --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidParameter, NotFound
+from cairn.registry.retention import refuse_collected
 
 from .enforcement import ExtraColumns, enforce_schema
 from .flavors import Predictor, load_flavor
@@ -100,6 +101,7 @@ def download_model(uri: str, client: Client, dst_path: str | Path | None = None)
         folder = client.download_artifacts(run_id, path.strip("/"), dest)
         return folder, None
     version = client.resolve_model_version(uri)
+    refuse_collected(version, "load")
     folder = client.backend.download_artifacts(version.source, "", dest)
     return folder, version
 

@@ -1,5 +1,6 @@
 """Registry domain rules: registered models, versions, stages, aliases, policies and gates,
-sign-off, the audit trail, the production timeline, rollback and webhooks.
+sign-off, the audit trail, the production timeline, rollback, retention of archived versions'
+files and webhooks.
 
 Both the embedded SDK (``LocalBackend``) and the server's routes call these functions, so a rule
 such as "at most one Production version per model" holds the same in both modes. Each takes the
@@ -36,6 +37,7 @@ from cairn.registry.policies import (
     set_policy,
 )
 from cairn.registry.refs import resolve_model_ref
+from cairn.registry.retention import collect_expired_artifacts
 from cairn.registry.rollback import rollback
 from cairn.registry.timeline import aliases_at, get_timeline, production_version_at
 from cairn.registry.transitions import promote
@@ -52,18 +54,28 @@ from cairn.registry.versions import (
     update_model_version,
 )
 from cairn.registry.webhook_delivery import DeliveryWorker, deliver_due, send_test
-from cairn.registry.webhooks import create_webhook, delete_webhook, get_webhook, list_deliveries, list_webhooks
+from cairn.registry.webhooks import (
+    create_webhook,
+    delete_webhook,
+    get_webhook,
+    list_deliveries,
+    list_webhooks,
+    list_webhooks_page,
+    update_webhook,
+)
 
 __all__ = [
     "ArtifactStoreModelFiles", "DeliveryWorker", "ModelFiles", "aliases_at", "approve_transition_request",
+    "collect_expired_artifacts",
     "create_model_version", "create_registered_model", "create_webhook", "delete_alias", "delete_model_version",
     "delete_model_version_tag", "delete_registered_model", "delete_registered_model_tag", "delete_webhook",
     "deliver_due", "get_default_policy", "get_latest_versions", "get_model_version",
     "get_model_version_download_uri", "get_policy", "get_policy_scope", "get_registered_model", "get_timeline",
     "get_version_by_alias", "get_webhook", "list_audit_events", "list_deliveries", "list_transition_requests",
-    "list_webhooks", "parse_metric_requirement", "production_version_at", "promote", "register_model",
+    "list_webhooks", "list_webhooks_page", "parse_metric_requirement", "production_version_at", "promote",
+    "register_model",
     "reject_transition_request", "rename_registered_model", "resolve_model_ref", "rollback",
     "search_model_versions", "search_registered_models", "send_test", "set_alias", "set_default_policy",
     "set_model_version_tag", "set_policy", "set_registered_model_tag", "update_model_version",
-    "update_registered_model",
+    "update_registered_model", "update_webhook",
 ]

@@ -17,6 +17,7 @@ SIGNOFF_REJECTED = "signoff_rejected"
 ALIAS_SET = "alias_set"
 ALIAS_DELETED = "alias_deleted"
 POLICY_SET = "policy_set"
+ARTIFACTS_DELETED = "artifacts_deleted"  # an archived version's files removed after its retention
 DEPLOYMENT_SET = "deployment_set"  # a deployment's traffic (canary, shadow, A/B, primary alias) changed
 
 # Actions that move a version between stages: the timeline is derived from these.

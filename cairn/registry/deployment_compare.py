@@ -18,6 +18,7 @@ from cairn.store.database import Database
 
 from .deployments import PRIMARY, SHADOW
 from .models import require_model
+from .predictions import check_window
 from .validation import validate_model_name
 
 MAX_ROWS = 1_000_000
@@ -77,6 +78,7 @@ def compare_deployment(db: Database, name: str, since: int | None = None,
                        until: int | None = None) -> DeploymentComparison:
     """The arms of ``name``'s deployment compared over [since, until) of the prediction log."""
     validate_model_name(name)
+    check_window(since, until)
     latencies: dict[str, list[float]] = defaultdict(list)
     outputs: dict[str, list[float]] = defaultdict(list)
     outcomes: dict[str, list[float]] = defaultdict(list)

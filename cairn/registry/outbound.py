@@ -31,6 +31,27 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 def check_webhook_url(url: object, allow_private: bool, resolve: Resolver = resolve_host) -> str:
     """Return ``url`` if Cairn may POST to it, else raise ``InvalidParameter`` saying why."""
+    host, port = _host_and_port(url)
+    assert isinstance(url, str)
+    if allow_private:
+        return url
+    for address in resolve(host, port):
+        if not is_public_address(address):
+            raise InvalidParameter(
+                f"Webhook URL '{url}' resolves to the non-public address {address}; private, loopback and "
+                "link-local targets are refused. Register it with allow_private (--allow-private) if that "
+                "receiver is meant to be reached."
+            )
+    return url
+
+
+def is_private_target(url: object, resolve: Resolver = resolve_host) -> bool:
+    """Whether ``url`` (checked as by ``check_webhook_url``) resolves to any non-public address."""
+    host, port = _host_and_port(url)
+    return not all(is_public_address(address) for address in resolve(host, port))
+
+
+def _host_and_port(url: object) -> tuple[str, int]:
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise InvalidParameter(f"Webhook URL must be an http(s) URL of at most {MAX_URL_LENGTH} characters.")
     try:
@@ -42,16 +63,7 @@ def check_webhook_url(url: object, allow_private: bool, resolve: Resolver = reso
         raise InvalidParameter(f"Webhook URL '{url}' must start with http:// or https:// and name a host.")
     if parts.username or parts.password:
         raise InvalidParameter("Webhook URL must not carry credentials; the signature header authenticates Cairn.")
-    if allow_private:
-        return url
-    for address in resolve(parts.hostname, port):
-        if not is_public_address(address):
-            raise InvalidParameter(
-                f"Webhook URL '{url}' resolves to the non-public address {address}; private, loopback and "
-                "link-local targets are refused. Register it with allow_private (--allow-private) if that "
-                "receiver is meant to be reached."
-            )
-    return url
+    return parts.hostname, port
 
 
 def is_public_address(address: str) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import orjson
+
 from cairn.entities import Actor
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import predictions as rows
@@ -63,13 +65,17 @@ class Prediction:
 def log_predictions(db: Database, predictions: Sequence[Prediction | Mapping[str, Any]]) -> int:
     """Store a batch in one transaction; the number stored. ``InvalidParameter`` (nothing
     stored) when any record is malformed."""
-    if len(predictions) > MAX_BATCH:
-        raise InvalidParameter(f"A batch holds at most {MAX_BATCH} predictions, got {len(predictions)}.")
     if not isinstance(predictions, Sequence) or isinstance(predictions, (str, bytes)):
         raise InvalidParameter("predictions must be a list of prediction records.")
+    if len(predictions) > MAX_BATCH:
+        raise InvalidParameter(f"A batch holds at most {MAX_BATCH} predictions, got {len(predictions)}.")
     checked = [_checked(_record(p, i), i) for i, p in enumerate(predictions)]
-    with db.write() as tx:
-        rows.insert_predictions(tx, checked)
+    try:
+        with db.write() as tx:
+            rows.insert_predictions(tx, checked)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidParameter(f"Features and outputs must be JSON values (numbers, text, lists, objects): {exc}.") \
+            from None
     return len(checked)
 
 
@@ -96,9 +102,7 @@ def search_predictions(db: Database, name: str, since: int | None = None, until:
         raise InvalidParameter(f"Unknown arm {arm!r}; arms are: {', '.join(ARMS)}.")
     if not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS:
         raise InvalidParameter(f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}.")
-    for label, value in (("since", since), ("until", until)):
-        if value is not None and (not isinstance(value, int) or not 0 <= value <= INT64_MAX):
-            raise InvalidParameter(f"{label} must be a time in milliseconds since the epoch, got {value!r}.")
+    check_window(since, until)
     matches = parse_prediction_filter(filter_string)
     found: list[Prediction] = []
     with db.read() as tx:
@@ -107,6 +111,9 @@ def search_predictions(db: Database, name: str, since: int | None = None, until:
                 found.append(Prediction(**row._asdict()))
                 if len(found) >= max_results:
                     break
+        if not found and find_model(tx, name) is None and rows.get_any(tx, name) is None:
+            # A deleted model's log stays readable; a name that never served anything is a typo.
+            raise NotFound(f"Registered Model with name={name} not found, and nothing by that name was served.")
     return found
 
 
@@ -123,6 +130,14 @@ def log_outcome(db: Database, prediction_id: str, value: float, actor: Actor) ->
             raise NotFound(f"No prediction with id {prediction_id!r} in the prediction log; outcomes join "
                            "predictions by the id the serving response gave.")
         rows.upsert_outcome(tx, prediction_id, float(value), clock.now_ms(), actor.name)
+
+
+def check_window(since: object, until: object) -> None:
+    """``InvalidParameter`` unless both bounds are None or epoch milliseconds."""
+    for label, value in (("since", since), ("until", until)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 <= value <= INT64_MAX):
+            raise InvalidParameter(f"{label} must be a time in milliseconds since the epoch, got {value!r}.")
 
 
 def _record(item: object, index: int) -> Mapping[str, Any]:

@@ -16,7 +16,8 @@ Rules, in the order they apply:
 * Every stage change is an audit event with actor, time, from, to, reason and gate results; a
   promotion to Production that did not come from Staging is marked ``skipped_staging``.
 * Archived versions keep their artifacts for the policy's retention period
-  (``artifacts_retained_until``), so a rollback always has its model.
+  (``artifacts_retained_until``), so a rollback always has its model; after it, ``retention``
+  may delete them, and such a version can only stay Archived.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from . import actions, audit, gates
 from .model_files import ModelFiles
 from .models import require_model
 from .policies import effective_policy
+from .retention import refuse_collected
 from .validation import parse_stage, parse_version, validate_model_name, validate_text
 from .versions import require_version
 
@@ -72,6 +74,8 @@ def promote(
         current = require_version(tx, model, number)
         if current.current_stage == target.value:
             return TransitionOutcome(current, applied=True)
+        if target is not ARCHIVED:
+            refuse_collected(current, f"move to {target.value}")
         policy = effective_policy(tx, model)[0]
         now = clock.now_ms()
         results = gates.evaluate(policy, gates.gather(tx, model, current, target.value, policy, model_files, now))
@@ -107,7 +111,10 @@ def apply_transition(
     details: Mapping[str, Any] | None = None,
 ) -> TransitionOutcome:
     """Move ``current`` to ``target`` in the caller's transaction, archiving what it replaces,
-    with one audit event per version that changed stage."""
+    with one audit event per version that changed stage. ``Conflict`` if ``current``'s files
+    were deleted after its retention (only Archived is left for it)."""
+    if target is not ARCHIVED:
+        refuse_collected(current, "roll back to" if action == actions.ROLLBACK else f"move to {target.value}")
     retention_ms = policy.retention_days * DAY_MS
     archived: list[int] = []
     if target is PRODUCTION or (archive_existing and target is STAGING):

@@ -1,7 +1,12 @@
 """Sending queued webhook events: signed, retried with backoff, every attempt logged.
 
 Each POST carries the JSON event and ``X-Cairn-Signature: sha256=<hex>``, the HMAC-SHA256 of the
-exact body under the webhook's secret, so a receiver can check the sender and the content. A
+exact body under the webhook's secret, so a receiver can check the sender and the content. It also
+carries MLflow 3's headers, so a receiver written for MLflow's webhooks verifies it unchanged:
+``X-MLflow-Delivery-Id``, ``X-MLflow-Timestamp`` (Unix seconds at sending) and
+``X-MLflow-Signature: v1,<base64 HMAC-SHA256 of "<delivery id>.<timestamp>.<body>">``. The body
+names the event both ways: ``event`` (``model_version.created``) and MLflow's ``entity`` and
+``action``. A
 delivery is retried on network errors, timeouts, 408, 429 and 5xx answers, waiting longer after
 each failure, and marked FAILED after the last attempt or on any other answer. Redirects are not
 followed and proxies from the environment are not used: the target is the one that was checked.
@@ -14,6 +19,7 @@ its deliveries until the lease runs out.
 from __future__ import annotations
 
 import atexit
+import base64
 import hashlib
 import hmac
 import logging
@@ -31,7 +37,7 @@ from cairn.store.database import Database
 from cairn.store.registry_webhooks import ClaimedDelivery
 from cairn.tracking import clock
 
-from .actions import TEST_EVENT
+from .actions import ALL_WEBHOOK_EVENTS, TEST_EVENT
 from .outbound import Resolver, check_webhook_url, resolve_host
 from .webhooks import require_webhook
 
@@ -40,6 +46,9 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Cairn-Signature"
 EVENT_HEADER = "X-Cairn-Event"
 DELIVERY_HEADER = "X-Cairn-Delivery"
+MLFLOW_SIGNATURE_HEADER = "X-MLflow-Signature"
+MLFLOW_TIMESTAMP_HEADER = "X-MLflow-Timestamp"
+MLFLOW_DELIVERY_HEADER = "X-MLflow-Delivery-Id"
 PENDING, SENDING, DELIVERED, FAILED = rows.PENDING, rows.SENDING, "DELIVERED", "FAILED"
 # Wait after the 1st, 2nd... failed attempt; one more attempt than there are waits.
 BACKOFF_MS = (10_000, 60_000, 300_000, 1_800_000, 7_200_000)
@@ -57,11 +66,21 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def sign_mlflow(secret: str, delivery_id: str, timestamp: str, body: bytes) -> str:
+    """MLflow's signature header value: ``v1,`` and the base64 HMAC-SHA256 of
+    ``<delivery_id>.<timestamp>.<body>``."""
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()).decode()
+
+
 def delivery_body(delivery: ClaimedDelivery) -> bytes:
-    """The exact bytes POSTed (identical on every retry, so the signature is too)."""
+    """The exact bytes POSTed (identical on every retry, so the Cairn signature is too)."""
+    entity, _, action = delivery.event.rpartition(".")
     return orjson.dumps({
         "delivery_id": delivery.delivery_id,
         "event": delivery.event,
+        "entity": entity,
+        "action": action,
         "timestamp": delivery.created_time,
         "data": orjson.Fragment(delivery.payload),
     })
@@ -98,14 +117,18 @@ def deliver_due(
             client.close()
 
 
-def send_test(db: Database, webhook_id: str, actor: Actor, *, http: httpx.Client | None = None,
-              resolve: Resolver = resolve_host) -> WebhookDelivery:
-    """Send a ``webhook.test`` event to one webhook now, once, and return the logged result."""
+def send_test(db: Database, webhook_id: str, actor: Actor, *, event: str = TEST_EVENT,
+              http: httpx.Client | None = None, resolve: Resolver = resolve_host) -> WebhookDelivery:
+    """Send a test event (``webhook.test``, or the named registry ``event`` with a test payload)
+    to one webhook now, once, and return the logged result."""
+    if event != TEST_EVENT and event not in ALL_WEBHOOK_EVENTS:
+        raise InvalidParameter(f"Unknown webhook event {event!r}; test with one of: "
+                               f"{', '.join(sorted(ALL_WEBHOOK_EVENTS))}.")
     now = clock.now_ms()
-    data = {"message": "Test event from Cairn", "sent_by": actor.name}
+    data = {"message": "Test event from Cairn", "sent_by": actor.name, "test": True}
     with db.write() as tx:
         require_webhook(tx, webhook_id)
-        ids = rows.insert_deliveries(tx, [webhook_id], TEST_EVENT, orjson.dumps(data).decode(), now)
+        ids = rows.insert_deliveries(tx, [webhook_id], event, orjson.dumps(data).decode(), now)
     (result,) = deliver_due(db, http=http, resolve=resolve, only=ids, retry=False)
     return result
 
@@ -139,12 +162,16 @@ def _post(client: httpx.Client, resolve: Resolver, delivery: ClaimedDelivery) ->
     except InvalidParameter as exc:
         return _Attempt(ok=False, retryable="cannot be resolved" in exc.message, error=exc.message)
     body = delivery_body(delivery)
+    delivery_id, sent_at = str(delivery.delivery_id), str(clock.now_ms() // 1000)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "cairn-webhooks",
         EVENT_HEADER: delivery.event,
-        DELIVERY_HEADER: str(delivery.delivery_id),
+        DELIVERY_HEADER: delivery_id,
         SIGNATURE_HEADER: sign(delivery.secret, body),
+        MLFLOW_DELIVERY_HEADER: delivery_id,
+        MLFLOW_TIMESTAMP_HEADER: sent_at,
+        MLFLOW_SIGNATURE_HEADER: sign_mlflow(delivery.secret, delivery_id, sent_at, body),
     }
     try:
         response = client.post(delivery.url, content=body, headers=headers)

@@ -30,6 +30,7 @@ from . import (
     routes_experiments,
     routes_logged_models,
     routes_metrics,
+    routes_mlflow_webhooks,
     routes_model_versions,
     routes_models,
     routes_runs,
@@ -80,7 +81,7 @@ def api_routes() -> list[Route]:
     """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
     by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
     for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models,
-                   routes_models, routes_model_versions):
+                   routes_models, routes_model_versions, routes_mlflow_webhooks):
         for path, methods, handler in module.ROUTES:
             for method in methods:
                 by_path[path][method] = handler

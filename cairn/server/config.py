@@ -26,6 +26,9 @@ ENV_ALLOWED_HOSTS = "CAIRN_SERVER_ALLOWED_HOSTS"
 ENV_ALLOWED_ORIGINS = "CAIRN_SERVER_ALLOWED_ORIGINS"
 ENV_MAX_BODY_BYTES = "CAIRN_SERVER_MAX_BODY_BYTES"
 ENV_MAX_ARTIFACT_BYTES = "CAIRN_SERVER_MAX_ARTIFACT_BYTES"
+ENV_ALLOW_PRIVATE_WEBHOOKS = "CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class ServerConfig:
     host and IP literals); ``"*"`` accepts any. ``allowed_origins`` are extra browser origins
     (``https://ui.example.com``) allowed to make state-changing calls; ``"*"`` allows any.
     ``max_body_bytes`` limits JSON API bodies; ``max_artifact_bytes`` (None: no limit) uploads.
+    ``allow_private_webhook_targets`` lets API clients add webhooks to private, loopback and
+    link-local addresses (refused by default, so a registry user cannot make the server probe its
+    own network).
     """
 
     backend_store_uri: str
@@ -45,6 +51,7 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_artifact_bytes: int | None = None
+    allow_private_webhook_targets: bool = False
 
     def to_env(self) -> dict[str, str]:
         env = {
@@ -54,6 +61,7 @@ class ServerConfig:
             ENV_ALLOWED_HOSTS: ",".join(self.allowed_hosts),
             ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
             ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
+            ENV_ALLOW_PRIVATE_WEBHOOKS: "true" if self.allow_private_webhook_targets else "false",
         }
         if self.max_artifact_bytes is not None:
             env[ENV_MAX_ARTIFACT_BYTES] = str(self.max_artifact_bytes)
@@ -71,6 +79,7 @@ class ServerConfig:
             allowed_origins=split_names(env.get(ENV_ALLOWED_ORIGINS)),
             max_body_bytes=_byte_count(ENV_MAX_BODY_BYTES, env.get(ENV_MAX_BODY_BYTES), DEFAULT_MAX_BODY_BYTES),
             max_artifact_bytes=_byte_count(ENV_MAX_ARTIFACT_BYTES, artifact_limit, 0) if artifact_limit else None,
+            allow_private_webhook_targets=flag(ENV_ALLOW_PRIVATE_WEBHOOKS, env.get(ENV_ALLOW_PRIVATE_WEBHOOKS)),
         )
 
 
@@ -102,6 +111,16 @@ def artifacts_path(destination: str | os.PathLike[str] | None) -> Path:
 
 def split_names(text: str | None) -> tuple[str, ...]:
     return tuple(name.strip() for name in (text or "").split(",") if name.strip())
+
+
+def flag(name: str, text: str | None) -> bool:
+    """A boolean setting: true/1/yes/on or false/0/no/off (case-insensitive); unset is false."""
+    value = (text or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidParameter(f"{name} must be true or false, got {text!r}.")
 
 
 def _byte_count(name: str, text: str | None, default: int) -> int:

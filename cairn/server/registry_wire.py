@@ -10,6 +10,7 @@ names of ``cairn.entities`` so the REST backend rebuilds them one to one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from cairn.entities import (
     Actor,
     AuditEvent,
+    CollectedArtifacts,
     GateResult,
     ModelVersion,
     Policy,
@@ -28,6 +30,7 @@ from cairn.entities import (
     Webhook,
     WebhookDelivery,
 )
+from cairn.errors import PermissionDenied
 from cairn.registry.audit import event_payload, gate_payload
 from cairn.registry.model_files import ArtifactStoreModelFiles
 from cairn.registry.policies import policy_to_dict
@@ -37,7 +40,7 @@ from cairn.registry.webhooks import has_pending_deliveries
 
 from .encoders import key_values
 from .fields import Fields
-from .state import artifacts_of, db_of
+from .state import artifacts_of, db_of, state_of
 
 # Until the server authenticates users, the name a client states is recorded as unverified; the
 # mlflow client states none, so its changes are recorded under UNKNOWN_USER.
@@ -56,6 +59,17 @@ def actor_of(request: Request) -> Actor:
 def model_files_of(request: Request) -> ArtifactStoreModelFiles:
     """What the signature and input-example gates read the version's MLmodel through."""
     return ArtifactStoreModelFiles(artifacts_of(request))
+
+
+def require_private_targets_allowed(request: Request, allow_private: bool) -> None:
+    """Refuse a webhook to a private target unless the operator started the server with
+    ``--allow-private-webhook-targets``: otherwise any API client could make the server call
+    into its own network (SSRF)."""
+    if allow_private and not state_of(request).config.allow_private_webhook_targets:
+        raise PermissionDenied(
+            "Webhooks to private, loopback or link-local targets are off on this server; its operator can "
+            "allow them with `cairn server --allow-private-webhook-targets`."
+        )
 
 
 def announce(request: Request) -> None:
@@ -180,6 +194,10 @@ def webhook_to_wire(w: Webhook) -> dict[str, Any]:
         "creation_timestamp": w.creation_timestamp, "last_updated_timestamp": w.last_updated_timestamp,
         "description": w.description, "allow_private": w.allow_private,
     }  # fmt: skip
+
+
+def collected_to_wire(c: CollectedArtifacts) -> dict[str, Any]:
+    return asdict(c)
 
 
 def delivery_to_wire(d: WebhookDelivery) -> dict[str, Any]:

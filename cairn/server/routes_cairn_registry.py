@@ -2,14 +2,14 @@
 
 Promotion with a reason and its full outcome (gates, pending sign-off), transition requests and
 their approval or rejection, policies, the audit trail, the production timeline (``at`` answers
-"what was in production then"), rollback, one-call model show, and webhooks. Bodies and query
-strings follow the MLflow routes' rules (typed fields, int64 checks, compact JSON); models are
-named in fields, not in the path, so every name reaches the domain's checks.
+"what was in production then"), rollback, one-call model show, retention (deleting the files of
+archived versions whose retention ended) and webhooks. Bodies and query strings follow the
+MLflow routes' rules (typed fields, int64 checks, compact JSON); models are named in fields, not
+in the path, so every name reaches the domain's checks.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,6 @@ from starlette.routing import Route
 
 from cairn import registry
 from cairn.entities import Policy
-from cairn.errors import PermissionDenied
 from cairn.registry.approvals import PENDING
 from cairn.registry.policies import policy_from_dict
 
@@ -28,6 +27,7 @@ from .fields import Fields
 from .registry_wire import (
     actor_of,
     announce,
+    collected_to_wire,
     delivery_to_wire,
     event_to_wire,
     interval_to_wire,
@@ -36,10 +36,11 @@ from .registry_wire import (
     outcome_to_wire,
     policy_to_wire,
     request_to_wire,
+    require_private_targets_allowed,
     version_of,
     webhook_to_wire,
 )
-from .state import db_of, state_of
+from .state import artifacts_of, db_of
 from .wire import empty_response, read_json, wire_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -47,7 +48,6 @@ Handler = Callable[[Request], Awaitable[Response]]
 PREFIX = "/api/cairn/v1"
 ANY_STATUS = "ANY"
 SHOW_EVENTS = 10
-_LOCAL_NAMES = ("localhost",)
 
 
 def _name(f: Fields) -> str:
@@ -199,6 +199,17 @@ async def show(request: Request) -> Response:
     })  # fmt: skip
 
 
+async def collect_expired_artifacts(request: Request) -> Response:
+    """Delete the files of Archived versions whose retention has ended (``dry_run``: report only)."""
+    f = await request_fields(request)
+    dry_run = f.boolean("dry_run")
+    found = await run_in_threadpool(
+        lambda: registry.collect_expired_artifacts(db_of(request), artifacts_of(request), actor_of(request),
+                                                   dry_run=dry_run)
+    )
+    return wire_json({"versions": [collected_to_wire(c) for c in found]})
+
+
 # webhooks ----------------------------------------------------------------------------------
 
 async def create_webhook(request: Request) -> Response:
@@ -206,12 +217,7 @@ async def create_webhook(request: Request) -> Response:
     url = f.string("url", default="") or ""
     events = f.strings("events") or None
     allow_private = f.boolean("allow_private")
-    if allow_private and not _is_loopback(state_of(request).config.host):
-        # Otherwise any API client could make the server call into its own network (SSRF).
-        raise PermissionDenied(
-            "allow_private webhooks can only be added through a server bound to a loopback address, "
-            "or embedded; ask the server's operator."
-        )
+    require_private_targets_allowed(request, allow_private)
     webhook, secret = await run_in_threadpool(
         lambda: registry.create_webhook(db_of(request), url, actor_of(request), events, name=f.string("name"),
                                         secret=f.string("secret"), description=f.string("description"),
@@ -250,15 +256,6 @@ async def deliver(request: Request) -> Response:
     return wire_json({"deliveries": [delivery_to_wire(d) for d in sent]})
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 ROUTES = [
     ("/model-versions/promote", ["POST"], promote),
     ("/model-versions/register", ["POST"], register_model),
@@ -273,6 +270,7 @@ ROUTES = [
     ("/models/audit", ["GET"], audit),
     ("/models/timeline", ["GET"], timeline),
     ("/models/show", ["GET"], show),
+    ("/models/collect-expired-artifacts", ["POST"], collect_expired_artifacts),
     ("/webhooks", ["GET"], list_webhooks),
     ("/webhooks", ["POST"], create_webhook),
     ("/webhooks/deliveries", ["GET"], list_deliveries),

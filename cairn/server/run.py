@@ -25,10 +25,12 @@ from .config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_PORT,
     ENV_ALLOWED_HOSTS,
+    ENV_ALLOW_PRIVATE_WEBHOOKS,
     ENV_ALLOWED_ORIGINS,
     ServerConfig,
     artifacts_path,
     database_url,
+    flag,
     split_names,
 )
 
@@ -46,6 +48,7 @@ def serve(
     allowed_origins: Sequence[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_artifact_bytes: int | None = None,
+    allow_private_webhook_targets: bool | None = None,
     log_level: str = "info",
     access_log: bool = False,
 ) -> None:
@@ -54,7 +57,8 @@ def serve(
     ``backend_store_uri``: a SQLAlchemy URL, a ``.db`` file or a folder (default
     ``./.cairn/cairn.db``); ``artifacts_destination``: the artifact folder (default
     ``./.cairn/artifacts``). ``allowed_hosts`` / ``allowed_origins`` default to the
-    ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated).
+    ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated),
+    ``allow_private_webhook_targets`` to ``CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS`` (default off).
     Raises ``InvalidParameter`` for unusable settings.
     """
     import uvicorn
@@ -71,6 +75,10 @@ def serve(
         allowed_origins=_names(allowed_origins, ENV_ALLOWED_ORIGINS),
         max_body_bytes=max_body_bytes,
         max_artifact_bytes=max_artifact_bytes,
+        allow_private_webhook_targets=(
+            allow_private_webhook_targets if allow_private_webhook_targets is not None
+            else flag(ENV_ALLOW_PRIVATE_WEBHOOKS, os.environ.get(ENV_ALLOW_PRIVATE_WEBHOOKS))
+        ),
     )
     open_database(config.backend_store_uri).close()
     LocalArtifactStore(config.artifacts_root)
@@ -106,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--allowed-origins", default=None, help="comma-separated browser origins, or *")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     parser.add_argument("--max-artifact-bytes", type=int, default=None)
+    parser.add_argument("--allow-private-webhook-targets", action="store_true", default=None,
+                        help="let API clients add webhooks to private, loopback and link-local addresses")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args(argv)
@@ -115,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             allowed_hosts=None if args.allowed_hosts is None else split_names(args.allowed_hosts),
             allowed_origins=None if args.allowed_origins is None else split_names(args.allowed_origins),
             max_body_bytes=args.max_body_bytes, max_artifact_bytes=args.max_artifact_bytes,
+            allow_private_webhook_targets=args.allow_private_webhook_targets,
             log_level=args.log_level, access_log=args.access_log,
         )  # fmt: skip
     except CairnError as exc:

@@ -67,6 +67,13 @@ def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | 
         yield _from_row(row)
 
 
+def get_any(conn: Tx, model_name: str) -> str | None:
+    """The id of one logged prediction of ``model_name``, if any."""
+    p = predictions.c
+    found = conn.execute(select(p.prediction_id).where(p.model_name == model_name).limit(1)).scalar()
+    return str(found) if found is not None else None
+
+
 def upsert_outcome(conn: Tx, prediction_id: str, value: float, now: int, recorded_by: str) -> None:
     dialect.upsert(conn, prediction_outcomes, [{"prediction_id": prediction_id, "value": value, "timestamp": now,
                                                 "recorded_by": recorded_by}],

@@ -294,3 +294,18 @@ def test_webhooks_add_test_log_and_remove(cairn_cli, store, receiver):
     assert "DELIVERED" in cairn_cli("webhooks", "log", webhook_id).out
     assert cairn_cli("webhooks", "remove", webhook_id, "--json").json()["removed"]
     assert "No webhook with id" in _error(cairn_cli("webhooks", "test", webhook_id))
+
+
+def test_gc_deletes_expired_archived_files_and_dry_run_only_lists_them(cairn_cli, store, now):
+    for run_id in (store.weak_run, store.good_run):
+        cairn_cli("models", "register", f"runs:/{run_id}/model", "churn")
+    for version in ("1", "2"):
+        assert cairn_cli("models", "promote", "churn", version, "--to", "Production").code == 0
+    assert cairn_cli("models", "gc", "--json").json() == {"dry_run": False, "versions": []}
+    now[0] += 31 * 86_400_000
+    dry = cairn_cli("models", "gc", "--dry-run", "--json").json()
+    assert [(c["model_name"], c["version"], c["kept_reason"]) for c in dry["versions"]] == [("churn", 1, None)]
+    deleted = cairn_cli("models", "gc")
+    assert deleted.code == 0 and "churn" in deleted.out and "deleted" in deleted.out
+    assert cairn_cli("models", "gc", "--json").json()["versions"] == []
+    assert "version 1's artifacts were deleted on" in _error(cairn_cli("models", "rollback", "churn", "-r", "bad"))

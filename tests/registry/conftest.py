@@ -1,12 +1,9 @@
 """Fixtures for registry tests: a controllable clock, runs with metrics, versions, an artifact
-store, and a real HTTP receiver on 127.0.0.1 for webhooks."""
+store (the webhook receiver on 127.0.0.1 is in the root conftest)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -105,55 +102,3 @@ def row_counts(db: Database) -> Callable[[], dict[str, int]]:
             return {t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one() for t in REGISTRY_TABLES}
 
     return count
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that records POSTs and answers with queued statuses."""
-
-    url: str
-    statuses: list[int] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout), self.received
-            return list(self.received)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    box: list[Receiver] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            target = box[0]
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with target.arrived:
-                status = target.statuses.pop(0) if target.statuses else 200
-                target.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                target.arrived.notify_all()
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    box.append(Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook"))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield box[0]
-    server.shutdown()
-    server.server_close()
-    thread.join()

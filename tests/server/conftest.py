@@ -22,7 +22,7 @@ TEST_BODY_LIMIT = 1024 * 1024
 
 @pytest.fixture(scope="session")
 def server(server_factory: Callable[..., Any]) -> Any:
-    return server_factory("--max-body-bytes", str(TEST_BODY_LIMIT))
+    return server_factory("--max-body-bytes", str(TEST_BODY_LIMIT), "--allow-private-webhook-targets")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+import cairn
+
 pytestmark = pytest.mark.slow
 
 API = "/api/2.0/mlflow"
@@ -328,7 +330,7 @@ def test_timeline_at_and_rollback_and_show(http: httpx.Client, new_run: NewRun) 
     error_of(http.get(f"{CAIRN}/models/audit", params={"name": "never-existed"}), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
-def test_webhooks_are_listed_and_removed_and_private_targets_need_a_loopback_server(http: httpx.Client) -> None:
+def test_webhooks_are_listed_and_removed_and_private_targets_need_the_operator_flag(http: httpx.Client) -> None:
     body = {"url": "http://127.0.0.1:9/hook", "events": ["model_version.created"], "allow_private": True}
     created = ok(http.post(f"{CAIRN}/webhooks", json=body))
     webhook_id = created["webhook"]["webhook_id"]
@@ -339,3 +341,26 @@ def test_webhooks_are_listed_and_removed_and_private_targets_need_a_loopback_ser
     assert ok(http.request("DELETE", f"{CAIRN}/webhooks/{webhook_id}")) == {}
     error_of(http.request("DELETE", f"{CAIRN}/webhooks/{webhook_id}"), 404, "RESOURCE_DOES_NOT_EXIST")
     error_of(http.put(f"{CAIRN}/webhooks"), 405, "BAD_REQUEST")
+
+
+def test_server_without_the_operator_flag_refuses_private_webhook_targets(server_factory: Any) -> None:
+    plain = server_factory()
+    body = {"url": "http://127.0.0.1:9/hook", "events": ["model_version.created"], "allow_private": True}
+    with httpx.Client(base_url=plain.url, timeout=60) as http:
+        refused = error_of(http.post(f"{CAIRN}/webhooks", json=body), 403, "PERMISSION_DENIED")
+        assert "--allow-private-webhook-targets" in refused
+        error_of(http.post(f"{CAIRN}/webhooks", json={**body, "allow_private": False}), 400,
+                 "INVALID_PARAMETER_VALUE")
+        assert ok(http.get(f"{CAIRN}/webhooks"))["webhooks"] == []
+
+
+def test_expired_artifacts_are_collected_through_the_server(http: httpx.Client, server: Any) -> None:
+    # Nothing in the session store has outlived a 30-day retention, so both runs report nothing.
+    assert ok(http.post(f"{CAIRN}/models/collect-expired-artifacts", json={"dry_run": True})) == {"versions": []}
+    error_of(http.post(f"{CAIRN}/models/collect-expired-artifacts", json={"dry_run": "maybe"}), 400,
+             "INVALID_PARAMETER_VALUE")
+    client = cairn.Client(server.url)
+    try:
+        assert client.collect_expired_artifacts(user="ops") == []
+    finally:
+        client.close()

@@ -101,11 +101,19 @@ def test_nested_messages_name_the_full_path() -> None:
 
 def test_settings_round_trip_through_the_environment(tmp_path: Path) -> None:
     config = ServerConfig(f"sqlite:///{tmp_path}/x.db", tmp_path / "art", "0.0.0.0", ("ml.example.com",),
-                          ("https://ui.example.com",), 2048, 4096)
+                          ("https://ui.example.com",), 2048, 4096, allow_private_webhook_targets=True)
     assert ServerConfig.from_env(config.to_env()) == config
     defaults = ServerConfig.from_env({})
     assert defaults.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 64 * 1024 * 1024
     assert defaults.max_artifact_bytes is None and defaults.host == "127.0.0.1"
+    assert not defaults.allow_private_webhook_targets
+
+
+def test_private_webhook_setting_must_be_a_clear_boolean() -> None:
+    assert ServerConfig.from_env({"CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS": "TRUE"}).allow_private_webhook_targets
+    assert not ServerConfig.from_env({"CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS": "0"}).allow_private_webhook_targets
+    with pytest.raises(InvalidParameter, match="CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS must be true or false"):
+        ServerConfig.from_env({"CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS": "maybe"})
 
 
 def test_backend_store_uri_forms(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def test_prediction_log_answers_what_made_a_prediction_and_compares_arms(store_d
 
     served = client.measure_drift(FEATURES, "predictions:churn")  # the six primary rows, not the shadow's
     assert served.current_rows == 6 and served.feature("visits").feature == "visits"
-    with pytest.raises(NotFound, match="No served predictions"):
+    with pytest.raises(NotFound, match="nothing by that name was served"):
         client.measure_drift(FEATURES, "predictions:nothing-served")
 
 

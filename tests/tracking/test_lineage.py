@@ -144,14 +144,15 @@ def test_deployments_come_from_a_registered_finder(client, world) -> None:
         graph = client.lineage(world["digest"])
     finally:
         remove_deployment_finder(finder)
-    assert [n.id for n in graph.downstream("model_version:churn/2")] == ["deployment:prod/churn"]
+    # The registry's own finder adds the model's deployment (v2 is its Production primary).
+    assert [n.id for n in graph.downstream("model_version:churn/2")] == ["deployment:churn", "deployment:prod/churn"]
     assert graph.downstream("model_version:churn/1") == []
 
 
 def test_graph_exports_as_json_dot_and_mermaid(client, world) -> None:
     graph = client.lineage("models:/churn/2")
     doc = graph.to_dict()
-    assert {n["kind"] for n in doc["nodes"]} == {"model_version", "run", "dataset"}
+    assert {n["kind"] for n in doc["nodes"]} == {"model_version", "run", "dataset", "deployment"}
     assert '"model_version:churn/2" [label="churn v2", shape=component, style=bold];' in graph.to_dot()
     mermaid = graph.to_mermaid()
     assert mermaid.startswith("flowchart LR\n") and "-->|training|" in mermaid and "-->|registered|" in mermaid
