@@ -14,7 +14,7 @@ Then measures, for one-row requests:
   (``CAIRN_PREDICTION_LOG=off``);
 - ``mlflow models serve --env-manager local`` on the same package, downloaded from the store.
 
-Latency is N sequential ``dataframe_split`` requests on one keep-alive ``httpx.Client`` after a
+Latency is N sequential ``dataframe_split`` requests on one keep-alive ``http.client`` connection after a
 warm-up; throughput is C clients, each a thread with its own keep-alive client, sending for T
 seconds per server. Both are split into rounds that take the servers in turn (all of them run
 from the start, idle when not measured), so a change in the machine's load hits them alike.
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; servers stopped", file=sys.stderr)
         return 130
-    except (timing.BenchError, httpx.HTTPError) as exc:
+    except (timing.BenchError, httpx.HTTPError, OSError) as exc:
         print(f"\nerror: {type(exc).__name__}: {exc}; servers stopped", file=sys.stderr)
         return 1
     finally:

@@ -61,7 +61,7 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
         current = holder.current
         routes = current.route(data, request.headers.get(KEY_HEADER))
         request_id = uuid.uuid4().hex
-        answers = [await _answer(current, route, data, request_id) for route in routes]
+        answers = [await _answer(current, route, data, payload, request_id) for route in routes]
         total = sum(len(a.outputs) for a in answers)
         rows: list[Any] = [None] * total
         versions: list[str] = [""] * total
@@ -72,7 +72,7 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
             if prediction_log is not None:
                 prediction_log.submit(answer)
         if current.shadow is not None:
-            shadows.submit(current, current.shadow, data, request_id, total)
+            shadows.submit(current, current.shadow, data, payload, request_id, total)
         served = sorted(set(versions), key=int)
         document = {"predictions": rows, "model_name": current.model_name, "model_version": ",".join(served),
                     "prediction_ids": ids}
@@ -81,7 +81,7 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
             document["arms"] = [_arm_of(answers, i) for i in range(total)]
         return _json(document, version=",".join(served))
 
-    async def _answer(current: Deployment, route: ArmRoute, data: Any, request_id: str) -> Served:
+    async def _answer(current: Deployment, route: ArmRoute, data: Any, payload: Any, request_id: str) -> Served:
         part = _rows(data, route.rows)
         started = time.perf_counter()
         try:
@@ -91,16 +91,17 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
         except Exception as exc:
             if prediction_log is not None:
                 count = len(route.rows) if route.rows is not None else _count(part)
+                ids = [new_id() for _ in range(count)]
                 prediction_log.submit(Served(clock.now_ms(), request_id, current.model_name, route.arm.name,
-                                             route.arm.version, data, route.rows, (), [new_id() for _ in range(count)],
-                                             _ms_since(started), f"{type(exc).__name__}: {exc}"[:2000]))
+                                             route.arm.version, payload, route.rows, (), ids, _ms_since(started),
+                                             f"{type(exc).__name__}: {exc}"[:2000]))
             if isinstance(exc, CairnError):
                 raise _Stamped(exc, route.arm.version) from None
             raise
         if route.rows is not None and len(outputs) != len(route.rows):
             raise CairnError(f"Version {route.arm.version} returned {len(outputs)} predictions for "
                              f"{len(route.rows)} rows.")
-        return Served(clock.now_ms(), request_id, current.model_name, route.arm.name, route.arm.version, data,
+        return Served(clock.now_ms(), request_id, current.model_name, route.arm.name, route.arm.version, payload,
                       route.rows, outputs, [new_id() for _ in outputs], _ms_since(started))
 
     async def ping(request: Request) -> Response:

@@ -61,14 +61,15 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
         client.promote(model_name, canary, ModelStage.STAGING.value, reason="demo: canary passed")
         client.promote(model_name, canary, ModelStage.PRODUCTION.value, reason="demo: canary passed")
         shipped = _wait_for_version(http, rows[0], str(canary))
-        console.print(f"  [green]✓[/] v{canary} promoted to Production: the server switched in {shipped * 1000:.0f} ms, "
-                      "no restart")
+        console.print(f"  [green]✓[/] v{canary} promoted to Production: the server switched in "
+                      f"{shipped * 1000:.0f} ms, no restart")
         client.rollback_model(model_name, reason="demo: roll back to the previous version")
         back = _wait_for_version(http, rows[0], str(production))
         response = http.post("/invocations", json={"inputs": [list(map(float, rows[1]))]})
         body = response.json()
-        console.print(f"  [bold]↩ rollback:[/] {back * 1000:.0f} ms later the next prediction carries v{body['model_version']} "
-                      f"(header X-Cairn-Model-Version: {response.headers['X-Cairn-Model-Version']})")
+        console.print(f"  [bold]↩ rollback:[/] {back * 1000:.0f} ms later the next prediction carries "
+                      f"v{body['model_version']} (header X-Cairn-Model-Version: "
+                      f"{response.headers['X-Cairn-Model-Version']})")
         _wait_for_log(client, body["prediction_ids"][0])
         _cli(["predictions", "show", body["prediction_ids"][0]], tracking_uri, console)
 

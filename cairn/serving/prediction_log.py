@@ -27,7 +27,8 @@ RETRIES = 3
 
 @dataclass(frozen=True)
 class Served:
-    """What one arm did with (some rows of) one request."""
+    """What one arm did with (some rows of) one request. ``data`` is the request: its scoring
+    payload (a dict, turned into rows only on the log's thread) or already its rows."""
 
     timestamp: int
     request_id: str
@@ -42,7 +43,7 @@ class Served:
     error: str | None = None
 
     def records(self) -> list[dict[str, Any]]:
-        features = _feature_rows(self.data)
+        features = self.features()
         indices = list(self.rows) if self.rows is not None else list(range(len(self.prediction_ids)))
         records = []
         for n, (index, prediction_id) in enumerate(zip(indices, self.prediction_ids)):
@@ -54,6 +55,13 @@ class Served:
                 "latency_ms": self.latency_ms, "error": self.error,
             })
         return records
+
+    def features(self) -> list[Any]:
+        if isinstance(self.data, dict):
+            from .scoring import payload_rows
+
+            return [_plain_row(row) for row in payload_rows(self.data)]
+        return _feature_rows(self.data)
 
 
 class PredictionLogger:

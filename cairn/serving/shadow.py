@@ -32,14 +32,14 @@ class ShadowRunner:
         self.dropped = 0
         self.failed = 0
 
-    def submit(self, deployment: Deployment, arm: Arm, data: Any, request_id: str, rows: int) -> bool:
+    def submit(self, deployment: Deployment, arm: Arm, data: Any, payload: Any, request_id: str, rows: int) -> bool:
         """Queue a copy of a request for ``arm``; False (counted) when too many already wait."""
         with self._lock:
             if self._pending >= self._max_pending:
                 self.dropped += 1
                 return False
             self._pending += 1
-        self._pool.submit(self._run, deployment, arm, data, request_id, rows)
+        self._pool.submit(self._run, deployment, arm, data, payload, request_id, rows)
         return True
 
     def stats(self) -> dict[str, int]:
@@ -48,7 +48,7 @@ class ShadowRunner:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, deployment: Deployment, arm: Arm, data: Any, request_id: str, rows: int) -> None:
+    def _run(self, deployment: Deployment, arm: Arm, data: Any, payload: Any, request_id: str, rows: int) -> None:
         started = time.perf_counter()
         error: str | None = None
         outputs: Sequence[Any] = ()
@@ -64,4 +64,4 @@ class ShadowRunner:
         if self._log is not None:
             latency = (time.perf_counter() - started) * 1000
             self._log.submit(Served(self._now_ms(), request_id, deployment.model_name, arm.name, arm.version,
-                                    data, None, outputs, [self._new_id() for _ in range(rows)], latency, error))
+                                    payload, None, outputs, [self._new_id() for _ in range(rows)], latency, error))

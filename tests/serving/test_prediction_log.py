@@ -63,3 +63,19 @@ def test_a_failing_store_is_retried_then_counted_as_failed() -> None:
         assert log.stats()["failed"] == 3 and log.stats()["written"] == 0 and len(calls) == 3
     finally:
         log.close()
+
+
+def test_features_are_read_from_the_request_payload_in_every_scoring_format() -> None:
+    rows = [{"age": 30.0, "visits": 1}, {"age": 40.0, "visits": 2}]
+    payloads = [
+        {"dataframe_split": {"columns": ["age", "visits"], "data": [[30.0, 1], [40.0, 2]]}},
+        {"dataframe_records": rows},
+        {"instances": rows},
+        {"inputs": {"age": [30.0, 40.0], "visits": [1, 2]}},
+    ]
+    for payload in payloads:
+        served = Served(1, "r", "churn", "canary", "3", payload, [1], [7.0], ["p"], 0.5)
+        (record,) = served.records()
+        assert (record["features"], record["row_index"], record["output"]) == (rows[1], 1, 7.0), payload
+    positional = Served(1, "r", "churn", "primary", "3", {"inputs": [[30.0, 1]]}, None, [1.0], ["p"], 0.5)
+    assert positional.records()[0]["features"] == [30.0, 1]
