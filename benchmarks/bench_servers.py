@@ -25,8 +25,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "servers"))
+sys.path.insert(0, str(HERE / "common"))
 
 import httpx  # noqa: E402
+from host import cpu_model  # noqa: E402
 import launch  # noqa: E402
 import report  # noqa: E402
 from clients import BenchError  # noqa: E402
@@ -47,14 +49,7 @@ def _version(dist: str) -> str:
 
 
 def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, mlflow {_version('mlflow')}, "

@@ -44,6 +44,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "serving"))
+sys.path.insert(0, str(HERE / "common"))
 
 import bench_model  # noqa: E402
 import httpx  # noqa: E402

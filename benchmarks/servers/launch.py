@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from host import stop_process_group
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 180.0
@@ -129,21 +129,7 @@ class Server:
     def stop(self) -> None:
         """Stop the whole process group (TERM, then KILL), then remove the folder."""
         if self.proc is not None:
-            pgid = self.proc.pid
-            for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-                try:
-                    os.killpg(pgid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.monotonic() + wait_s
-                while time.monotonic() < deadline:
-                    self.proc.poll()  # reaps the leader so the group can disappear
-                    if not _group_alive(pgid):
-                        break
-                    time.sleep(0.1)
-                if not _group_alive(pgid):
-                    break
-            self.proc.poll()
+            stop_process_group(self.proc, STOP_TIMEOUT_S)
             self.proc = None
         if self._log is not None:
             self._log.close()  # type: ignore[attr-defined]
@@ -152,14 +138,6 @@ class Server:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- memory -------------------------------------------------------------------------------------

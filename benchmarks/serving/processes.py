@@ -9,7 +9,6 @@ server unpacks are removed with the folder.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from host import stop_process_group
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 120.0
@@ -113,32 +113,10 @@ class ServeProcess:
     def stop(self) -> None:
         """TERM the process group, KILL it if still there after ``STOP_TIMEOUT_S``."""
         if self.proc is not None:
-            pgid = self.proc.pid
-            for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-                try:
-                    os.killpg(pgid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.monotonic() + wait_s
-                while time.monotonic() < deadline:
-                    self.proc.poll()  # reaps the leader so the group can disappear
-                    if not _group_alive(pgid):
-                        break
-                    time.sleep(0.1)
-                if not _group_alive(pgid):
-                    break
-            self.proc.poll()
+            stop_process_group(self.proc, STOP_TIMEOUT_S)
             self.proc = None
         if self._log is not None:
             self._log.close()
             self._log = None
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

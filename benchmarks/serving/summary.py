@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-from pathlib import Path
 from typing import Any
+
+from host import cpu_model
 
 OVERHEAD_TARGET_MS = 1.0
 LOGGING_COST_TARGET = 0.10
@@ -26,14 +27,7 @@ def _version(dist: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return {
         "cpus": os.cpu_count(), "cpu_model": model, "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(), "cairn": _version("cairn-tracker"), "mlflow": _version("mlflow"),

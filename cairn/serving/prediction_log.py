@@ -57,10 +57,10 @@ class Served:
         return records
 
     def features(self) -> list[Any]:
-        if isinstance(self.data, dict):
+        if isinstance(self.data, dict):  # a decoded JSON payload: its values are JSON already
             from .scoring import payload_rows
 
-            return [_plain_row(row) for row in payload_rows(self.data)]
+            return payload_rows(self.data)
         return _feature_rows(self.data)
 
 

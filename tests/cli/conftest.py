@@ -58,6 +58,39 @@ class Cli:
         return Result(args, done.returncode, done.stdout, done.stderr)
 
 
+class InProcess:
+    """``cairn ARGS...`` run in this process, through ``cairn.cli.main``: a Python start per call
+    would cost a second each (each test module checks the console script itself once)."""
+
+    def __init__(self, tracking_uri: str, capsys: pytest.CaptureFixture[str]) -> None:
+        self.tracking_uri = tracking_uri
+        self.capsys = capsys
+
+    def prefetch(self, calls: Iterable[tuple[str, ...]]) -> None:
+        """Nothing to overlap in-process; kept so a test reads the same with either runner."""
+
+    def __call__(self, *args: str) -> Result:
+        from cairn import cli
+
+        code = cli.main(["--tracking-uri", self.tracking_uri, *args])
+        out, err = self.capsys.readouterr()
+        return Result(args, code, out, err)
+
+
+@pytest.fixture
+def in_process(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Path, int], InProcess]:
+    """``in_process(tracking_uri, cwd, columns)``: an in-process runner, output as on a
+    ``columns``-wide terminal without colour."""
+
+    def make(tracking_uri: str, cwd: Path, columns: int) -> InProcess:
+        monkeypatch.setenv("COLUMNS", str(columns))
+        monkeypatch.setenv("NO_COLOR", "1")
+        monkeypatch.chdir(cwd)
+        return InProcess(tracking_uri, capsys)
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def make_cli() -> Callable[[str, Path, int], Cli]:
     """``make_cli(tracking_uri, cwd, columns)``: a runner for the installed ``cairn`` script."""

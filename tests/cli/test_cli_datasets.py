@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,31 +56,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     client.backend.close()
 
 
-@dataclass(frozen=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.returncode == 0, self.stderr
-        return json.loads(self.stdout)
-
-
 @pytest.fixture
-def run(store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+def run(store: Store, in_process: Callable[[str, Path, int], Any]) -> Callable[..., Any]:
     """``run(*args)``: ``cairn ARGS...`` in this process (the console script itself is checked
     once below; a Python start per call would cost a second each)."""
-    monkeypatch.setenv("COLUMNS", str(TERMINAL_COLUMNS))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(store.home)
-
-    def call(*args: str) -> Result:
-        code = cli.main(["--tracking-uri", store.uri, *args])
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return call
+    return in_process(store.uri, store.home, TERMINAL_COLUMNS)
 
 
 def test_console_script_runs_the_lineage_command(store: Store, make_cli: Callable[[str, Path, int], Any]) -> None:
@@ -90,7 +69,7 @@ def test_console_script_runs_the_lineage_command(store: Store, make_cli: Callabl
     assert result.stdout.startswith("flowchart LR") and "churn v2" in result.stdout
 
 
-def test_datasets_list_shows_each_version_with_its_runs(run: Callable[..., Result], store: Store) -> None:
+def test_datasets_list_shows_each_version_with_its_runs(run: Callable[..., Any], store: Store) -> None:
     rows = run("datasets", "list", "--json").json()["datasets"]
     assert {(r["name"], r["digest"], r["run_count"], tuple(r["contexts"])) for r in rows} == {
         ("customers", store.ids["baseline-digest"], 1, ("training",)),
@@ -100,7 +79,7 @@ def test_datasets_list_shows_each_version_with_its_runs(run: Callable[..., Resul
     assert store.ids["baseline-digest"][:12] in run("datasets", "list").stdout
 
 
-def test_datasets_show_prints_the_profile_and_the_runs_that_used_it(run: Callable[..., Result], store: Store) -> None:
+def test_datasets_show_prints_the_profile_and_the_runs_that_used_it(run: Callable[..., Any], store: Store) -> None:
     doc = run("datasets", "show", f"customers@{store.ids['baseline-digest'][:8]}", "--json").json()
     assert doc["profile"]["num_rows"] == 1000 and doc["profile"]["features"]["plan"]["distinct"] == 2
     assert [r["run_id"] for r in doc["runs"]] == [store.ids["baseline"]]
@@ -108,7 +87,7 @@ def test_datasets_show_prints_the_profile_and_the_runs_that_used_it(run: Callabl
     assert "Profile" in human and "income" in human and "2 distinct" in human and "retrain" in human
 
 
-def test_drift_between_two_datasets_flags_the_shifted_feature(run: Callable[..., Result], store: Store) -> None:
+def test_drift_between_two_datasets_flags_the_shifted_feature(run: Callable[..., Any], store: Store) -> None:
     doc = run("drift", store.ids["baseline-digest"], store.ids["retrain-digest"], "--json").json()
     assert doc["drifted"] == ["income"]
     assert [f["feature"] for f in doc["features"]] == ["income", "plan"]
@@ -117,13 +96,13 @@ def test_drift_between_two_datasets_flags_the_shifted_feature(run: Callable[...,
     assert "1 drifted feature(s): income" in human
 
 
-def test_drift_of_the_production_models_training_data_against_a_parquet_file(run: Callable[..., Result], store: Store) -> None:
+def test_drift_of_the_production_models_training_data_against_a_parquet_file(run: Callable[..., Any], store: Store) -> None:
     doc = run("drift", "models:/churn/Production", str(store.home / "today.parquet"), "--json").json()
     assert doc["drifted"] == [] and doc["current_rows"] == 500
     assert doc["baseline"].startswith("customers @")
 
 
-def test_diff_names_runs_by_name_or_model_version(run: Callable[..., Result], store: Store) -> None:
+def test_diff_names_runs_by_name_or_model_version(run: Callable[..., Any], store: Store) -> None:
     doc = run("diff", "baseline", "retrain", "-e", "churn", "--json").json()
     assert doc["params"]["changed"] == {"lr": {"a": "0.1", "b": "0.05"}}
     assert doc["metrics"]["metrics"][0]["delta"] == pytest.approx(0.05)
@@ -135,7 +114,7 @@ def test_diff_names_runs_by_name_or_model_version(run: Callable[..., Result], st
     assert "Params" in human and "changed" in human and "different data" in human and "+200" in human
 
 
-def test_lineage_of_a_dataset_reaches_the_production_version(run: Callable[..., Result], store: Store) -> None:
+def test_lineage_of_a_dataset_reaches_the_production_version(run: Callable[..., Any], store: Store) -> None:
     doc = run("lineage", store.ids["retrain-digest"], "--json").json()
     kinds = {n["id"]: n["kind"] for n in doc["nodes"]}
     assert kinds[f"run:{store.ids['retrain']}"] == "run" and kinds["model_version:churn/2"] == "model_version"
@@ -145,7 +124,7 @@ def test_lineage_of_a_dataset_reaches_the_production_version(run: Callable[..., 
     assert "downstream" in tree and "churn v2" in tree and "Production" in tree
 
 
-def test_lineage_draws_mermaid_and_dot(run: Callable[..., Result], store: Store) -> None:
+def test_lineage_draws_mermaid_and_dot(run: Callable[..., Any], store: Store) -> None:
     mermaid = run("lineage", "models:/churn/2", "--format", "mermaid").stdout
     assert mermaid.startswith("flowchart LR") and "churn v2" in mermaid
     dot = run("lineage", "retrain", "--format", "dot").stdout

@@ -71,42 +71,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     tracking_uri.close_all()
 
 
-@dataclass(frozen=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.returncode == 0, self.stderr
-        return json.loads(self.stdout)
-
-
-class InProcess:
-    """``cairn ARGS...`` run in this process: a Python start per call would cost a second each,
-    and the console script itself is checked once below."""
-
-    def __init__(self, uri: str, capsys: pytest.CaptureFixture[str]) -> None:
-        self.uri = uri
-        self.capsys = capsys
-
-    def prefetch(self, calls: Any) -> None:
-        """Nothing to overlap in-process; kept so each test reads the same either way."""
-
-    def __call__(self, *args: str) -> Result:
-        from cairn import cli as cairn_cli
-
-        code = cairn_cli.main(["--tracking-uri", self.uri, *args])
-        out, err = self.capsys.readouterr()
-        return Result(code, out, err)
-
-
 @pytest.fixture
-def cli(store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> InProcess:
-    monkeypatch.setenv("COLUMNS", str(TERMINAL_COLUMNS))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(store.home)
-    return InProcess(store.uri, capsys)
+def cli(store: Store, in_process: Callable[[str, Path, int], Any]) -> Any:
+    return in_process(store.uri, store.home, TERMINAL_COLUMNS)
 
 
 def test_console_script_runs_the_deployment_commands(store: Store, make_cli: Callable[[str, Path, int], Any]) -> None:
