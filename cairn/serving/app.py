@@ -103,7 +103,13 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
                                              f"{type(exc).__name__}: {exc}"[:2000]))
             if isinstance(exc, CairnError):
                 raise _Stamped(exc, route.arm.version) from None
-            raise
+            # As MLflow's scoring server does: a model that fails on an input the signature let
+            # through is answered 400, naming the model's complaint; no traceback is logged.
+            _log.warning("version %s failed to predict: %s: %s", route.arm.version, type(exc).__name__, exc)
+            refusal = BadRequest(f"Version {route.arm.version} failed to predict on this input: "
+                                 f"{type(exc).__name__}: {_one_line(exc)}. Check the request against the "
+                                 "model's signature (GET /metadata).")
+            raise _Stamped(refusal, route.arm.version) from None
         if route.rows is not None and len(outputs) != len(route.rows):
             raise CairnError(f"Version {route.arm.version} returned {len(outputs)} predictions for "
                              f"{len(route.rows)} rows.")
@@ -199,6 +205,11 @@ class _Stamped(CairnError):
         super().__init__(str(cause))
         self.cause = cause
         self.version = version
+
+
+def _one_line(exc: Exception, limit: int = 500) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _rows(data: Any, rows: list[int] | None) -> Any:

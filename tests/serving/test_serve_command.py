@@ -25,12 +25,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_serve(store: Path, name: str, *options: str) -> Iterator[str]:
-    """Run `cairn serve NAME` over ``store`` until the generator is closed; yields its URL. The
-    log must hold no traceback when it stops."""
+def start_serve(tracking_uri: str | Path, name: str, log_dir: Path, *options: str) -> Iterator[str]:
+    """Run `cairn serve NAME` over ``tracking_uri`` (a store folder or a server URL) until the
+    generator is closed; yields its URL. The log must hold no traceback when it stops."""
     port = _free_port()
-    log_path = store.parent / f"serve-{port}.log"
-    env = {**os.environ, "CAIRN_TRACKING_URI": str(store)}
+    log_path = log_dir / f"serve-{port}.log"
+    env = {**os.environ, "CAIRN_TRACKING_URI": str(tracking_uri)}
     command = [sys.executable, "-m", "cairn.cli", "serve", name, "--port", str(port), *options]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -56,7 +56,7 @@ def start_serve(store: Path, name: str, *options: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def served(churn_store: Path) -> Iterator[str]:
     """One `cairn serve` process for the module: starting it costs seconds."""
-    yield from start_serve(churn_store, "churn", "--stage", "Production")
+    yield from start_serve(churn_store, "churn", churn_store.parent, "--stage", "Production")
 
 
 def test_serve_answers_all_four_scoring_formats_with_version_and_prediction_ids(served: str) -> None:

@@ -64,7 +64,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def served(store: Path) -> Iterator[str]:
-    yield from start_serve(store, "scorer")
+    yield from start_serve(store, "scorer", store.parent)
 
 
 def _configure(url: str, **settings: object) -> None:
