@@ -24,6 +24,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     extra_columns: Annotated[str, typer.Option(
         "--extra-columns", help="Columns the signature lacks: 'reject' (400) or 'drop'.")] = "reject",
+    allowed_hosts: Annotated[str | None, typer.Option(
+        "--allowed-hosts", metavar="NAMES",
+        help="Extra Host names clients use (comma-separated; '*' for any). Others get 403.")] = None,
     prediction_log: Annotated[bool, typer.Option(
         "--prediction-log/--no-prediction-log", help="Record every prediction in the prediction log.")] = True,
 ) -> None:
@@ -49,7 +52,8 @@ def serve(
     tracking_uri = getattr(state, "tracking_uri", None)
     run_server(name, model_ref(name, alias, version, stage), host=host, port=port, workers=workers,
                tracking_uri=tracking_uri, extra_columns=extra_columns,  # type: ignore[arg-type]
-               prediction_log=prediction_log)
+               prediction_log=prediction_log,
+               allowed_hosts=tuple(n.strip() for n in (allowed_hosts or "").split(",") if n.strip()))
 
 
 def register(app: typer.Typer) -> None:

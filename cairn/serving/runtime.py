@@ -2,7 +2,8 @@
 client, the deployment (loaded at start, then followed), and the prediction log.
 
 Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
-model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval.
+model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval,
+bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.host_check``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off.
 """
 
@@ -25,6 +26,8 @@ ENV_REF = "CAIRN_SERVE_REF"
 ENV_EXTRA_COLUMNS = "CAIRN_SERVE_EXTRA_COLUMNS"
 ENV_POLL_INTERVAL = "CAIRN_SERVE_POLL_INTERVAL"
 ENV_PREDICTION_LOG = "CAIRN_PREDICTION_LOG"
+ENV_HOST = "CAIRN_SERVE_HOST"
+ENV_ALLOWED_HOSTS = "CAIRN_SERVE_ALLOWED_HOSTS"
 _OFF = ("0", "off", "false", "no")
 
 
@@ -64,4 +67,9 @@ def runtime_from_env() -> Starlette:
             client.close()
             shutil.rmtree(loader.folder, ignore_errors=True)
 
-    return create_app(holder, prediction_log=log, lifespan=lifespan)
+    from cairn.host_check import HostCheckMiddleware
+
+    allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
+    app = create_app(holder, prediction_log=log, lifespan=lifespan)
+    # Browsers never call a scoring endpoint on purpose: no Origin is allowed to POST to it.
+    return HostCheckMiddleware(app, os.environ.get(ENV_HOST, "127.0.0.1"), allowed)  # type: ignore[return-value]

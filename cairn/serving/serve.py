@@ -15,11 +15,14 @@ DEFAULT_PORT = 5001
 
 def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           workers: int = 1, tracking_uri: str | None = None, extra_columns: ExtraColumns = "reject",
-          prediction_log: bool = True) -> None:
+          prediction_log: bool = True, allowed_hosts: tuple[str, ...] = ()) -> None:
     """Serve ``name`` until interrupted. ``ref`` pins the primary (``NAME@alias``, ``NAME/3``,
     ``NAME/Staging``); None follows the deployment: its primary alias, else the Production
     version, plus any canary, shadow or A/B arm. Promotions, rollbacks and traffic changes take
     effect within a second or two, without a restart.
+
+    Requests naming another ``Host`` than localhost, ``host``, an IP address or one of
+    ``allowed_hosts`` are refused (DNS rebinding), as are cross-origin browser POSTs.
 
     ``NotFound`` (before any worker starts) when there is nothing to serve.
     """
@@ -35,6 +38,8 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
     os.environ[runtime.ENV_MODEL] = name
     os.environ[runtime.ENV_REF] = ref or ""
     os.environ[runtime.ENV_EXTRA_COLUMNS] = extra_columns
+    os.environ[runtime.ENV_HOST] = host
+    os.environ[runtime.ENV_ALLOWED_HOSTS] = ",".join(allowed_hosts)
     if not prediction_log:
         os.environ[runtime.ENV_PREDICTION_LOG] = "off"
     if tracking_uri:

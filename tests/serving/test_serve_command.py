@@ -89,3 +89,12 @@ def test_serve_metadata_and_version_name_the_served_version(served: str) -> None
 def test_serve_refuses_a_signature_violation_with_400(served: str) -> None:
     response = httpx.post(served + "/invocations", json={"instances": [{"age": 30.0}]}, timeout=10)
     assert response.status_code == 400 and "missing column 'visits'" in response.json()["message"]
+
+
+def test_serve_refuses_a_foreign_host_name_and_cross_origin_posts(served: str) -> None:
+    body = {"dataframe_split": {"columns": ["age", "visits"], "data": ROWS}}
+    rebound = httpx.post(served + "/invocations", json=body, headers={"Host": "attacker.example"}, timeout=10)
+    assert rebound.status_code == 403 and "attacker.example" in rebound.json()["message"]
+    forged = httpx.post(served + "/invocations", json=body, headers={"Origin": "http://attacker.example"}, timeout=10)
+    assert forged.status_code == 403 and "Cross-origin" in forged.json()["message"]
+    assert httpx.post(served + "/invocations", json=body, headers={"Host": "localhost"}, timeout=10).status_code == 200
