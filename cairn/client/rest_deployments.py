@@ -32,7 +32,8 @@ class RestDeployments:
         return DeploymentConfig.from_dict(found["deployment"])
 
     def get_deployment(self, name: str) -> DeploymentConfig:
-        return DeploymentConfig.from_dict(self._deployment_call("GET", "/deployments/get", {"name": name})["deployment"])
+        found = self._deployment_call("GET", "/deployments/get", {"name": name})
+        return DeploymentConfig.from_dict(found["deployment"])
 
     def resolve_deployment(self, name: str, ref: str | None) -> DeploymentPlan:
         params = {"name": name, **({"ref": ref} if ref is not None else {})}
@@ -60,4 +61,5 @@ class RestDeployments:
     def compare_deployment(self, name: str, since: int | None, until: int | None) -> DeploymentComparison:
         given = {"since": since, "until": until}
         params = {"name": name, **{k: v for k, v in given.items() if v is not None}}
-        return DeploymentComparison.from_dict(self._deployment_call("GET", "/deployments/compare", params)["comparison"])
+        found = self._deployment_call("GET", "/deployments/compare", params)
+        return DeploymentComparison.from_dict(found["comparison"])
