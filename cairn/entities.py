@@ -8,8 +8,9 @@ epoch, UTC.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
 
 
 class LifecycleStage(str, enum.Enum):
@@ -351,3 +352,30 @@ class CollectedArtifacts:
     retained_until: int
     deleted_time: int | None = None
     kept_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled
+    in when read back."""
+
+    prediction_id: str
+    request_id: str
+    row_index: int
+    timestamp: int
+    model_name: str
+    version: int
+    arm: str
+    features: Any
+    output: Any
+    latency_ms: float
+    error: str | None = None
+    outcome: float | None = None
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})

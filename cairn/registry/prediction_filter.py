@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cairn.errors import InvalidParameter
-from cairn.store.predictions import PredictionRow
+from cairn.entities import Prediction
 
 MAX_FILTER_LENGTH = 2000
 _TOKEN = re.compile(r"""
@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"""
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-Test = Callable[[PredictionRow], bool]
+Test = Callable[[Prediction], bool]
 
 
 def parse_prediction_filter(text: str | None) -> Test:
@@ -64,7 +64,7 @@ def _test(match: re.Match[str]) -> Test:
     raw = match.group("value")
     expected: Any = raw[1:-1] if raw[0] in "'\"" else float(raw)
 
-    def test(row: PredictionRow) -> bool:
+    def test(row: Prediction) -> bool:
         value = read(row)
         if isinstance(expected, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -81,7 +81,7 @@ def _test(match: re.Match[str]) -> Test:
     return test
 
 
-def _reader(key: str) -> Callable[[PredictionRow], Any]:
+def _reader(key: str) -> Callable[[Prediction], Any]:
     head, _, field = key.partition(".")
     head = head.lower()
     if head == "features":

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
-from cairn.entities import Actor
+from cairn.entities import Actor, Prediction
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import predictions as rows
 from cairn.store import registry_versions as version_rows
@@ -33,33 +33,6 @@ MAX_BATCH = 10_000
 MAX_RESULTS = 10_000
 MAX_ERROR_LENGTH = 2000
 _ID = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled
-    in when read back."""
-
-    prediction_id: str
-    request_id: str
-    row_index: int
-    timestamp: int
-    model_name: str
-    version: int
-    arm: str
-    features: Any
-    output: Any
-    latency_ms: float
-    error: str | None = None
-    outcome: float | None = None
-    run_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def log_predictions(db: Database, predictions: Sequence[Prediction | Mapping[str, Any]]) -> int:
@@ -88,7 +61,7 @@ def get_prediction(db: Database, prediction_id: str) -> Prediction:
             raise NotFound(f"No prediction with id {prediction_id!r} in the prediction log.")
         model = find_model(tx, row.model_name)
         found = version_rows.get_version(tx, model.key, model.name, row.version) if model is not None else None
-        return Prediction(**row._asdict(), run_id=found.run_id if found is not None else None)
+        return replace(row, run_id=found.run_id) if found is not None else row
 
 
 def search_predictions(db: Database, name: str, since: int | None = None, until: int | None = None,
@@ -108,7 +81,7 @@ def search_predictions(db: Database, name: str, since: int | None = None, until:
     with db.read() as tx:
         for row in rows.iter_predictions(tx, name, since, until, number, arm):
             if matches(row):
-                found.append(Prediction(**row._asdict()))
+                found.append(row)
                 if len(found) >= max_results:
                     break
         if not found and find_model(tx, name) is None and rows.get_any(tx, name) is None:

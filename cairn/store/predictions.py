@@ -7,31 +7,18 @@ or returns fits one column on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert, select
+
+from cairn.entities import Prediction
 
 from . import dialect
 from .schema_serving import prediction_outcomes, predictions
 
 Tx = Connection
 _FETCH = 2000
-
-
-class PredictionRow(NamedTuple):
-    prediction_id: str
-    request_id: str
-    row_index: int
-    timestamp: int
-    model_name: str
-    version: int
-    arm: str
-    features: Any
-    output: Any
-    latency_ms: float
-    error: str | None
-    outcome: float | None
 
 
 def insert_predictions(conn: Tx, rows: Sequence[dict[str, Any]]) -> None:
@@ -43,13 +30,13 @@ def insert_predictions(conn: Tx, rows: Sequence[dict[str, Any]]) -> None:
     ])
 
 
-def get_prediction(conn: Tx, prediction_id: str) -> PredictionRow | None:
+def get_prediction(conn: Tx, prediction_id: str) -> Prediction | None:
     row = conn.execute(_select().where(predictions.c.prediction_id == prediction_id)).first()
     return _from_row(row) if row is not None else None
 
 
 def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | None, version: int | None,
-                     arm: str | None, newest_first: bool = True) -> Iterator[PredictionRow]:
+                     arm: str | None, newest_first: bool = True) -> Iterator[Prediction]:
     """A model's rows in time order (newest first by default), read in chunks from one cursor."""
     p = predictions.c
     query = _select().where(p.model_name == model_name)
@@ -91,8 +78,8 @@ def _dump(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _from_row(row) -> PredictionRow:  # type: ignore[no-untyped-def]
-    return PredictionRow(
+def _from_row(row) -> Prediction:  # type: ignore[no-untyped-def]
+    return Prediction(
         row.prediction_id, row.request_id, row.row_index, row.timestamp, row.model_name, row.version, row.arm,
         orjson.loads(row.features) if row.features is not None else None,
         orjson.loads(row.output) if row.output is not None else None,
