@@ -9,17 +9,15 @@ Thin like the rest of the CLI: each command parses, calls ``Client`` (``set_depl
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cairn import cli_deployments_render as render
+from cairn.cli_lookup import time_ms
 from cairn.cli_models import JsonOption, NameArgument, ReasonOption, UserOption
 from cairn.cli_output import client, emit
 from cairn.errors import CairnError, InvalidParameter
-from cairn.tracking import clock
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
@@ -38,8 +36,6 @@ predictions_app = typer.Typer(
 )
 
 MAX_LISTED = 10_000
-_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$")
 SinceOption = Annotated[str | None, typer.Option(
     "--since", metavar="TIME", help="From TIME: ISO 8601 (2024-05-01T14:30), epoch ms, or ago (30m, 2h, 7d).")]
 UntilOption = Annotated[str | None, typer.Option(
@@ -49,20 +45,12 @@ PredictionArgument = Annotated[str, typer.Argument(
 
 
 def parse_time(text: str, label: str) -> int:
-    """Milliseconds since the epoch from ISO 8601 (local time unless it has an offset), epoch ms,
-    or an age (``30m``, ``2h``, ``7d``) counted back from now; ``InvalidParameter`` otherwise."""
-    value = text.strip()
-    if value.isdigit():
-        return int(value)
-    relative = _RELATIVE.match(value.lower())
-    if relative is not None:
-        return clock.now_ms() - int(float(relative.group(1)) * _UNITS_MS[relative.group(2)])
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+    """``--since``/``--until``: epoch ms, an age (``30m``, ``2h``, ``7d``) or ISO 8601."""
+    moment = time_ms(text)
+    if moment is None:
         raise InvalidParameter(f"{label} {text!r} is not a time; use ISO 8601 like 2024-05-01T14:30, epoch ms, "
-                               "or an age like 30m, 2h or 7d.") from None
-    return int(moment.timestamp() * 1000)
+                               "or an age like 30m, 2h or 7d.")
+    return moment
 
 
 def _window(since: str | None, until: str | None) -> tuple[int | None, int | None]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from datetime import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cairn.cli_views import SHORT_ID
 from cairn.entities import Experiment, FileInfo, Run, ViewType
 from cairn.errors import InvalidParameter, NotFound
+from cairn.tracking import clock
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
@@ -118,3 +120,23 @@ def read_artifact_text(client: Client, run_id: str, path: str) -> str:
         local = client.download_artifacts(run_id, path, dst_path=tmp)
         with open(local, "rb") as handle:
             return handle.read(MAX_TEXT_ARTIFACT_BYTES).decode("utf-8", errors="replace")
+
+
+_AGE_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$")
+
+
+def time_ms(text: str) -> int | None:
+    """Milliseconds since the epoch from epoch ms, an age counted back from now (``30m``, ``2h``,
+    ``7d``) or ISO 8601 (local time unless it has an offset); None when ``text`` is none of them.
+    Each command words its own refusal."""
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    age = _AGE.match(value.lower())
+    if age is not None:
+        return clock.now_ms() - int(float(age.group(1)) * _AGE_UNITS_MS[age.group(2)])
+    try:
+        return int(datetime.fromisoformat(value).timestamp() * 1000)
+    except ValueError:
+        return None

@@ -9,13 +9,13 @@ Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unv
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cairn import cli_models_render as render
 from cairn import cli_models_views as views
+from cairn.cli_lookup import time_ms
 from cairn.entities import Policy
 from cairn.tracking import clock
 from cairn.cli_output import client, emit
@@ -44,15 +44,11 @@ ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why, f
 
 
 def parse_time(text: str) -> int:
-    """``--at``: milliseconds since the epoch, or an ISO 8601 time (local time unless it has an offset)."""
-    value = text.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a time; use ISO 8601 like 2024-05-01T14:30 or epoch ms.") from None
-    return int(moment.timestamp() * 1000)
+    """``--at``: milliseconds since the epoch, an age (``2h``) or an ISO 8601 time."""
+    moment = time_ms(text)
+    if moment is None:
+        raise typer.BadParameter(f"'{text}' is not a time; use ISO 8601 like 2024-05-01T14:30 or epoch ms.")
+    return moment
 
 
 # lists ---------------------------------------------------------------------------------------
