@@ -14,7 +14,7 @@ from cairn.errors import NotFound
 from cairn.store.database import Database
 from cairn.tracking.lineage import LineageNode, register_deployment_finder
 
-from .deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, resolve_plan
+from .deployments import resolve_plan
 
 
 def deployment_edges(db: Database, version: ModelVersion) -> list[tuple[LineageNode, dict[str, Any]]]:
@@ -22,19 +22,13 @@ def deployment_edges(db: Database, version: ModelVersion) -> list[tuple[LineageN
         plan = resolve_plan(db, version.name)
     except NotFound:  # nothing in Production and no primary alias: nothing is served
         return []
-    ab = plan.ab_version is not None
-    arms = {
-        plan.primary_version: (ARM_A if ab else PRIMARY, 1.0 - (plan.canary_share or plan.ab_share)),
-        plan.canary_version: (CANARY, plan.canary_share),
-        plan.ab_version: (ARM_B, plan.ab_share),
-        plan.shadow_version: (SHADOW, 0.0),
-    }
-    if version.version not in arms:
+    served = [(arm, share) for arm, (number, share) in plan.arm_shares().items() if number == version.version]
+    if not served:
         return []
-    arm, share = arms[version.version]
+    arm, share = served[0]
     node = LineageNode(f"deployment:{version.name}", "deployment", f"deployment {version.name}",
                        {"primary": plan.primary_ref, "revision": plan.revision})
-    return [(node, {"arm": arm, "share": round(share, 6)})]
+    return [(node, {"arm": arm, "share": share})]
 
 
 register_deployment_finder(deployment_edges)

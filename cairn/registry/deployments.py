@@ -101,6 +101,19 @@ class DeploymentPlan:
     ab_key: str | None = None
     revision: int = 0
 
+    def arm_shares(self) -> dict[str, tuple[int, float]]:
+        """Each arm's name, version and share of the requests it answers (a shadow answers
+        none; it gets copies). The primary is arm ``a`` while an A/B test runs."""
+        taken = self.canary_share if self.canary_version else self.ab_share if self.ab_version else 0.0
+        arms = {ARM_A if self.ab_version else PRIMARY: (self.primary_version, round(1.0 - taken, 6))}
+        if self.canary_version:
+            arms[CANARY] = (self.canary_version, self.canary_share)
+        if self.ab_version:
+            arms[ARM_B] = (self.ab_version, self.ab_share)
+        if self.shadow_version:
+            arms[SHADOW] = (self.shadow_version, 0.0)
+        return arms
+
     def versions(self) -> set[int]:
         found = {self.primary_version, self.canary_version, self.shadow_version, self.ab_version}
         return {v for v in found if v is not None}

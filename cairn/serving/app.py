@@ -28,7 +28,7 @@ from cairn.errors import BadRequest, CairnError, PayloadTooLarge
 
 from cairn.tracking import clock
 
-from .deployment import KEY_HEADER, Deployment
+from .deployment import KEY_HEADER, Deployment, row_count
 from .deployment import Route as ArmRoute
 from .follower import DeploymentHolder
 from .prediction_log import PredictionLogger, Served
@@ -68,9 +68,11 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
         rows: list[Any] = [None] * total
         versions: list[str] = [""] * total
         ids: list[str] = [""] * total
+        arms: list[str] = [""] * total
         for answer in answers:
             for n, index in enumerate(answer.rows if answer.rows is not None else range(len(answer.outputs))):
                 rows[index], versions[index], ids[index] = answer.outputs[n], answer.version, answer.prediction_ids[n]
+                arms[index] = answer.arm
             if prediction_log is not None:
                 prediction_log.submit(answer)
         if current.shadow is not None:
@@ -80,7 +82,7 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
                     "prediction_ids": ids}
         if len(routes) > 1 or current.canary is not None or current.challenger is not None:
             document["model_versions"] = versions
-            document["arms"] = [_arm_of(answers, i) for i in range(total)]
+            document["arms"] = arms
         return _json(document, version=",".join(served))
 
     async def _answer(current: Deployment, route: ArmRoute, data: Any, payload: Any, request_id: str) -> Served:
@@ -96,7 +98,7 @@ def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = 
             pacer.observe(route.arm.version, _ms_since(started))
         except Exception as exc:
             if prediction_log is not None:
-                count = len(route.rows) if route.rows is not None else _count(part)
+                count = len(route.rows) if route.rows is not None else row_count(part)
                 ids = [new_id() for _ in range(count)]
                 prediction_log.submit(Served(clock.now_ms(), request_id, current.model_name, route.arm.name,
                                              route.arm.version, payload, route.rows, (), ids, _ms_since(started),
@@ -218,17 +220,6 @@ def _rows(data: Any, rows: list[int] | None) -> Any:
     if hasattr(data, "iloc"):
         return data.iloc[rows].reset_index(drop=True)
     return [data[i] for i in rows]
-
-
-def _count(data: Any) -> int:
-    return len(data) if isinstance(data, list) or hasattr(data, "iloc") else 1
-
-
-def _arm_of(answers: list[Served], index: int) -> str:
-    for answer in answers:
-        if answer.rows is None or index in answer.rows:
-            return answer.arm
-    return ""
 
 
 def _ms_since(started: float) -> float:

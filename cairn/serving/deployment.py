@@ -111,7 +111,7 @@ class Deployment:
         if hasattr(data, "columns") and self.ab_key in data.columns:
             keys = [str(value) for value in data[self.ab_key].tolist()]
         elif request_key is not None:
-            keys = [request_key] * _row_count(data)
+            keys = [request_key] * row_count(data)
         else:
             raise BadRequest(f"This deployment runs an A/B test split by '{self.ab_key}': send that column in "
                              f"every row, or the request's key in the {KEY_HEADER} header.")
@@ -140,13 +140,10 @@ def build_deployment(plan: DeploymentPlan, load: Callable[[int], tuple[LoadedMod
         model, run_id = load(version)
         return Arm(name, model, str(version), run_id, share)
 
-    canary = arm(CANARY, plan.canary_version, plan.canary_share) if plan.canary_version else None
-    challenger = arm(ARM_B, plan.ab_version, plan.ab_share) if plan.ab_version else None
-    taken = canary.share if canary else challenger.share if challenger else 0.0
-    primary = arm(ARM_A if challenger else PRIMARY, plan.primary_version, round(1.0 - taken, 6))
-    shadow = arm(SHADOW, plan.shadow_version, 0.0) if plan.shadow_version else None
-    return Deployment(plan.model_name, primary, extra_columns, plan.primary_ref, canary, challenger,
-                      plan.ab_key if challenger else None, shadow, plan)
+    arms = {name: arm(name, version, share) for name, (version, share) in plan.arm_shares().items()}
+    challenger = arms.get(ARM_B)
+    return Deployment(plan.model_name, arms.get(PRIMARY) or arms[ARM_A], extra_columns, plan.primary_ref,
+                      arms.get(CANARY), challenger, plan.ab_key if challenger else None, arms.get(SHADOW), plan)
 
 
 class VersionLoader:
@@ -197,5 +194,6 @@ def load_deployment(client: Client, name: str, ref: str | None = None, extra_col
     return build_deployment(plan, VersionLoader(client, name, dst_path), extra_columns)
 
 
-def _row_count(data: Any) -> int:
+def row_count(data: Any) -> int:
+    """The number of rows in a parsed request (a frame or a list of rows; else one)."""
     return len(data) if isinstance(data, (list, tuple)) or hasattr(data, "columns") else 1
