@@ -158,8 +158,10 @@ class DatasetMethods:
 
         from cairn.datasets.profile import profile_frame
 
+        from cairn.registry.predictions import answered_a_caller
+
         served = [p for p in self.search_predictions(name, max_results=_SERVED_ROWS)  # type: ignore[attr-defined]
-                  if p.arm != "shadow" and p.error is None and p.features is not None]
+                  if answered_a_caller(p) and p.features is not None]
         if not served:
             raise NotFound(f"No served predictions of '{name}' in the prediction log yet.")
         rows = [p.features for p in served]

@@ -25,7 +25,7 @@ from cairn.store.registry_models import find_model
 from cairn.tracking import clock
 from cairn.tracking.validation import INT64_MAX
 
-from .deployments import ARMS
+from .deployments import ARMS, SHADOW
 from .prediction_filter import parse_prediction_filter
 from .validation import parse_version, validate_model_name
 
@@ -88,6 +88,12 @@ def search_predictions(db: Database, name: str, since: int | None = None, until:
             # A deleted model's log stays readable; a name that never served anything is a typo.
             raise NotFound(f"Registered Model with name={name} not found, and nothing by that name was served.")
     return found
+
+
+def answered_a_caller(prediction: Prediction) -> bool:
+    """Whether the prediction went back to whoever asked: not a shadow's copy, not a failure.
+    These are the rows that describe live traffic (e.g. for drift against training data)."""
+    return prediction.arm != SHADOW and prediction.error is None
 
 
 def log_outcome(db: Database, prediction_id: str, value: float, actor: Actor) -> None:
