@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from host import stop_process_group
+from host import free_port, stop_process_group
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 180.0
@@ -29,12 +28,6 @@ STOP_TIMEOUT_S = 20.0
 
 class ServerError(RuntimeError):
     """The server did not start or died."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def mlflow_executable() -> str:

@@ -9,7 +9,6 @@ server unpacks are removed with the folder.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-from host import stop_process_group
+from host import free_port, stop_process_group
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 120.0
@@ -27,12 +26,6 @@ STOP_TIMEOUT_S = 20.0
 
 class StartError(RuntimeError):
     """The server exited or did not answer /ping in time; the message ends with its log."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def cairn_serve(name: str, store: Path, folder: Path, prediction_log: bool) -> ServeProcess:
