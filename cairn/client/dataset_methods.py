@@ -104,7 +104,7 @@ class DatasetMethods:
     def lineage(self, ref: str) -> Any:
         """The ``Lineage`` graph of a dataset (digest, prefix or name), a run id or a model version
         (``models:/NAME/VERSION``): what fed it upstream and what it fed downstream."""
-        from cairn.tracking.lineage import build_lineage
+        from cairn.registry.lineage import build_lineage
 
         self.flush()
         if _serves_datasets(self._backend):

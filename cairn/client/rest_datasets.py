@@ -51,7 +51,7 @@ class RestDatasets:
         return RunDiff(**self._dataset_call("GET", "/runs/diff", params)["diff"])
 
     def lineage(self, ref: str) -> Any:
-        from cairn.tracking.lineage import Lineage, LineageEdge, LineageNode
+        from cairn.registry.lineage import Lineage, LineageEdge, LineageNode
 
         wire = self._dataset_call("GET", "/lineage", {"ref": ref})["lineage"]
         nodes = {n["id"]: LineageNode(n["id"], n["kind"], n["label"], n.get("attributes") or {})

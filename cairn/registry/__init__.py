@@ -1,6 +1,7 @@
 """Registry domain rules: registered models, versions, stages, aliases, policies and gates,
 sign-off, the audit trail, the production timeline, rollback, retention of archived versions'
-files and webhooks.
+files, webhooks, deployments, and lineage (dataset -> run -> model version -> deployment, in
+``registry.lineage``).
 
 Both the embedded SDK (``LocalBackend``) and the server's routes call these functions, so a rule
 such as "at most one Production version per model" holds the same in both modes. Each takes the
@@ -16,7 +17,6 @@ from cairn.registry.approvals import (
     reject_transition_request,
 )
 from cairn.registry.audit import list_audit_events
-from cairn.registry import deployment_lineage  # noqa: F401  (adds deployments to lineage)
 from cairn.registry.model_files import ArtifactStoreModelFiles, ModelFiles
 from cairn.registry.models import (
     create_registered_model,

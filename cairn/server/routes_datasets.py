@@ -109,7 +109,7 @@ async def diff_runs(request: Request) -> Response:
 
 
 async def lineage(request: Request) -> Response:
-    from cairn.tracking.lineage import build_lineage
+    from cairn.registry.lineage import build_lineage
 
     f = await request_fields(request)
     graph = await run_in_threadpool(build_lineage, db_of(request), _ref(f))

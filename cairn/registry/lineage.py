@@ -5,16 +5,16 @@ points downstream: dataset -> run (``input``, with its context), commit -> run (
 parent run -> child run (``parent``), run -> model version (``registered``), version ->
 deployment (``deployed``). ``build_lineage`` starts at a reference and collects everything
 upstream of it (what fed it) and everything downstream (what it fed). Stages a version held are
-intervals replayed from the registry's audit trail.
+intervals replayed from the registry's audit trail; a version links to its model's deployment
+while it serves one of the deployment's arms (primary, canary, shadow or A/B).
 
-Deployments come from the serving layer once it exists: it registers a ``DeploymentFinder``
-with ``register_deployment_finder``; until then no deployment nodes appear.
+It lives in ``registry/`` because that is the lowest layer that knows all four kinds of node:
+datasets (``datasets/``), runs (``tracking/``, ``store/``), model versions and deployments (here).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,12 @@ from cairn.entities import Dataset, ModelStage, ModelVersion, Run
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import runs as run_rows
 from cairn.store.database import Database
+
+from .audit import list_audit_events
+from .deployments import resolve_plan
+from .refs import resolve_model_ref
+from .timeline import stage_intervals
+from .versions import search_model_versions
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
 COMMIT_TAG = "mlflow.source.git.commit"
@@ -47,22 +53,6 @@ class LineageEdge:
     target: str  # the downstream node
     relation: str  # input, code, parent, registered, deployed
     attributes: dict[str, Any] = field(default_factory=dict)
-
-
-DeploymentFinder = Callable[[Database, ModelVersion], list[tuple[LineageNode, dict[str, Any]]]]
-_deployment_finders: list[DeploymentFinder] = []
-
-
-def register_deployment_finder(finder: DeploymentFinder) -> None:
-    """Let the serving layer add a version's deployments: ``finder(db, version)`` returns
-    (deployment node, edge attributes such as start/end times) pairs."""
-    if finder not in _deployment_finders:
-        _deployment_finders.append(finder)
-
-
-def remove_deployment_finder(finder: DeploymentFinder) -> None:
-    if finder in _deployment_finders:
-        _deployment_finders.remove(finder)
 
 
 @dataclass
@@ -181,9 +171,7 @@ def _resolve(db: Database, ref: str) -> tuple[str, Any]:
         raise InvalidParameter("Name what to trace: a dataset, a run id, or models:/NAME/VERSION.")
     text = ref.strip()
     if text.startswith(_MODELS):
-        from cairn import registry
-
-        return "version", registry.resolve_model_ref(db, text)
+        return "version", resolve_model_ref(db, text)
     prefix, _, rest = text.partition(":")
     explicit = prefix if rest and prefix in ("run", "dataset") else None
     body = rest if explicit else text
@@ -272,14 +260,10 @@ class _Walk:
             depth += 1
 
     def downstream_of_runs(self, runs: list[Run]) -> None:
-        try:
-            from cairn import registry
-        except ImportError:  # an installation without the registry: runs are the end of the line
-            return
         for run in runs[: self.max_runs]:
             token: str | None = None
             while True:
-                page = registry.search_model_versions(self.db, run_id=run.run_id, max_results=1000, page_token=token)
+                page = search_model_versions(self.db, run_id=run.run_id, max_results=1000, page_token=token)
                 for version in page.items:
                     node = self.add_version(version)
                     self.edge(f"run:{run.run_id}", node, "registered")
@@ -289,17 +273,23 @@ class _Walk:
                     break
 
     def deployments_of(self, version: ModelVersion, version_node: str) -> None:
-        for finder in _deployment_finders:
-            for node, attributes in finder(self.db, version):
-                self.edge(version_node, self.node(node), "deployed", **attributes)
+        """A ``deployed`` edge to the model's deployment when ``version`` serves one of its arms now."""
+        try:
+            plan = resolve_plan(self.db, version.name)
+        except NotFound:  # nothing in Production and no primary alias: nothing is served
+            return
+        served = [(arm, share) for arm, (number, share) in plan.arm_shares().items() if number == version.version]
+        if not served:
+            return
+        arm, share = served[0]
+        node = self.node(LineageNode(f"deployment:{version.name}", "deployment", f"deployment {version.name}",
+                                     {"primary": plan.primary_ref, "revision": plan.revision}))
+        self.edge(version_node, node, "deployed", arm=arm, share=share)
 
     def _stage_intervals(self, model: str) -> list[Any]:
         if model not in self._intervals:
-            from cairn import registry
-            from cairn.registry.timeline import stage_intervals
-
             try:
-                events = registry.list_audit_events(self.db, model)
+                events = list_audit_events(self.db, model)
             except NotFound:
                 events = []
             self._intervals[model] = [i for stage in _STAGES_SHOWN for i in stage_intervals(events, stage)]

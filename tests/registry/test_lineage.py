@@ -14,7 +14,6 @@ import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.entities import Dataset, DatasetInput
 from cairn.errors import NotFound
-from cairn.tracking.lineage import LineageNode, register_deployment_finder, remove_deployment_finder
 
 COMMIT = "3f1c0ffee0ddba11c0de5eed0f1ce0dd00d5eeda"
 
@@ -132,20 +131,11 @@ def test_child_run_upstream_includes_its_parent_and_what_fed_the_parent(client, 
     assert f"dataset:{world['digest']}" in {n.id for n in graph.upstream(parent)}
 
 
-def test_deployments_come_from_a_registered_finder(client, world) -> None:
-    def finder(db, version):  # type: ignore[no-untyped-def]
-        if version.current_stage != "Production":
-            return []
-        node = LineageNode(f"deployment:prod/{version.name}", "deployment", "prod endpoint")
-        return [(node, {"start": 1, "end": None})]
-
-    register_deployment_finder(finder)
-    try:
-        graph = client.lineage(world["digest"])
-    finally:
-        remove_deployment_finder(finder)
-    # The registry's own finder adds the model's deployment (v2 is its Production primary).
-    assert [n.id for n in graph.downstream("model_version:churn/2")] == ["deployment:churn", "deployment:prod/churn"]
+def test_only_the_version_serving_the_deployment_links_to_it(client, world) -> None:
+    graph = client.lineage(world["digest"])
+    # v2 is churn's Production version, so the deployment's primary arm serves it.
+    [edge] = [e for e in graph.edges if e.relation == "deployed"]
+    assert (edge.source, edge.target, edge.attributes["arm"]) == ("model_version:churn/2", "deployment:churn", "primary")
     assert graph.downstream("model_version:churn/1") == []
 
 
