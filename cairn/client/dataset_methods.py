@@ -96,7 +96,7 @@ class DatasetMethods:
         """What changed from run ``a`` to run ``b`` (ids, or ``models:/NAME/VERSION`` for the
         versions' source runs): a ``RunDiff`` with params, metrics, code, data, environment
         and seeds sections. ``repo`` is the git checkout for ``git log A..B`` (default: cwd)."""
-        from cairn.tracking.run_diff import diff_runs
+        from cairn.registry.diff import diff_runs
 
         self.flush()
         return diff_runs(_ClientRunReader(self), self._run_id_of(a), self._run_id_of(b), repo=repo, curves=curves)

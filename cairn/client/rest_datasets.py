@@ -45,7 +45,7 @@ class RestDatasets:
 
     def diff_runs_on_server(self, a: str, b: str, curves: bool = True) -> Any:
         """The server's ``RunDiff`` of runs ``a`` and ``b`` (no ``git log``: the server has no checkout)."""
-        from cairn.tracking.run_diff import RunDiff
+        from cairn.registry.diff import RunDiff
 
         params = {"a": a, "b": b, "curves": "true" if curves else "false"}
         return RunDiff(**self._dataset_call("GET", "/runs/diff", params)["diff"])

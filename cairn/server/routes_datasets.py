@@ -95,7 +95,7 @@ async def dataset_runs(request: Request) -> Response:
 
 
 async def diff_runs(request: Request) -> Response:
-    from cairn.tracking.run_diff import diff_runs as diff
+    from cairn.registry.diff import diff_runs as diff
 
     f = await request_fields(request)
     a, b = _ref(f, "a"), _ref(f, "b")

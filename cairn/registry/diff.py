@@ -1,9 +1,18 @@
-"""What changed between two runs: params, metrics, code, data, environment and seeds.
+"""What changed between two runs, or two model versions: params, metrics, code, data, environment
+and seeds.
 
 ``diff_runs`` reads both runs through a ``RunReader`` (the SDK's ``Client`` has one; a server can
 build one over its store and artifact store), so the same rules answer in the embedded SDK, the
-CLI and an API route. Everything is a dict or set comparison, linear in what the runs recorded;
-the unified diff of the two ``code/diff.patch`` artifacts is capped at ``MAX_PATCH_LINES``.
+CLI and an API route. Two versions are compared through the runs they were registered from (the
+caller turns ``models:/NAME/VERSION`` into that run's id). Everything is a dict or set
+comparison, linear in what the runs recorded; the unified diff of the two ``code/diff.patch``
+artifacts is capped at ``MAX_PATCH_LINES``.
+
+Why in ``registry/``: the data section compares the runs' datasets (schemas, row counts and
+drift, from ``datasets/``, which sits above ``tracking/``), and the question it answers is "what
+differs between these two versions" as often as between two runs. ``registry/`` is the lowest
+layer that knows runs, datasets and model versions; ``datasets/`` would be low enough for the
+imports, but a comparison of params, metrics, code and environments is not a dataset rule.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.client.capture import CaptureOptions
-from cairn.tracking.run_diff import compare_requirements, version_key
+from cairn.registry.diff import compare_requirements, version_key
 
 REQUIREMENTS = "environment/requirements.txt"
 
