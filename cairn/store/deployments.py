@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, insert, select, update
 
-from .schema_serving import deployments
+from .schema import deployments
 
 Tx = Connection
 

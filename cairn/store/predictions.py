@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, select
 from cairn.entities import Prediction
 
 from . import dialect
-from .schema_serving import prediction_outcomes, predictions
+from .schema import prediction_outcomes, predictions
 
 Tx = Connection
 _FETCH = 2000

@@ -1,12 +1,11 @@
-"""The serving tables: deployments (traffic configuration per registered model) and the
-prediction log with the outcomes joined back to it. Same ``metadata`` as ``schema``; created by
-migration 0004."""
+"""The serving tables (migration 0004): deployments (traffic configuration per registered model)
+and the prediction log with the outcomes joined back to it."""
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
-from cairn.store.schema import NAME_LENGTH, metadata
+from .base import NAME_LENGTH, metadata
 
 ID_LENGTH = 32
 ARM_LENGTH = 32

@@ -1,0 +1,61 @@
+"""The metadata schema as SQLAlchemy Core tables.
+
+Queries in ``store/`` are written against these objects; the database itself is created and
+upgraded only by the Alembic migrations in ``store/migrations`` (these modules must match them,
+and ``tests/store/test_migrations.py`` checks that they do).
+
+One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
+(experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
+``registry.py`` (models, versions, audit trail, webhooks) and ``serving.py`` (deployments and
+the prediction log). Importing the package registers every table; callers import tables from it.
+
+Indexes are named after the query they serve.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    EXPERIMENT_NAME_LENGTH,
+    KEY_LENGTH,
+    NAME_LENGTH,
+    PARAM_VALUE_LENGTH,
+    TAG_VALUE_LENGTH,
+    metadata,
+)
+from .inputs import datasets, run_inputs
+from .registry import (
+    audit_events,
+    model_aliases,
+    model_version_tags,
+    model_versions,
+    registered_model_tags,
+    registered_models,
+    registry_settings,
+    transition_requests,
+    webhook_deliveries,
+    webhooks,
+)
+from .serving import ARM_LENGTH, ID_LENGTH, deployments, prediction_outcomes, predictions
+from .tracking import (
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    logged_models,
+    metrics,
+    params,
+    run_logged_models,
+    runs,
+    tags,
+)
+
+__all__ = [
+    "ARM_LENGTH", "EXPERIMENT_NAME_LENGTH", "ID_LENGTH", "KEY_LENGTH", "NAME_LENGTH", "PARAM_VALUE_LENGTH",
+    "TAG_VALUE_LENGTH", "audit_events", "datasets", "deployments", "experiment_tags", "experiments",
+    "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
+    "metadata", "metrics", "model_aliases", "model_version_tags", "model_versions", "params",
+    "prediction_outcomes", "predictions", "registered_model_tags", "registered_models", "registry_settings",
+    "run_inputs", "run_logged_models", "runs", "tags", "transition_requests", "webhook_deliveries", "webhooks",
+]
