@@ -3,7 +3,7 @@ client, the deployment (loaded at start, then followed), and the prediction log.
 
 Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
 model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval,
-bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.host_check``).
+bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off.
 """
 
@@ -67,7 +67,7 @@ def runtime_from_env() -> Starlette:
             client.close()
             shutil.rmtree(loader.folder, ignore_errors=True)
 
-    from cairn.host_check import HostCheckMiddleware
+    from cairn.web.host_check import HostCheckMiddleware
 
     allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
     app = create_app(holder, prediction_log=log, lifespan=lifespan)
