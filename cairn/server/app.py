@@ -12,15 +12,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cairn.artifacts.local import LocalArtifactStore
-from cairn.errors import CairnError
 from cairn.store.database import open_database
+from cairn.web.errors import exception_handlers
+from cairn.web.version import cairn_version
 
 from . import (
     routes_artifacts,
@@ -36,8 +35,7 @@ from . import (
     routes_runs,
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
-from .errors import handle_cairn_error, handle_client_disconnect, handle_http_error, handle_unexpected_error
-from .middleware import BodyLimitMiddleware, HostCheckMiddleware
+from .middleware import server_middleware
 from .state import ServerState
 from .wire import wire_json
 
@@ -46,6 +44,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 # The MLflow client calls /api/2.0/...; MLflow's web UI calls the /ajax-api/2.0/... twins.
 API_PREFIXES = ("/api/2.0", "/ajax-api/2.0")
 SERVER_INFO_PATHS = ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info")
+ENDPOINTS = "This server speaks MLflow's REST API 2.0 under /api/2.0/mlflow/ and /api/2.0/mlflow-artifacts/."
 
 
 async def health(request: Request) -> Response:
@@ -53,9 +52,7 @@ async def health(request: Request) -> Response:
 
 
 async def version(request: Request) -> Response:
-    from cairn import __version__
-
-    return PlainTextResponse(__version__)
+    return PlainTextResponse(cairn_version())
 
 
 async def server_info(request: Request) -> Response:
@@ -143,18 +140,8 @@ def build_app(config: ServerConfig) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[
-            Middleware(HostCheckMiddleware, bind_host=config.host, allowed_hosts=config.allowed_hosts,
-                       allowed_origins=config.allowed_origins),
-            Middleware(BodyLimitMiddleware, max_body_bytes=config.max_body_bytes,
-                       max_artifact_bytes=config.max_artifact_bytes),
-        ],
-        exception_handlers={
-            CairnError: handle_cairn_error,
-            HTTPException: handle_http_error,
-            ClientDisconnect: handle_client_disconnect,
-            Exception: handle_unexpected_error,
-        },
+        middleware=server_middleware(config),
+        exception_handlers=exception_handlers(ENDPOINTS),
         lifespan=lifespan,
     )
     # A trailing-slash redirect would send clients somewhere they did not ask to go; 404 instead.

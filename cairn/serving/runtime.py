@@ -1,9 +1,10 @@
 """One serving worker's moving parts, wired from the environment ``serve`` sets: the tracking
 client, the deployment (loaded at start, then followed), and the prediction log.
+``app_from_env`` is the factory each uvicorn worker imports.
 
 Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
 model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval,
-bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.host_check``).
+bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off.
 """
 
@@ -17,6 +18,9 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from cairn.web.host_check import HostCheckMiddleware
+
+from .app import create_app
 from .deployment import VersionLoader, build_deployment
 from .follower import POLL_INTERVAL_S, DeploymentHolder, Follower
 from .prediction_log import PredictionLogger
@@ -36,10 +40,10 @@ def prediction_log_enabled(env: Any = None) -> bool:
     return str(env.get(ENV_PREDICTION_LOG, "on")).strip().lower() not in _OFF
 
 
-def runtime_from_env() -> Starlette:
+def app_from_env() -> Starlette:
+    """The app for one uvicorn worker: ``serve`` names the model, the pinned reference (if any)
+    and the options in the environment. Each worker follows the registry on its own."""
     from cairn.client.client import Client
-
-    from .app import create_app
 
     name = os.environ[ENV_MODEL]
     ref = os.environ.get(ENV_REF) or None
@@ -66,8 +70,6 @@ def runtime_from_env() -> Starlette:
             follower.stop()
             client.close()
             shutil.rmtree(loader.folder, ignore_errors=True)
-
-    from cairn.host_check import HostCheckMiddleware
 
     allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
     app = create_app(holder, prediction_log=log, lifespan=lifespan)

@@ -11,6 +11,7 @@ from . import runtime
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5001
+APP_FACTORY = "cairn.serving.runtime:app_from_env"
 
 
 def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
@@ -44,5 +45,5 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
         os.environ[runtime.ENV_PREDICTION_LOG] = "off"
     if tracking_uri:
         os.environ["CAIRN_TRACKING_URI"] = tracking_uri
-    uvicorn.run("cairn.serving.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                 log_level="warning")

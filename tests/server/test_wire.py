@@ -12,7 +12,6 @@ from starlette.datastructures import QueryParams
 from cairn.errors import BadRequest, InvalidParameter
 from cairn.server.config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
 from cairn.server.fields import Fields
-from cairn.server.middleware import host_name
 from cairn.server.wire import MAX_JSON_DEPTH, decode_json, encode_json
 
 
@@ -121,14 +120,6 @@ def test_backend_store_uri_forms(tmp_path: Path) -> None:
     assert database_url(str(tmp_path / "c.db")) == f"sqlite:///{tmp_path / 'c.db'}"
     assert database_url(str(tmp_path)) == f"sqlite:///{tmp_path / 'cairn.db'}"
     assert database_url(None).endswith("/.cairn/cairn.db")
-
-
-@pytest.mark.parametrize(
-    ("header", "name"),
-    [("example.com:5000", "example.com"), ("LOCALHOST", "localhost"), ("[::1]:80", "::1"), ("10.0.0.1", "10.0.0.1")],
-)
-def test_host_names_are_read_without_port(header: str, name: str) -> None:
-    assert host_name(header) == name
 
 
 def test_artifact_destinations_must_be_local_folders(tmp_path: Path) -> None:

@@ -23,6 +23,9 @@ class AppClient:
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return asyncio.run(self._call("POST", path, **kwargs))
 
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return asyncio.run(self._call("GET", path, **kwargs))
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://serving") as client:
@@ -101,7 +104,17 @@ def test_malformed_body_gives_400_bad_request(http: AppClient) -> None:
 def test_oversized_body_gives_413(churn_store: Path, tmp_path: Path) -> None:
     client = AppClient(create_app(_deploy(tmp_path / "served", "churn/1"), max_body_bytes=64))
     response = client.post("/invocations", json=_split(["age", "visits"], [[30.0, 2]] * 20))
-    assert response.status_code == 413
+    assert response.status_code == 413 and response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "limited to 64 bytes" in response.json()["message"]
+    assert response.headers[VERSION_HEADER] == "1"
+
+
+def test_unknown_paths_and_methods_get_the_servers_json_errors(http: AppClient) -> None:
+    missing = http.get("/predict")
+    assert missing.status_code == 404 and missing.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert "/invocations" in missing.json()["message"] and missing.headers[VERSION_HEADER] == "1"
+    wrong_method = http.get("/invocations")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error_code"] == "BAD_REQUEST"
 
 
 def test_positional_rows_keep_each_columns_dtype(http: AppClient) -> None:
@@ -119,3 +132,8 @@ def test_prediction_ids_come_from_the_injected_generator(churn_store: Path, tmp_
     client = AppClient(create_app(_deploy(tmp_path / "served", "churn/1"), new_id=lambda: next(ids)))
     response = client.post("/invocations", json=_split(["age", "visits"], [[30.0, 2], [50.0, 8]]))
     assert response.json()["prediction_ids"] == ["p-1", "p-2"]
+
+
+def test_version_names_cairn_and_the_served_version(http: AppClient) -> None:
+    assert http.get("/version").json() == {"cairn_version": cairn.__version__, "model_name": "churn",
+                                           "model_version": "1"}

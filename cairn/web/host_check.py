@@ -1,7 +1,7 @@
 """Refusing requests a browser was tricked into making: DNS rebinding and CSRF.
 
-``HostCheckMiddleware`` guards every HTTP app Cairn runs (the tracking server and ``cairn
-serve``). A browser tricked into talking to a local server sends the attacker's name in
+``HostCheckMiddleware`` guards every HTTP app Cairn runs (the tracking server, ``cairn serve``
+and the web UI). A browser tricked into talking to a local server sends the attacker's name in
 ``Host`` (rebinding) or the attacker's page in ``Origin`` (CSRF); both are refused with 403.
 IP-literal hosts are always accepted: a rebinding attack needs a domain name. Plain ASGI, so it
 sits in front of any Starlette app without importing either app's modules.
@@ -13,27 +13,19 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cairn.errors import HTTP_403_FORBIDDEN, CairnError, PermissionDenied
+from cairn.errors import PermissionDenied
+
+from .errors import send_error
 
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOCAL_NAMES = ("localhost",)
 _WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
 
-async def send_error(send: Send, error: CairnError, status: int | None = None) -> None:
-    body = orjson.dumps(error.to_wire())
-    await send({
-        "type": "http.response.start",
-        "status": status or error.http_status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })  # fmt: skip
-    await send({"type": "http.response.body", "body": body})
-
-
 def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case) in a raw ASGI scope."""
     for key, value in scope["headers"]:
         if key == name:
             return value.decode("latin-1")
@@ -87,7 +79,7 @@ class HostCheckMiddleware:
                 await send_error(send, PermissionDenied(
                     f"Cross-origin {scope['method']} from '{origin}' refused. Allow the origin with "
                     "--allowed-origins if a trusted web app needs it."
-                ), HTTP_403_FORBIDDEN)  # fmt: skip
+                ))  # fmt: skip
                 return
         await self.app(scope, receive, send)
 
