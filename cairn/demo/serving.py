@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from cairn.demo.commands import cairn_command, show
 from cairn.entities import ModelStage
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
         for prediction_id, correct in answered.items():
             _log_outcome(client, prediction_id, correct)
         console.print("  logged each prediction's outcome (1 = matched the true label) with cairn.log_outcome")
-        _cli(["deployments", "compare", model_name], tracking_uri, console)
+        show(console, ["deployments", "compare", model_name], tracking_uri)
 
         client.set_deployment(model_name, clear=True, reason="demo: the canary did well; ship it")
         client.promote(model_name, canary, ModelStage.STAGING.value, reason="demo: canary passed")
@@ -71,7 +71,7 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
                       f"v{body['model_version']} (header X-Cairn-Model-Version: "
                       f"{response.headers['X-Cairn-Model-Version']})")
         _wait_for_log(client, body["prediction_ids"][0])
-        _cli(["predictions", "show", body["prediction_ids"][0]], tracking_uri, console)
+        show(console, ["predictions", "show", body["prediction_ids"][0]], tracking_uri)
 
 
 @contextmanager
@@ -79,7 +79,7 @@ def _serving(model_name: str, tracking_uri: str, console: Console) -> Iterator[s
     port = _free_port()
     env = dict(os.environ, CAIRN_TRACKING_URI=tracking_uri)
     console.print(f"\n[bold]$ cairn serve {model_name} --port {port}[/]")
-    process = subprocess.Popen([sys.executable, "-m", "cairn.cli", "serve", model_name, "--port", str(port)],
+    process = subprocess.Popen(cairn_command("serve", model_name, "--port", str(port)),
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -145,12 +145,6 @@ def _until(condition: Any, limit_s: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("the serving process did not catch up in time")
         time.sleep(0.05)
-
-
-def _cli(args: list[str], tracking_uri: str, console: Console) -> None:
-    console.print(f"\n[bold]$ cairn {' '.join(args)}[/]")
-    env = dict(os.environ, CAIRN_TRACKING_URI=tracking_uri, COLUMNS=str(console.width))
-    subprocess.run([sys.executable, "-m", "cairn.cli", *args], env=env, check=False)
 
 
 def _free_port() -> int:

@@ -8,7 +8,8 @@ import pytest
 from rich.console import Console
 
 import cairn
-from cairn.registry.demo_steps import MODEL_NAME, pick_threshold
+from cairn.demo.experiment import EXPERIMENT, MODEL_NAME
+from cairn.demo.registry import pick_threshold
 
 
 @pytest.mark.parametrize("best, weak, expected", [(0.9936, 0.9889, 0.99), (0.95, 0.90, 0.925), (0.9, 0.9, 0.9)])
@@ -20,21 +21,21 @@ def test_threshold_lets_the_best_model_pass_and_the_weak_one_fail(best, weak, ex
 
 def test_registry_demo_ships_refuses_the_weak_model_rolls_back_and_prints(store_dir):
     pytest.importorskip("sklearn")
-    from cairn import demo
-    from cairn.registry.demo_steps import run_registry_demo
+    from cairn.demo.registry import run_registry_demo
+    from cairn.demo.training import GRID
 
-    experiment = cairn.set_experiment(demo.EXPERIMENT)
+    experiment = cairn.set_experiment(EXPERIMENT)
     client = cairn.Client()
     # The demo's runs as it leaves them (params, best_val_auc, a pickled model under model/),
     # with the AUCs its grid reaches; the registry step retrains the best one for real.
-    for params, auc in zip(demo.GRID, (0.99357, 0.99211, 0.98890), strict=True):
+    for params, auc in zip(GRID, (0.99357, 0.99211, 0.98890), strict=True):
         run = client.create_run(experiment.experiment_id)
         client.log_params(run.run_id, params)
         client.log_metric(run.run_id, "best_val_auc", auc, synchronous=True)
         client.log_text(run.run_id, "pickled model", "model/model.pkl")
         client.set_terminated(run.run_id)
     out = io.StringIO()
-    run_registry_demo(client, experiment.experiment_id, Console(file=out, width=140))
+    run_registry_demo(client, experiment.experiment_id, Console(file=out, width=140), cairn.get_tracking_uri())
     printed = out.getvalue()
 
     stages = {v.version: v.current_stage for v in client.search_model_versions(name=MODEL_NAME).items}

@@ -3,7 +3,7 @@
 ``run_registry_demo`` runs after the demo's training runs. It registers the best run's model,
 sets a policy whose metric gate that model passes and the weakest run's model fails, promotes
 through Staging to Production, shows the gate refusing the weak model, retrains the best
-configuration with more boosting rounds (a better version), ships it, rolls back, and prints
+configuration with more boosting rounds (a better version), ships it, rolls back, and shows
 ``cairn models show`` and ``cairn models timeline``.
 """
 
@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from cairn.demo.commands import show
+from cairn.demo.experiment import BEST_METRIC, MODEL_NAME, ranked_runs
+from cairn.demo.training import load_split, train_one
 from cairn.entities import MetricRequirement, ModelStage, Policy, Run, TransitionOutcome
 from cairn.errors import Conflict, NotFound
 
@@ -20,23 +23,19 @@ if TYPE_CHECKING:
 
     from cairn.client.client import Client
 
-MODEL_NAME = "breast-cancer-gbm"
-GATE_METRIC = "best_val_auc"
 ROUND_THRESHOLD = 0.99
 MORE_ROUNDS = 2
+EVENTS_SHOWN = 8
 
 
-def run_registry_demo(client: Client, experiment_id: str, console: Console) -> dict[str, int] | None:
-    """Returns the version numbers it made (``first``, ``weak``, ``better``); None if skipped."""
-    from cairn import cli_models_render as render
-    from cairn import cli_models_views as views
-    from cairn.tracking import clock
-
-    runs = [r for r in client.search_runs([experiment_id], order_by=[f"metrics.{GATE_METRIC} DESC"]).items
-            if GATE_METRIC in r.data.metrics and not math.isnan(r.data.metrics[GATE_METRIC].value)]
+def run_registry_demo(client: Client, experiment_id: str, console: Console,
+                      tracking_uri: str) -> dict[str, int] | None:
+    """Returns the version numbers it made (``first``, ``weak``, ``better``); None if skipped.
+    ``cairn`` shows the results on the store at ``tracking_uri``."""
+    runs = ranked_runs(client, experiment_id)
     if len(runs) < 2:
         console.print("[yellow]Registry demo skipped: it needs at least two runs that logged "
-                      f"{GATE_METRIC}.[/]")
+                      f"{BEST_METRIC}.[/]")
         return None
     best, weak = runs[0], runs[-1]
     threshold = pick_threshold(_auc(best), _auc(weak))
@@ -47,10 +46,10 @@ def run_registry_demo(client: Client, experiment_id: str, console: Console) -> d
         client.create_registered_model(MODEL_NAME, description="Gradient boosting on the breast-cancer data set")
     client.set_policy(MODEL_NAME, Policy(
         require_staging_first=True,
-        required_metrics=(MetricRequirement(GATE_METRIC, ">=", threshold),),
+        required_metrics=(MetricRequirement(BEST_METRIC, ">=", threshold),),
         gated_stages=(ModelStage.STAGING.value, ModelStage.PRODUCTION.value),
     ), reason="demo: ship only models that clear the validation bar")
-    console.print(f"  policy: {GATE_METRIC} >= {threshold:g} to enter Staging or Production; "
+    console.print(f"  policy: {BEST_METRIC} >= {threshold:g} to enter Staging or Production; "
                   "Production only after Staging")
 
     first = _register(client, best, console, "the best run")
@@ -66,7 +65,7 @@ def run_registry_demo(client: Client, experiment_id: str, console: Console) -> d
     better_run = _retrain_with_more_rounds(client, experiment_id, best, console)
     rounds = better_run.data.params.get("n_estimators")
     better = _register(client, better_run, console, f"a better version (the best configuration, {rounds} rounds)")
-    _ship(client, better, console, reason=f"higher {GATE_METRIC} than v{first}")
+    _ship(client, better, console, reason=f"higher {BEST_METRIC} than v{first}")
     client.set_registered_model_alias(MODEL_NAME, "champion", better, reason="new champion")
 
     outcome = client.rollback_model(MODEL_NAME, reason="demo: simulated regression after shipping")
@@ -75,10 +74,8 @@ def run_registry_demo(client: Client, experiment_id: str, console: Console) -> d
     client.set_registered_model_alias(MODEL_NAME, "champion", outcome.model_version.version,
                                       reason="follow the rollback")
 
-    console.print(f"\n[bold]$ cairn models show {MODEL_NAME}[/]")
-    render.render_model_show(views.model_show_doc(client, MODEL_NAME, events=8), console)
-    console.print(f"\n[bold]$ cairn models timeline {MODEL_NAME}[/]")
-    render.render_timeline(views.timeline_view(MODEL_NAME, client.timeline(MODEL_NAME), clock.now_ms(), None), console)
+    show(console, ["models", "show", MODEL_NAME, "--events", str(EVENTS_SHOWN)], tracking_uri)
+    show(console, ["models", "timeline", MODEL_NAME], tracking_uri)
     return {"first": first, "weak": weak_version, "better": better}
 
 
@@ -92,12 +89,12 @@ def pick_threshold(best: float, weak: float) -> float:
 
 
 def _auc(run: Run) -> float:
-    return run.data.metrics[GATE_METRIC].value
+    return run.data.metrics[BEST_METRIC].value
 
 
 def _register(client: Client, run: Run, console: Console, what: str) -> int:
     version = client.register_model(f"runs:/{run.run_id}/model", MODEL_NAME)
-    console.print(f"  registered {what} ({run.info.run_name}, {GATE_METRIC} {_auc(run):.4f}) as v{version.version}")
+    console.print(f"  registered {what} ({run.info.run_name}, {BEST_METRIC} {_auc(run):.4f}) as v{version.version}")
     return version.version
 
 
@@ -114,19 +111,13 @@ def _ship(client: Client, version: int, console: Console, reason: str) -> None:
 def _retrain_with_more_rounds(client: Client, experiment_id: str, best: Run, console: Console) -> Run:
     """The best configuration with more boosting rounds: its first rounds are the same trees, so
     its best validation AUC can only match or beat the original's."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
-
-    import cairn
-    from cairn.demo import SEED, train_one
+    from cairn.client import fluent
 
     p = best.data.params
     params = {"learning_rate": float(p["learning_rate"]), "n_estimators": int(p["n_estimators"]) * MORE_ROUNDS,
               "max_depth": int(p["max_depth"])}
-    x, y = load_breast_cancer(return_X_y=True)
-    data = train_test_split(x, y, test_size=0.3, random_state=SEED, stratify=y)
-    cairn.set_experiment(experiment_id=experiment_id)
+    fluent.set_experiment(experiment_id=experiment_id)
     with console.status(f"retraining the best configuration with {params['n_estimators']} rounds"):
-        run_id = train_one(params, data, client)
-    cairn.flush()
+        run_id = train_one(params, load_split())
+    fluent.flush()
     return client.get_run(run_id)
