@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from cairn.cli_models import JsonOption, UserOption, client, emit
-from cairn.cli_models_views import as_dict
-from cairn.cli_render import MISSING, fmt_time
+from cairn.cli.options import CONTEXT_SETTINGS, JsonOption, UserOption
+from cairn.cli.output import client, emit
+from cairn.cli.render import webhooks as render
+from cairn.cli.views.webhooks import as_dict
 
 webhooks_app = typer.Typer(
-    no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True, context_settings=CONTEXT_SETTINGS,
     help="Webhooks: POST registry events (signed with X-Cairn-Signature) to CI/CD.\n\n"
          "\b\nExample:\n  cairn webhooks add https://ci.example.com/hooks/cairn --event model_version.stage_changed",
 )
 IdArgument = Annotated[str, typer.Argument(metavar="WEBHOOK_ID", help="Id from `cairn webhooks list`.",
                                            show_default=False)]
-_STATUS_STYLES = {"DELIVERED": "green", "FAILED": "bold red", "PENDING": "yellow", "SENDING": "yellow"}
 
 
 @webhooks_app.command("add")
@@ -47,7 +43,7 @@ def add(
     """
     webhook, shown_secret = client(ctx).create_webhook(url, events, name=name, secret=secret, description=description,
                                                     allow_private=allow_private, user=user)
-    emit({"webhook": as_dict(webhook), "secret": shown_secret}, as_json, _render_added)
+    emit({"webhook": as_dict(webhook), "secret": shown_secret}, as_json, render.render_added)
 
 
 @webhooks_app.command("list")
@@ -58,7 +54,7 @@ def list_webhooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
     Example:
       cairn webhooks list --json
     """
-    emit({"webhooks": [as_dict(w) for w in client(ctx).list_webhooks()]}, as_json, _render_webhooks)
+    emit({"webhooks": [as_dict(w) for w in client(ctx).list_webhooks()]}, as_json, render.render_webhooks)
 
 
 @webhooks_app.command("test")
@@ -69,7 +65,7 @@ def test(ctx: typer.Context, webhook_id: IdArgument, user: UserOption = None, as
     Example:
       cairn webhooks test 5d41402abc4b2a76b9719d911017c592
     """
-    emit({"deliveries": [as_dict(client(ctx).test_webhook(webhook_id, user=user))]}, as_json, _render_deliveries)
+    emit({"deliveries": [as_dict(client(ctx).test_webhook(webhook_id, user=user))]}, as_json, render.render_deliveries)
 
 
 @webhooks_app.command("log")
@@ -86,7 +82,7 @@ def delivery_log(
       cairn webhooks log 5d41402abc4b2a76b9719d911017c592 --limit 20
     """
     found = client(ctx).list_webhook_deliveries(webhook_id, limit)
-    emit({"deliveries": [as_dict(d) for d in found]}, as_json, _render_deliveries)
+    emit({"deliveries": [as_dict(d) for d in found]}, as_json, render.render_deliveries)
 
 
 @webhooks_app.command("remove")
@@ -102,36 +98,6 @@ def remove(ctx: typer.Context, webhook_id: IdArgument, user: UserOption = None, 
          lambda doc, console: console.print(f"Removed webhook {doc['webhook_id']}."))
 
 
-def _render_added(doc: Mapping[str, Any], console: Console) -> None:
-    w = doc["webhook"]
-    console.print(f"Added webhook {w['webhook_id']} → {w['url']} for {', '.join(w['events'])}.")
-    console.print(Text(f"Signing secret (shown once): {doc['secret']}", style="bold"))
-    console.print("Receivers check X-Cairn-Signature: sha256=<hex HMAC-SHA256 of the body with this secret>.")
-
-
-def _render_webhooks(doc: Mapping[str, Any], console: Console) -> None:
-    if not doc["webhooks"]:
-        console.print("No webhooks. Add one with `cairn webhooks add URL`.")
-        return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("Id", "Name", "URL", "Events", "Status", "Private ok", "Added"):
-        table.add_column(column, overflow="fold")
-    for w in doc["webhooks"]:
-        table.add_row(w["webhook_id"], w["name"], w["url"], ", ".join(w["events"]), w["status"],
-                      "yes" if w["allow_private"] else "no", fmt_time(w["creation_timestamp"]))
-    console.print(table)
-
-
-def _render_deliveries(doc: Mapping[str, Any], console: Console) -> None:
-    if not doc["deliveries"]:
-        console.print("No deliveries.")
-        return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("#", "Event", "Status", "HTTP", "Attempts", "Queued", "Last try", "Next try", "Error"):
-        table.add_column(column, overflow="fold")
-    for d in doc["deliveries"]:
-        table.add_row(str(d["delivery_id"]), d["event"], Text(d["status"], style=_STATUS_STYLES.get(d["status"], "")),
-                      str(d["status_code"]) if d["status_code"] is not None else MISSING, str(d["attempts"]),
-                      fmt_time(d["created_time"]), fmt_time(d["last_attempt_time"]),
-                      fmt_time(d["next_attempt_time"]) if d["status"] == "PENDING" else "", d["error"] or "")
-    console.print(table)
+def register(app: typer.Typer) -> None:
+    """Add ``webhooks`` to the ``cairn`` command."""
+    app.add_typer(webhooks_app, name="webhooks")

@@ -1,16 +1,18 @@
 """How the ``cairn`` command finds what a user named: experiments by name or id, runs by id, id
-prefix or name, and every artifact of a run. Only ``Client`` calls; no store access of its own.
+prefix or name, what ``diff``, ``drift`` and ``lineage`` were pointed at, every artifact of a run,
+and a moment in time. Only ``Client`` calls; no store access of its own.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cairn.cli_views import SHORT_ID
+from cairn.cli.render.format import SHORT_ID
 from cairn.entities import Experiment, FileInfo, Run, ViewType
 from cairn.errors import InvalidParameter, NotFound
 from cairn.tracking import clock
@@ -25,6 +27,7 @@ _PAGE = 1000
 _FULL_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _RUN_ID_PREFIX = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},31}}")
 _AMBIGUOUS_SHOWN = 5
+_MODELS = "models:/"
 
 
 def all_experiments(client: Client, view: ViewType) -> list[Experiment]:
@@ -101,6 +104,28 @@ def _quoted(text: str) -> str:
     if '"' not in text:
         return f'"{text}"'
     raise InvalidParameter("A run name holding both quote characters cannot be searched; use the run id.")
+
+
+def run_or_model(client: Client, ref: str, experiment: str | None) -> str:
+    """What ``diff`` compares: a run id for a run reference (``run:`` prefix optional), while
+    ``models:/`` references pass through for the client."""
+    if ref.startswith(_MODELS):
+        return ref
+    return resolve_run(client, ref.removeprefix("run:"), experiment).run_id
+
+
+def any_ref(client: Client, ref: str, experiment: str | None, paths: bool) -> str:
+    """What ``drift`` and ``lineage`` pass on: a path (when ``paths``), ``models:/``,
+    ``dataset:REF``, or a run id when ``ref`` names a run (by id, prefix or name), else ``ref``
+    itself (a dataset). ``run:REF`` must name a run (``NotFound`` otherwise)."""
+    if ref.startswith(_MODELS) or ref.startswith("dataset:") or (paths and Path(ref).exists()):
+        return ref
+    try:
+        return resolve_run(client, ref.removeprefix("run:"), experiment).run_id
+    except NotFound:
+        if ref.startswith("run:"):
+            raise
+        return ref
 
 
 def walk_artifacts(client: Client, run_id: str) -> list[FileInfo]:

@@ -1,4 +1,4 @@
-"""Rich rendering of the ``cairn models`` documents built by ``cli_models_views``.
+"""Rich rendering of the ``cairn models`` documents built by ``views.models``.
 
 Each function takes the dict ``--json`` would print and a Console; nothing here reads the store.
 """
@@ -13,8 +13,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cairn.cli_render import MISSING, fmt_bytes, fmt_duration, fmt_number, fmt_time
-from cairn.cli_views import SHORT_ID
+from cairn.cli.render import layout
+from cairn.cli.render.format import MISSING, SHORT_ID, fmt_bytes, fmt_duration, fmt_number, fmt_time
+from cairn.cli.render.layout import grid, section
 
 _STAGE_STYLES = {"Production": "bold green", "Staging": "yellow", "Archived": "dim", "None": ""}
 GANTT_MAX_WIDTH = 60
@@ -31,29 +32,11 @@ def _who(name: str | None, verified: bool | None = False) -> str:
     return name if verified else f"{name} (unverified)"
 
 
-def _grid(rows: Mapping[str, Any]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for key, value in rows.items():
-        grid.add_row(key, value if isinstance(value, Text) else Text(str(value) if value is not None else MISSING))
-    return grid
-
-
 _NO_WRAP = {"#", "Time", "From", "Until", "When", "Registered", "Version", "Action", "Served", "For"}
 
 
 def _table(*columns: str) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column in _NO_WRAP)
-    return table
-
-
-def _section(console: Console, title: str, body: Any) -> None:
-    console.print()
-    console.print(Text(title, style="bold underline"))
-    console.print(body if body is not None else Text("none recorded", style="dim"))
+    return layout.table(*columns, no_wrap=_NO_WRAP)
 
 
 # lists ---------------------------------------------------------------------------------------
@@ -149,7 +132,7 @@ def render_policy(doc: Mapping[str, Any], console: Console) -> None:
         console.print(f"No server default policy; {target} use the built-in one (every MLflow transition allowed).")
         return
     metrics = ", ".join(f"{m['key']} {m['op']} {m['threshold']:g}" for m in policy["required_metrics"])
-    console.print(Panel(_grid({
+    console.print(Panel(grid({
         "applies to": f"{target} ({doc['scope']} policy)",
         "None → Production": "allowed" if policy["allow_direct_to_production"] else "forbidden",
         "staging first": "required" if policy["require_staging_first"] else "no",
@@ -267,27 +250,27 @@ def render_model_show(doc: Mapping[str, Any], console: Console) -> None:
         header["artifacts kept until"] = fmt_time(v["artifacts_retained_until"])
     if v["description"]:
         header["description"] = v["description"]
-    console.print(Panel(_grid(header), title=Text(f"{v['name']} v{v['version']}", style="bold"),
+    console.print(Panel(grid(header), title=Text(f"{v['name']} v{v['version']}", style="bold"),
                         title_align="left", expand=False))
     trained = doc["trained"]
-    _section(console, "Trained", _grid({
+    section(console, "Trained", grid({
         "run": f"{trained['run_name']} ({trained['run_id']})",
         "experiment": trained["experiment_name"] or trained["experiment_id"],
         "started": fmt_time(trained["start_time"]), "ended": fmt_time(trained["end_time"]),
         "duration": fmt_duration(trained["duration_ms"]), "by": trained["user_id"],
     }) if trained else None)
-    _section(console, "Params", _grid(doc["params"]) if doc["params"] else None)
+    section(console, "Params", grid(doc["params"]) if doc["params"] else None)
     metrics = {k: fmt_number(x) for k, x in doc["metrics"].items()}
-    _section(console, "Metrics", _grid(metrics) if metrics else None)
+    section(console, "Metrics", grid(metrics) if metrics else None)
     seeds = doc["seeds"]
-    _section(console, "Seeds", _grid({"seed": seeds["seed"], "seeded": ", ".join(seeds["libraries"]) or MISSING})
-             if seeds and seeds["seed"] is not None else None)
-    _section(console, "Code", _code(doc["code"]))
-    _section(console, "Environment", _environment(doc["environment"]))
-    _section(console, "Datasets", _datasets(doc["datasets"]))
+    section(console, "Seeds", grid({"seed": seeds["seed"], "seeded": ", ".join(seeds["libraries"]) or MISSING})
+            if seeds and seeds["seed"] is not None else None)
+    section(console, "Code", _code(doc["code"]))
+    section(console, "Environment", _environment(doc["environment"]))
+    section(console, "Datasets", _datasets(doc["datasets"]))
     files = doc["artifacts"]
-    _section(console, f"Model files ({files['count']}, {fmt_bytes(files['total_bytes'])})",
-             _grid({f["path"]: fmt_bytes(f["size"]) for f in files["files"]}) if files["files"] else None)
+    section(console, f"Model files ({files['count']}, {fmt_bytes(files['total_bytes'])})",
+            grid({f["path"]: fmt_bytes(f["size"]) for f in files["files"]}) if files["files"] else None)
     console.print()
     console.print(Text("Last audit events", style="bold underline"))
     if doc["events"]:
@@ -301,14 +284,14 @@ def _code(code: Mapping[str, Any] | None) -> Table | None:
         return None
     dirty, diff = code["dirty"], code.get("diff")
     changed = f" ({len(diff['files'])} files in {diff['artifact']})" if diff else ""
-    return _grid({"commit": code["commit"], "branch": code["branch"], "remote": code["remote"],
+    return grid({"commit": code["commit"], "branch": code["branch"], "remote": code["remote"],
                   "dirty": MISSING if dirty is None else f"yes{changed}" if dirty else "no"})
 
 
 def _environment(env: Mapping[str, Any] | None) -> Table | None:
     if not env or not any(env.get(k) for k in ("python", "os", "packages", "key_packages")):
         return None
-    return _grid({"python": env["python"], "os": env["os"], "packages": env["packages"],
+    return grid({"python": env["python"], "os": env["os"], "packages": env["packages"],
                   "key packages": ", ".join(f"{k}=={x}" for k, x in env["key_packages"].items()) or MISSING})
 
 

@@ -1,8 +1,10 @@
-"""What each ``cairn`` command shows, as plain JSON-ready dicts.
+"""What ``cairn runs list`` and ``cairn runs show`` print, as plain JSON-ready dicts: run rows,
+and one run's params, metric curves, code, environment, seeds, grouped tags and artifacts.
 
-A command builds one of these documents; ``--json`` writes it as is and ``cli_render`` draws the
+A command builds one of these documents; ``--json`` writes it as is and ``render.runs`` draws the
 same document with Rich, so the two outputs always carry the same facts. Times are milliseconds
-since the epoch (UTC), sizes are bytes, as in the SDK's entities.
+since the epoch (UTC), sizes are bytes, as in the SDK's entities. ``code_view``,
+``environment_view`` and ``seeds_view`` also serve ``cairn models show``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cairn.cli_charts import curve_summary
+from cairn.cli.views.curves import curve_summary
 from cairn.entities import Experiment, FileInfo, Metric, Run
 
 DIFF_ARTIFACT = "code/diff.patch"
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
-SHORT_ID = 8  # characters of a run id shown in tables
 KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "torch", "tensorflow", "xgboost")
 
 # Tag groups in display order; a pattern matches the key itself or any key below it ("a" covers
@@ -31,22 +32,6 @@ TAG_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 OTHER_GROUP = "other"
 _GiB = 1024**3
-
-
-def experiment_view(experiment: Experiment) -> dict[str, Any]:
-    return {
-        "experiment_id": experiment.experiment_id,
-        "name": experiment.name,
-        "lifecycle_stage": experiment.lifecycle_stage,
-        "artifact_location": experiment.artifact_location,
-        "creation_time": experiment.creation_time,
-        "last_update_time": experiment.last_update_time,
-        "tags": dict(experiment.tags),
-    }
-
-
-def experiments_view(experiments: Sequence[Experiment]) -> dict[str, Any]:
-    return {"experiments": [experiment_view(e) for e in experiments]}
 
 
 def run_row(run: Run) -> dict[str, Any]:
@@ -223,14 +208,6 @@ def seeds_view(tags: Mapping[str, str]) -> dict[str, Any]:
     return {
         "seed": _as_int(seed) if _as_int(seed) is not None else seed,
         "libraries": _as_list(tags.get("cairn.seed.libraries")),
-    }
-
-
-def artifacts_view(run_id: str, path: str, files: Sequence[FileInfo]) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "path": path,
-        "files": [{"path": f.path, "is_dir": f.is_dir, "size": f.file_size} for f in files],
     }
 
 

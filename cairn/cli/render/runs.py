@@ -1,4 +1,5 @@
-"""Rich rendering of the documents built by ``cli_views``: tables, panels, trees and metric charts.
+"""``cairn runs list`` and ``cairn runs show`` drawn: the runs table that fits the terminal, and
+one run's panel, metric charts, code, environment, seeds, tags and artifact tree.
 
 Every function takes the same dict ``--json`` would print and a Console to draw on; nothing here
 reads the store, so what a person sees and what a script parses cannot drift apart.
@@ -6,9 +7,7 @@ reads the store, so what a person sees and what a script parses cannot drift apa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -17,100 +16,26 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from cairn.cli_charts import sparkline
-from cairn.cli_views import SHORT_ID
+from cairn.cli.render import layout
+from cairn.cli.render.format import (
+    MISSING,
+    SHORT_ID,
+    fmt_bytes,
+    fmt_count,
+    fmt_duration,
+    fmt_number,
+    fmt_time,
+    status_text,
+)
+from cairn.cli.render.sparklines import sparkline
 
-MISSING = "—"
 MAX_TREE_ENTRIES = 200
 _KEY_WIDTH_CAP = 30
 _NAME_WIDTH_CAP = 24
 _COLUMN_GAP = 2  # Table(box=None) pads each cell by one space on both sides
-_STATUS_STYLES = {"FINISHED": "green", "FAILED": "red", "RUNNING": "yellow", "KILLED": "magenta"}
 
 
-# formatting ----------------------------------------------------------------------------------
-def fmt_number(value: Any) -> str:
-    """Six significant digits for floats (full precision is in ``--json``)."""
-    if value is None:
-        return MISSING
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return f"{value:.6g}"
-    return str(value)
-
-
-def fmt_time(ms: int | None, seconds: bool = True) -> str:
-    """Local time, to the second (or the minute); 0 is how stores say "not recorded"."""
-    if not ms:
-        return MISSING
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def fmt_duration(ms: int | None) -> str:
-    if ms is None:
-        return MISSING
-    seconds = ms / 1000
-    if seconds < 1:
-        return f"{ms}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
-
-
-def fmt_bytes(size: int | None) -> str:
-    if size is None:
-        return MISSING
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def status_text(status: str) -> Text:
-    return Text(status, style=_STATUS_STYLES.get(status, ""))
-
-
-# experiments and runs ------------------------------------------------------------------------
-def render_experiments(doc: Mapping[str, Any], console: Console) -> None:
-    experiments = doc["experiments"]
-    if not experiments:
-        console.print("No experiments.")
-        return
-    show_stage = any(e["lifecycle_stage"] != "active" for e in experiments)
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("ID", justify="right")
-    table.add_column("Name", style="bold")
-    if show_stage:
-        table.add_column("Stage")
-    table.add_column("Created")
-    table.add_column("Artifact location", overflow="fold")
-    table.add_column("Tags", overflow="fold")
-    for e in experiments:
-        cells = [e["experiment_id"], e["name"]]
-        if show_stage:
-            cells.append(e["lifecycle_stage"])
-        tags = ", ".join(f"{k}={v}" for k, v in sorted(e["tags"].items()))
-        cells += [fmt_time(e["creation_time"]), e["artifact_location"], tags]
-        table.add_row(*cells)
-    console.print(table)
-
-
+# runs ----------------------------------------------------------------------------------------
 def render_runs(doc: Mapping[str, Any], console: Console) -> None:
     """A table of runs; param and metric columns are added while they fit the terminal, so values
     are never cut short (the caption names what was left out)."""
@@ -173,24 +98,6 @@ class _Column:
         self.width = natural if max_width is None else min(natural, max_width)
 
 
-def render_artifacts(doc: Mapping[str, Any], console: Console) -> None:
-    files = doc["files"]
-    if not files:
-        where = f" under '{doc['path']}'" if doc["path"] else ""
-        console.print(f"No artifacts{where}.")
-        return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Path", overflow="fold")
-    table.add_column("Size", justify="right")
-    for f in files:
-        table.add_row(f["path"] + ("/" if f["is_dir"] else ""), "" if f["is_dir"] else fmt_bytes(f["size"]))
-    console.print(table)
-
-
-def render_download(doc: Mapping[str, Any], console: Console) -> None:
-    console.print(Text(doc["local_path"]), soft_wrap=True)
-
-
 # one run -------------------------------------------------------------------------------------
 def chart_width(console_width: int, metric_keys: Sequence[str]) -> int:
     """How many characters a metric's sparkline gets beside its key on this terminal."""
@@ -201,19 +108,13 @@ def chart_width(console_width: int, metric_keys: Sequence[str]) -> int:
 def render_run_detail(doc: Mapping[str, Any], console: Console) -> None:
     run = doc["run"]
     console.print(_run_header(run))
-    _section(console, "Params", _key_values(doc["params"]) if doc["params"] else None)
-    _section(console, "Metrics", _metric_charts(doc["metrics"]) if doc["metrics"] else None)
-    _section(console, "Code", _code_summary(doc["code"]))
-    _section(console, "Environment", _environment_summary(doc["environment"]))
-    _section(console, "Seeds", _seeds_summary(doc["seeds"]))
-    _section(console, "Tags", _tags_table(doc["tags"]))
-    _section(console, "Artifacts", _artifact_tree(doc["artifacts"]))
-
-
-def _section(console: Console, title: str, body: Any) -> None:
-    console.print()
-    console.print(Text(title, style="bold underline"))
-    console.print(body if body is not None else Text("none recorded", style="dim"))
+    layout.section(console, "Params", _key_values(doc["params"]) if doc["params"] else None)
+    layout.section(console, "Metrics", _metric_charts(doc["metrics"]) if doc["metrics"] else None)
+    layout.section(console, "Code", _code_summary(doc["code"]))
+    layout.section(console, "Environment", _environment_summary(doc["environment"]))
+    layout.section(console, "Seeds", _seeds_summary(doc["seeds"]))
+    layout.section(console, "Tags", _tags_table(doc["tags"]))
+    layout.section(console, "Artifacts", _artifact_tree(doc["artifacts"]))
 
 
 def _run_header(run: Mapping[str, Any]) -> Panel:
@@ -258,7 +159,7 @@ def _metric_charts(metrics: Mapping[str, Mapping[str, Any]]) -> Table:
         first, last = m["first_step"], m["last_step"]
         steps = "no history" if not m["points"] else f"step {last}" if first == last else f"steps {first}–{last}"
         facts = (f"last {fmt_number(m['value'])} · min {fmt_number(m['min'])} · "
-                 f"max {fmt_number(m['max'])} · {steps} ({_count(m['points'], 'point')})")
+                 f"max {fmt_number(m['max'])} · {steps} ({fmt_count(m['points'], 'point')})")
         grid.add_row(key, Text(facts))
         grid.add_row("", Text(sparkline(m["curve"]), style="cyan", no_wrap=True, overflow="crop"))
     return grid
@@ -290,13 +191,13 @@ def _dirty_text(code: Mapping[str, Any]) -> Text:
     diff = code["diff"]
     if diff is not None:
         names = ", ".join(diff["files"][:5]) + (" …" if len(diff["files"]) > 5 else "")
-        text.append(f" — {_count(len(diff['files']), 'file')} changed, ")
+        text.append(f" — {fmt_count(len(diff['files']), 'file')} changed, ")
         text.append(f"+{diff['added']}", style="green")
         text.append(" ")
         text.append(f"-{diff['removed']}", style="red")
         text.append(f" lines ({diff['artifact']}): {names}")
     elif code["files_changed"] is not None:
-        text.append(f" — {_count(code['files_changed'], 'file')} changed")
+        text.append(f" — {fmt_count(code['files_changed'], 'file')} changed")
     return text
 
 
@@ -352,7 +253,7 @@ def _artifact_tree(artifacts: Mapping[str, Any]) -> Tree | None:
     files = artifacts["files"]
     if not files:
         return None
-    label = f"{_count(artifacts['count'], 'file')}, {fmt_bytes(artifacts['total_bytes'])}"
+    label = f"{fmt_count(artifacts['count'], 'file')}, {fmt_bytes(artifacts['total_bytes'])}"
     tree = Tree(Text(label, style="bold"))
     nodes: dict[str, Tree] = {"": tree}
     sizes: dict[str, int] = {}

@@ -2,45 +2,37 @@
 rollback, the audit trail and the production timeline.
 
 Thin like the rest of the CLI: each command parses, calls one ``Client`` method, and hands a
-document from ``cli_models_views`` to ``emit`` (compact JSON with ``--json``, Rich otherwise).
+document from ``views.models`` to ``emit`` (compact JSON with ``--json``, Rich otherwise).
 Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unverified).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from cairn import cli_models_render as render
-from cairn import cli_models_views as views
-from cairn.cli_lookup import time_ms
+from cairn.cli.lookup import time_ms
+from cairn.cli.options import (
+    CONTEXT_SETTINGS,
+    JsonOption,
+    NameArgument,
+    ReasonOption,
+    UserOption,
+    VersionArgument,
+)
+from cairn.cli.output import client, emit
+from cairn.cli.render import models as render
+from cairn.cli.views import models as views
 from cairn.entities import Policy
 from cairn.tracking import clock
-from cairn.cli_output import client, emit
 
-if TYPE_CHECKING:
-    from cairn.client.client import Client
-
-_SETTINGS = {"help_option_names": ["-h", "--help"]}
 models_app = typer.Typer(
-    no_args_is_help=True, context_settings=_SETTINGS,
+    no_args_is_help=True, context_settings=CONTEXT_SETTINGS,
     help="Model registry: versions, stages, gates and sign-off, aliases, rollback, audit trail, timeline.\n\n"
          "\b\nExample:\n  cairn models promote churn 3 --to Production --reason \"beats v2 on AUC\"",
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Write one compact JSON document to stdout.")]
-UserOption = Annotated[str | None, typer.Option(
-    "--user", "-u", envvar="CAIRN_USER", metavar="NAME",
-    help="Who is acting, for the audit trail (default: CAIRN_USER, else the OS user; recorded as unverified).")]
-NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Registered model name.", show_default=False)]
-VersionArgument = Annotated[int, typer.Argument(metavar="VERSION", help="Version number.", show_default=False)]
-ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why, for the audit trail.")]
-
-
-
-
 
 
 def parse_time(text: str) -> int:
@@ -370,3 +362,8 @@ def policy(
         c.set_policy(name, dataclasses.replace(c.get_policy(name), **changes) if changes else None,
                      reason=reason, user=user)
     emit(views.policy_view(name, c.get_policy(name), c.get_policy_scope(name)), as_json, render.render_policy)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``models`` to the ``cairn`` command."""
+    app.add_typer(models_app, name="models")

@@ -1,4 +1,5 @@
-"""Metric curves for the terminal: downsampling and one-line unicode sparklines.
+"""Metric curves for the terminal: a history downsampled to the width it will be drawn at
+(``render.sparklines`` draws it).
 
 A curve is bucketed by point index (not by step value), so points logged without a step, or many
 points at one step, still draw in the order they were logged. Each bucket shows the mean of its
@@ -10,9 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-BARS = "▁▂▃▄▅▆▇█"
-GAP = " "  # a bucket holding only NaN or infinite values
 
 
 def downsample(values: Sequence[float], width: int) -> list[float]:
@@ -34,31 +32,6 @@ def downsample(values: Sequence[float], width: int) -> list[float]:
         finite = [v for v in values[start:stop] if math.isfinite(v)]
         buckets.append(math.fsum(finite) / len(finite) if finite else math.nan)
     return buckets
-
-
-def sparkline(values: Sequence[float]) -> str:
-    """One character per value, from ``▁`` (lowest) to ``█`` (highest).
-
-    A flat series draws at mid height; NaN and infinite values draw as a gap.
-
-    >>> sparkline([0.0, 0.5, 1.0])
-    '▁▅█'
-    """
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return GAP * len(values)
-    low, high = min(finite), max(finite)
-    span = high - low
-    top = len(BARS) - 1
-    chars = []
-    for value in values:
-        if not math.isfinite(value):
-            chars.append(GAP)
-        elif span == 0:
-            chars.append(BARS[top // 2])
-        else:
-            chars.append(BARS[round((value - low) / span * top)])
-    return "".join(chars)
 
 
 def curve_summary(steps: Sequence[int], values: Sequence[float], width: int) -> dict[str, object]:

@@ -1,5 +1,5 @@
 """What each ``cairn models`` command shows, as plain JSON-ready dicts (``--json`` writes them
-as they are; ``cli_models_render`` draws the same dicts). Times are ms since the epoch, UTC.
+as they are; ``render.models`` draws the same dicts). Times are ms since the epoch, UTC.
 
 ``model_show_doc`` answers the one-command question for a version: what it is, who shipped it
 when, and what went into it (run, params, metrics, seeds, code, environment, data, artifacts).
@@ -7,12 +7,11 @@ when, and what went into it (run, params, metrics, seeds, code, environment, dat
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cairn import cli_lookup as lookup
-from cairn import cli_views as views
+from cairn.cli import lookup
+from cairn.cli.views.runs import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, code_view, environment_view, seeds_view
 from cairn.entities import (
     AuditEvent,
     FileInfo,
@@ -200,11 +199,11 @@ def _run_context(client: Client, run: Run | None) -> dict[str, Any]:
         return {"code": None, "environment": None, "seeds": None}
     tags = run.data.tags
     paths = {f.path for f in lookup.walk_artifacts(client, run.run_id)}
-    diff = lookup.read_artifact_text(client, run.run_id, views.DIFF_ARTIFACT) if views.DIFF_ARTIFACT in paths else None
-    requirements = (lookup.read_artifact_text(client, run.run_id, views.REQUIREMENTS_ARTIFACT)
-                    if views.REQUIREMENTS_ARTIFACT in paths else None)
-    return {"code": views.code_view(tags, diff), "environment": views.environment_view(tags, requirements),
-            "seeds": views.seeds_view(tags)}
+    diff = lookup.read_artifact_text(client, run.run_id, DIFF_ARTIFACT) if DIFF_ARTIFACT in paths else None
+    requirements = (lookup.read_artifact_text(client, run.run_id, REQUIREMENTS_ARTIFACT)
+                    if REQUIREMENTS_ARTIFACT in paths else None)
+    return {"code": code_view(tags, diff), "environment": environment_view(tags, requirements),
+            "seeds": seeds_view(tags)}
 
 
 def _model_files(client: Client, version: ModelVersion) -> list[FileInfo]:
@@ -221,8 +220,3 @@ def _files_view(files: Sequence[FileInfo]) -> dict[str, Any]:
     plain = [f for f in files if not f.is_dir]
     return {"files": [{"path": f.path, "size": f.file_size} for f in plain], "count": len(plain),
             "total_bytes": sum(f.file_size or 0 for f in plain)}
-
-
-def as_dict(value: Any) -> Any:
-    """A dataclass (webhook, delivery) as a plain dict for ``--json``."""
-    return dataclasses.asdict(value)

@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 
+from cairn.cli.options import NameArgument
 from cairn.errors import CairnError, InvalidParameter
 
 
 def serve(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Registered model name.", show_default=False)],
+    name: NameArgument,
     alias: Annotated[str | None, typer.Option("--alias", "-a", help="Serve the version this alias points at.")] = None,
     version: Annotated[int | None, typer.Option("--version", "-v", min=1, help="Serve this version number.")] = None,
     stage: Annotated[str | None, typer.Option(
