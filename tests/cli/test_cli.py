@@ -15,7 +15,8 @@ import typer
 
 import cairn
 from cairn import cli
-from cairn.cli_charts import BARS
+from cairn.cli import lookup, runs
+from cairn.cli.render.sparklines import BARS
 
 TERMINAL_COLUMNS = 200
 STEPS = 40
@@ -276,7 +277,7 @@ def test_runs_show_draws_a_sparkline_per_metric_fitted_to_the_terminal(run: Any,
 def test_runs_show_json_curve_is_downsampled_history(run: Any, store: Store) -> None:
     metrics = run("runs", "show", store.run_ids["tuned"], "--json").json()["metrics"]
     assert metrics["lr_schedule"]["points"] == LONG_HISTORY
-    assert len(metrics["lr_schedule"]["curve"]) == cli.JSON_CURVE_POINTS
+    assert len(metrics["lr_schedule"]["curve"]) == runs.JSON_CURVE_POINTS
     assert metrics["acc"]["min"] == 0.5 and metrics["acc"]["max"] == 0.93
     assert (metrics["acc"]["first_step"], metrics["acc"]["last_step"]) == (0, STEPS - 1)
 
@@ -329,7 +330,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(store: Store, monkeypatch: pytest.
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt  # stands in for the user pressing Ctrl-C mid-command
 
-    monkeypatch.setattr(cli.lookup, "resolve_run", interrupted)
+    monkeypatch.setattr(lookup, "resolve_run", interrupted)
     assert cli.main(["--tracking-uri", store.uri, "runs", "show", "tuned"]) == 130
     captured = capsys.readouterr()
     assert captured.err == "Interrupted.\n" and captured.out == ""

@@ -1,0 +1,50 @@
+"""``cairn server``: start the tracking server (MLflow REST API, Cairn API and web UI).
+
+Thin like the rest of the CLI: parses the options and calls ``cairn.server.run.serve``, imported
+only when the command runs so the rest of the CLI never loads the server.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cairn.errors import CairnError
+
+
+def server(
+    host: Annotated[str, typer.Option(
+        help="Interface to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 5000,
+    backend_store_uri: Annotated[str | None, typer.Option(
+        metavar="URI", help="Metadata store: a folder, sqlite:///file.db or postgresql+psycopg://... "
+                            "(default: the server's own, ./.cairn).")] = None,
+    artifacts_destination: Annotated[str | None, typer.Option(
+        metavar="DIR_OR_URI", help="Where artifacts are stored: a folder or s3://bucket/prefix.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    allow_private_webhook_targets: Annotated[bool, typer.Option(
+        "--allow-private-webhook-targets", show_default=False,
+        help="Let API clients add webhooks to private, loopback and link-local addresses (refused by default; "
+             "env CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS).")] = False,
+) -> None:
+    """Start the tracking server (MLflow REST API, Cairn API and web UI).
+
+    \b
+    Example:
+      cairn server --host 0.0.0.0 --port 5000 --workers 4
+    """
+    try:
+        from cairn.server.run import serve
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("cairn"):
+            raise CairnError("This installation of Cairn has no server (cairn.server.run is missing).") from None
+        raise CairnError(f"The server needs the Python package '{exc.name}'; install it and retry.") from None
+    serve(host=host, port=port, backend_store_uri=backend_store_uri,
+          artifacts_destination=artifacts_destination, workers=workers,
+          allow_private_webhook_targets=allow_private_webhook_targets or None)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``server`` to the ``cairn`` command."""
+    app.command("server")(server)
