@@ -26,6 +26,7 @@ from cairn.cli.output import client, emit
 from cairn.cli.render import models as render
 from cairn.cli.views import models as views
 from cairn.entities import Policy
+from cairn.registry.policies import MAX_RETENTION_DAYS
 from cairn.tracking import clock
 
 models_app = typer.Typer(
@@ -323,7 +324,7 @@ def policy(
         "--gate-stage", metavar="STAGE",
         help="Stage whose entry runs the metric/model gates (default Production); repeat.")] = None,
     retention_days: Annotated[int | None, typer.Option(
-        "--retention-days", min=0, max=3650, help="Days an archived version keeps its artifacts.")] = None,
+        "--retention-days", min=0, max=MAX_RETENTION_DAYS, help="Days an archived version keeps its artifacts.")] = None,
     clear: Annotated[bool, typer.Option(
         "--clear", help="Remove the policy (models fall back to the default).")] = False,
     reason: ReasonOption = None, user: UserOption = None, as_json: JsonOption = False,

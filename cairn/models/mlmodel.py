@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import InvalidParameter, NotFound
+from cairn.registry.model_files import MAX_MLMODEL_BYTES, MLMODEL_FILE
 
 from .signature import ModelSignature
 
-MLMODEL_FILE = "MLmodel"
 PYFUNC_FLAVOR = "python_function"
-MAX_MLMODEL_BYTES = 1024 * 1024
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cairn.errors import InvalidParameter
+from cairn.store.search_grammar import MAX_FILTER_LENGTH
 
 _FILTER_TOKEN = re.compile(
     r"""\s*(?:
@@ -27,7 +28,6 @@ _FILTER_TOKEN = re.compile(
 _TAG_PREFIXES = ("tags", "tag")
 _WORD_OPS = ("LIKE", "ILIKE", "IN")
 _ORDER = re.compile(r"^\s*(\w+)(?:\s+(ASC|DESC))?\s*$", re.IGNORECASE)
-MAX_FILTER_LENGTH = 10_000
 # The mlflow client adds tags.`mlflow.prompt.is_prompt` != 'true' to its searches to leave out
 # prompts; MLflow reads an entity without that tag as "not a prompt", so it must match.
 _TAG_DEFAULTS = {"mlflow.prompt.is_prompt": "false"}

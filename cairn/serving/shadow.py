@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from cairn.registry.predictions import MAX_ERROR_LENGTH
+
 from .deployment import Arm, Deployment
 from .prediction_log import PredictionLogger, Served
 from .scoring import prediction_rows
@@ -55,7 +57,7 @@ class ShadowRunner:
         try:
             outputs = prediction_rows(arm.model.predict(deployment.prepare(arm, data), deployment.extra_columns))
         except Exception as exc:  # a shadow's failure is measured, never raised
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
             with self._lock:
                 self.failed += 1
         finally:

@@ -36,7 +36,8 @@ from sqlalchemy import (
 
 from cairn.errors import InvalidParameter
 
-MAX_FILTER_LENGTH = 10_000
+from .search_grammar import MAX_FILTER_LENGTH
+
 MAX_CONDITIONS = 50
 
 _TOKEN = re.compile(
