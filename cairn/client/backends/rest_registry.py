@@ -2,9 +2,9 @@
 
 MLflow's registry routes carry what MLflow has words for; Cairn's ``/api/cairn/v1/`` routes carry
 the rest (promotion outcomes, sign-off, policies, audit, timeline, rollback, webhooks). Reading
-and deleting an alias also go through Cairn's routes: MLflow's answer an alias that is not set
-with 400 and delete one without complaint, Cairn's with ``NotFound`` as the embedded registry
-does, so user code sees the same error in both modes.
+and deleting an alias also go through Cairn's routes: MLflow's routes answer an alias that is not
+set with 400 and delete one without complaint, Cairn's answer ``NotFound`` as the embedded
+registry does, so user code sees the same error in both modes.
 """
 
 from __future__ import annotations
