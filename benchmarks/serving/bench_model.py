@@ -55,7 +55,7 @@ def build(folder: Path, pool: int) -> BenchModel:
 
     import cairn
     from cairn.client import fluent, tracking_uri
-    from cairn.models.loading import download_model, load_model
+    from cairn.client.models import download_model, load_model
 
     store = folder / "store"
     previous = os.environ.get("CAIRN_CAPTURE")

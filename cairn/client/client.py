@@ -1,4 +1,6 @@
-"""``Client``: the explicit SDK, one method per operation, over a backend.
+"""``Client``: the explicit SDK, one method per operation, over a backend (``backends.Backend``:
+embedded or a server, chosen by the tracking URI). It only delegates: every rule lives in the
+domain packages the backend reaches.
 
 Metric points go through a background ``BatchingLogger`` unless ``synchronous=True``; every read
 through the same client flushes pending points first, so a client always reads its own writes.
@@ -6,7 +8,6 @@ through the same client flushes pending points first, so a client always reads i
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import tempfile
@@ -31,12 +32,13 @@ from cairn.entities import (
 from cairn.errors import InvalidParameter
 from cairn.tracking.validation import validate_key
 
-from .backend import Backend
+from .backends import Backend
 from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
 from .registry_methods import RegistryMethods
 from .tracking_uri import backend_for
+from .users import default_user
 
 _BATCH_PARAMS_TAGS = 100
 
@@ -254,17 +256,6 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods):
         if uri is None:
             uri = self._artifact_uris[run_id] = self._backend.get_run(run_id).info.artifact_uri
         return uri
-
-
-def default_user() -> str:
-    """The user a run is recorded under: CAIRN_USER, else the OS user."""
-    user = os.environ.get("CAIRN_USER")
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _now_ms() -> int:

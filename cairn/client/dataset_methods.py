@@ -1,10 +1,10 @@
 """The dataset, diff, drift and lineage methods of ``Client``.
 
-``log_dataset`` computes the digest, schema and profile in this process and records them with
-the backend's ``log_inputs``, so it works embedded and against any server that speaks MLflow's
-``log-inputs``. ``diff_runs`` and ``measure_drift`` read runs, metric histories, artifacts and
-model versions through the same ``Client`` calls. Searching datasets and walking lineage query
-the embedded store directly, or go through the server's dataset routes with the REST backend.
+``log_dataset`` computes the digest, schema and profile in this process and hands them to the
+backend, which records them as the run's input. ``diff_runs`` and ``measure_drift`` read runs,
+metric histories, artifacts and model versions through the same ``Client`` calls, and read a
+reference by the rules the server's routes use (``cairn.datasets.profile_refs``,
+``cairn.registry.refs``). Searching datasets and walking lineage delegate to the backend.
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cairn.entities import Dataset, DatasetInput, Metric, Run
-from cairn.errors import CairnError, InvalidParameter, NotFound
+from cairn.datasets.catalog import CONTEXT_TAG
+from cairn.datasets.profile_refs import resolve_profile
+from cairn.entities import Dataset, DatasetInput, Metric, ModelVersion, Run
+from cairn.errors import InvalidParameter, NotFound
+from cairn.registry.predictions import Prediction, answered_a_caller
+from cairn.registry.refs import model_run_id
+from cairn.store.datasets import DatasetRecord, DatasetUse
+
+from .backends.base import Backend
 
 MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
-_CONTEXT_TAG = "mlflow.data.context"
-_MODELS = "models:/"
 _PREDICTIONS = "predictions:"
 _SERVED_ROWS = 10_000
 
@@ -35,10 +40,12 @@ class DatasetMethods:
     >>> client.lineage(ds.digest).model_versions(stage="Production", context="training")
     """
 
-    _backend: Any
+    _backend: Backend
     flush: Callable[[], None]
     get_run: Callable[[str], Run]
     get_metric_history: Callable[[str, str], list[Metric]]
+    resolve_model_version: Callable[[str], ModelVersion]
+    search_predictions: Callable[..., list[Prediction]]
 
     def log_dataset(self, run_id: str, data: Any, name: str, context: str | None = "training",
                     source: str | None = None, *, version: str | None = None,
@@ -54,42 +61,24 @@ class DatasetMethods:
         dataset = prepare_dataset(data, name, source=source, version=version, profile=profile)
         input_tags = {str(k): str(v) for k, v in (tags or {}).items()}
         if context:
-            input_tags[_CONTEXT_TAG] = context
-        self._backend.log_inputs(run_id, [DatasetInput(dataset, input_tags)])
-        db = getattr(self._backend, "db", None)
-        if db is not None and (dataset.profile or dataset.schema):
-            from cairn.datasets.catalog import attach_profile
-
-            attach_profile(db, self._backend.get_run(run_id).info.experiment_id, dataset)
+            input_tags[CONTEXT_TAG] = context
+        self._backend.log_dataset(run_id, DatasetInput(dataset, input_tags))
         return dataset
 
     def search_datasets(self, name: str | None = None, digest: str | None = None, context: str | None = None,
                         source: str | None = None, experiment_ids: Sequence[str] | None = None,
-                        max_results: int = 100) -> list[Any]:
+                        max_results: int = 100) -> list[DatasetRecord]:
         """Dataset records (``DatasetRecord``: the dataset, its runs count, contexts and last
         use) matching every filter given; ``digest`` may be a prefix, ``source`` a substring."""
-        if _serves_datasets(self._backend):
-            return list(self._backend.search_datasets(name, digest, context, source, experiment_ids, max_results))
-        from cairn.datasets import catalog
+        return self._backend.search_datasets(name, digest, context, source, experiment_ids, max_results)
 
-        return catalog.search_datasets(self._dataset_store("search datasets"), name, digest, context, source,
-                                       experiment_ids, max_results)
-
-    def get_dataset(self, ref: str) -> Any:
+    def get_dataset(self, ref: str) -> DatasetRecord:
         """The dataset record (with profile) for a digest, digest prefix, name or ``NAME@DIGEST``."""
-        if _serves_datasets(self._backend):
-            return self._backend.get_dataset(ref)
-        from cairn.datasets import catalog
+        return self._backend.get_dataset(ref)
 
-        return catalog.get_dataset(self._dataset_store("read datasets"), ref)
-
-    def list_dataset_runs(self, ref: str) -> list[Any]:
+    def list_dataset_runs(self, ref: str) -> list[DatasetUse]:
         """Every run's use of the dataset ``ref`` names (``DatasetUse``: run, context, start time)."""
-        if _serves_datasets(self._backend):
-            return list(self._backend.list_dataset_runs(ref))
-        from cairn.datasets import catalog
-
-        return catalog.dataset_runs(self._dataset_store("read datasets"), ref)
+        return self._backend.list_dataset_runs(ref)
 
     def diff_runs(self, a: str, b: str, *, repo: str | os.PathLike[str] | None = None,
                   curves: bool = True) -> Any:
@@ -104,12 +93,8 @@ class DatasetMethods:
     def lineage(self, ref: str) -> Any:
         """The ``Lineage`` graph of a dataset (digest, prefix or name), a run id or a model version
         (``models:/NAME/VERSION``): what fed it upstream and what it fed downstream."""
-        from cairn.registry.lineage import build_lineage
-
         self.flush()
-        if _serves_datasets(self._backend):
-            return self._backend.lineage(ref)
-        return build_lineage(self._dataset_store("walk lineage"), ref)
+        return self._backend.lineage(ref)
 
     def measure_drift(self, baseline: Any, current: Any, thresholds: Any = None) -> Any:
         """A ``DriftReport`` of ``current`` against ``baseline``. Each side is a DataFrame, a
@@ -141,15 +126,7 @@ class DatasetMethods:
             if frame is None:
                 raise InvalidParameter(f"'{text}' is not a Parquet or CSV table, so it cannot be profiled.")
             return text, profile_frame(frame)
-        if text.startswith(_MODELS) or text.startswith("run:") or _looks_like_run_id(text):
-            from cairn.datasets.catalog import training_dataset
-
-            run = self.get_run(self._run_id_of(text.removeprefix("run:")))
-            dataset = training_dataset(run)
-            label = f"{dataset.name} @{dataset.digest[:12]} (run {run.run_id[:8]})"
-            return label, _profile_or_fail(dataset)
-        record = self.get_dataset(text.removeprefix("dataset:"))
-        return f"{record.dataset.name} @{record.dataset.digest[:12]}", _profile_or_fail(record.dataset)
+        return resolve_profile(_ClientProfileSources(self), text)
 
     def _served_profile(self, name: str) -> tuple[str, dict[str, Any]]:
         """The profile of the features ``name`` was asked to predict on, from the prediction log
@@ -158,9 +135,7 @@ class DatasetMethods:
 
         from cairn.datasets.profile import profile_frame
 
-        from cairn.registry.predictions import answered_a_caller
-
-        served = [p for p in self.search_predictions(name, max_results=_SERVED_ROWS)  # type: ignore[attr-defined]
+        served = [p for p in self.search_predictions(name, max_results=_SERVED_ROWS)
                   if answered_a_caller(p) and p.features is not None]
         if not served:
             raise NotFound(f"No served predictions of '{name}' in the prediction log yet.")
@@ -170,39 +145,23 @@ class DatasetMethods:
         return f"predictions of {name}", profile_frame(frame)
 
     def _run_id_of(self, ref: str) -> str:
-        if ref.startswith(_MODELS):
-            version = self.resolve_model_version(ref)  # type: ignore[attr-defined]
-            if not version.run_id:
-                raise NotFound(f"Model version {version.name}/{version.version} was not registered from a run.")
-            return str(version.run_id)
-        return ref
-
-    def _dataset_store(self, what: str) -> Any:
-        db = getattr(self._backend, "db", None)
-        if db is None:
-            raise CairnError(f"The {type(self._backend).__name__} cannot {what}: it has no dataset store. Use "
-                             "an embedded store (a folder or sqlite:/// tracking URI) or a `cairn server`.")
-        return db
+        return model_run_id(ref, self.resolve_model_version) or ref
 
 
-def _serves_datasets(backend: Any) -> bool:
-    """Whether the backend answers dataset queries itself (the REST backend, over the server's
-    dataset routes)."""
-    return bool(getattr(backend, "serves_datasets", False))
+class _ClientProfileSources:
+    """``profile_refs.ProfileSources`` over a ``Client``."""
 
+    def __init__(self, client: DatasetMethods) -> None:
+        self._client = client
 
-def _profile_or_fail(dataset: Dataset) -> dict[str, Any]:
-    import json
+    def get_run(self, run_id: str) -> Run:
+        return self._client.get_run(run_id)
 
-    profile = json.loads(dataset.profile) if dataset.profile else None
-    if not profile or not profile.get("features"):
-        raise InvalidParameter(f"Dataset '{dataset.name}' @{dataset.digest[:12]} has no per-feature profile "
-                               "(it was logged without one, e.g. by MLflow's client or as a URI).")
-    return dict(profile)
+    def get_dataset(self, ref: str) -> DatasetRecord:
+        return self._client.get_dataset(ref)
 
-
-def _looks_like_run_id(text: str) -> bool:
-    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+    def model_run_id(self, ref: str) -> str | None:
+        return model_run_id(ref, self._client.resolve_model_version)
 
 
 class _ClientRunReader:

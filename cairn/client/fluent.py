@@ -335,7 +335,7 @@ def log_model(model: Any, name: str, signature: Any = None, input_example: Any =
     scikit-learn estimator, an object with ``predict``, or a function), with its signature
     (inferred from ``input_example`` when not given) and pinned requirements; register it when
     ``registered_model_name`` is given. Returns a ``ModelInfo`` whose ``model_uri`` loads it."""
-    from cairn.models.log_model import log_model as _log_model
+    from .models import log_model as _log_model
 
     return _log_model(_get_client(), _run_id(), model, name, signature, input_example, pip_requirements,
                       registered_model_name)
@@ -345,7 +345,7 @@ def load_model(model_uri: str) -> Any:
     """Load a model package: ``runs:/<run_id>/<path>``, ``models:/name/3``, ``models:/name@alias``,
     ``models:/name/Production`` or a local folder; returns a model whose ``predict`` checks the
     input against the signature."""
-    from cairn.models.loading import load_model as _load_model
+    from .models import load_model as _load_model
 
     return _load_model(model_uri, _get_client())
 

@@ -3,7 +3,7 @@ audit trail and the production timeline.
 
 Writes record who made them: ``user=`` when given, else ``CAIRN_USER``, else the OS user. Until
 the server authenticates users that name is what the client states, so it is stored as
-unverified.
+unverified (see ``users``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from cairn.entities import (
-    Actor,
     AuditEvent,
     CollectedArtifacts,
     FileInfo,
@@ -27,9 +26,9 @@ from cairn.entities import (
     Webhook,
     WebhookDelivery,
 )
-from cairn.errors import CairnError, InvalidParameter
-
-from .registry_backend import RegistryBackend
+from .backends.base import Backend
+from .times import to_ms
+from .users import actor_of
 
 
 class RegistryMethods:
@@ -41,37 +40,37 @@ class RegistryMethods:
     >>> client.rollback_model("churn", reason="latency regression")
     """
 
-    _backend: Any
+    _backend: Backend
     flush: Callable[[], None]  # Client's: registry reads must see queued metric points
 
     # registered models -----------------------------------------------------------------------
     def create_registered_model(self, name: str, description: str | None = None,
                                 tags: Mapping[str, Any] | None = None, *, user: str | None = None) -> RegisteredModel:
-        return self._registry().create_registered_model(name, description, _tags(tags), _actor(user))
+        return self._backend.create_registered_model(name, description, _tags(tags), actor_of(user))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return self._registry().get_registered_model(name)
+        return self._backend.get_registered_model(name)
 
     def search_registered_models(self, name_like: str | None = None, max_results: int = 100,
                                  page_token: str | None = None) -> PagedList:
         """Models by name; ``name_like`` is a LIKE pattern such as ``'churn%'``."""
-        return self._registry().search_registered_models(name_like, max_results, page_token)
+        return self._backend.search_registered_models(name_like, max_results, page_token)
 
     def rename_registered_model(self, name: str, new_name: str, *, user: str | None = None) -> RegisteredModel:
-        return self._registry().rename_registered_model(name, new_name, _actor(user))
+        return self._backend.rename_registered_model(name, new_name, actor_of(user))
 
     def update_registered_model(self, name: str, description: str | None, *,
                                 user: str | None = None) -> RegisteredModel:
-        return self._registry().update_registered_model(name, description, _actor(user))
+        return self._backend.update_registered_model(name, description, actor_of(user))
 
     def delete_registered_model(self, name: str, *, reason: str | None = None, user: str | None = None) -> None:
-        self._registry().delete_registered_model(name, _actor(user), reason)
+        self._backend.delete_registered_model(name, actor_of(user), reason)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any, *, user: str | None = None) -> None:
-        self._registry().set_registered_model_tag(name, key, str(value), _actor(user))
+        self._backend.set_registered_model_tag(name, key, str(value), actor_of(user))
 
     def delete_registered_model_tag(self, name: str, key: str, *, user: str | None = None) -> None:
-        self._registry().delete_registered_model_tag(name, key, _actor(user))
+        self._backend.delete_registered_model_tag(name, key, actor_of(user))
 
     # versions --------------------------------------------------------------------------------
     def register_model(self, model_uri: str, name: str, *, run_id: str | None = None,
@@ -79,45 +78,45 @@ class RegistryMethods:
                        user: str | None = None) -> ModelVersion:
         """Register the model at ``model_uri`` (``runs:/<run_id>/<path>`` or
         ``mlflow-artifacts:/...``) as the next version of ``name``, creating the model if needed."""
-        return self._registry().register_model(model_uri, name, run_id, description, _tags(tags), _actor(user))
+        return self._backend.register_model(model_uri, name, run_id, description, _tags(tags), actor_of(user))
 
     def create_model_version(self, name: str, source: str, run_id: str | None = None,
                              description: str | None = None, tags: Mapping[str, Any] | None = None, *,
                              user: str | None = None) -> ModelVersion:
-        return self._registry().create_model_version(name, source, run_id, description, _tags(tags), _actor(user))
+        return self._backend.create_model_version(name, source, run_id, description, _tags(tags), actor_of(user))
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        return self._registry().get_model_version(name, _version(version))
+        return self._backend.get_model_version(name, _version(version))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        return self._registry().get_version_by_alias(name, alias)
+        return self._backend.get_version_by_alias(name, alias)
 
     def resolve_model_version(self, ref: str) -> ModelVersion:
         """The version ``ref`` names: ``NAME@alias``, ``NAME/3``, ``NAME/Production``, ``NAME/latest``,
         or ``NAME`` (its Production version, else its newest); ``models:/`` may prefix it."""
-        return self._registry().resolve_model_version(ref)
+        return self._backend.resolve_model_version(ref)
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None = None) -> list[ModelVersion]:
-        return self._registry().get_latest_versions(name, stages)
+        return self._backend.get_latest_versions(name, stages)
 
     def search_model_versions(self, name: str | None = None, run_id: str | None = None, max_results: int = 100,
                               page_token: str | None = None) -> PagedList:
-        return self._registry().search_model_versions(name, run_id, max_results, page_token)
+        return self._backend.search_model_versions(name, run_id, max_results, page_token)
 
     def update_model_version(self, name: str, version: int | str, description: str | None, *,
                              user: str | None = None) -> ModelVersion:
-        return self._registry().update_model_version(name, _version(version), description, _actor(user))
+        return self._backend.update_model_version(name, _version(version), description, actor_of(user))
 
     def delete_model_version(self, name: str, version: int | str, *, reason: str | None = None,
                              user: str | None = None) -> None:
-        self._registry().delete_model_version(name, _version(version), _actor(user), reason)
+        self._backend.delete_model_version(name, _version(version), actor_of(user), reason)
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any, *,
                               user: str | None = None) -> None:
-        self._registry().set_model_version_tag(name, _version(version), key, str(value), _actor(user))
+        self._backend.set_model_version_tag(name, _version(version), key, str(value), actor_of(user))
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str, *, user: str | None = None) -> None:
-        self._registry().delete_model_version_tag(name, _version(version), key, _actor(user))
+        self._backend.delete_model_version_tag(name, _version(version), key, actor_of(user))
 
     def list_model_version_artifacts(self, version: ModelVersion, path: str = "") -> list[FileInfo]:
         """Immediate children of ``path`` inside the version's source; paths relative to the source."""
@@ -130,7 +129,7 @@ class RegistryMethods:
         the current Production version. ``outcome.applied`` is False when a sign-off request was
         opened instead; a failed gate raises ``Conflict`` naming each failure."""
         self.flush()  # metric gates read the run's latest values: send queued points first
-        return self._registry().promote(name, _version(version), stage, _actor(user), reason,
+        return self._backend.promote(name, _version(version), stage, actor_of(user), reason,
                                         archive_existing_versions)
 
     def transition_model_version_stage(self, name: str, version: int | str, stage: str,
@@ -142,128 +141,99 @@ class RegistryMethods:
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str, *, reason: str | None = None,
                                    user: str | None = None) -> ModelVersion:
-        return self._registry().set_alias(name, alias, _version(version), _actor(user), reason)
+        return self._backend.set_alias(name, alias, _version(version), actor_of(user), reason)
 
     def delete_registered_model_alias(self, name: str, alias: str, *, reason: str | None = None,
                                       user: str | None = None) -> None:
-        self._registry().delete_alias(name, alias, _actor(user), reason)
+        self._backend.delete_alias(name, alias, actor_of(user), reason)
 
     def list_transition_requests(self, name: str | None = None,
                                  status: str | None = "PENDING") -> list[TransitionRequest]:
-        return self._registry().list_transition_requests(name, status)
+        return self._backend.list_transition_requests(name, status)
 
     def approve_transition(self, name: str, version: int | str, *, comment: str | None = None,
                            user: str | None = None) -> TransitionOutcome:
         """Sign off the pending request for a version (not as its requester) and apply it."""
         self.flush()
-        return self._registry().approve_transition_request(name, _version(version), _actor(user), comment)
+        return self._backend.approve_transition_request(name, _version(version), actor_of(user), comment)
 
     def reject_transition(self, name: str, version: int | str, *, comment: str | None = None,
                           user: str | None = None) -> TransitionRequest:
-        return self._registry().reject_transition_request(name, _version(version), _actor(user), comment)
+        return self._backend.reject_transition_request(name, _version(version), actor_of(user), comment)
 
     def rollback_model(self, name: str, *, reason: str, version: int | str | None = None,
                        user: str | None = None) -> TransitionOutcome:
         """Put back the previous Production version (or ``version``); the current one is archived."""
-        return self._registry().rollback(name, _actor(user), reason, _version(version) if version is not None else None)
+        return self._backend.rollback(name, actor_of(user), reason, _version(version) if version is not None else None)
 
     rollback = rollback_model
 
     # policies --------------------------------------------------------------------------------
     def get_policy(self, name: str) -> Policy:
-        return self._registry().get_policy(name)
+        return self._backend.get_policy(name)
 
     def get_policy_scope(self, name: str) -> str:
-        return self._registry().get_policy_scope(name)
+        return self._backend.get_policy_scope(name)
 
     def set_policy(self, name: str, policy: Policy | Mapping[str, Any] | None, *, reason: str | None = None,
                    user: str | None = None) -> Policy:
         """Give a model its own policy (a ``Policy`` or its JSON form); None reverts to the default."""
-        return self._registry().set_policy(name, _policy(policy), _actor(user), reason)
+        return self._backend.set_policy(name, _policy(policy), actor_of(user), reason)
 
     def get_default_policy(self) -> Policy | None:
-        return self._registry().get_default_policy()
+        return self._backend.get_default_policy()
 
     def set_default_policy(self, policy: Policy | Mapping[str, Any] | None, *, user: str | None = None) -> None:
-        self._registry().set_default_policy(_policy(policy), _actor(user))
+        self._backend.set_default_policy(_policy(policy), actor_of(user))
 
     # history ---------------------------------------------------------------------------------
     def audit(self, name: str, version: int | str | None = None, max_results: int | None = None,
               newest_first: bool = False) -> list[AuditEvent]:
         """The model's audit trail (also after the model was deleted)."""
         number = _version(version) if version is not None else None
-        return self._registry().list_audit_events(name, number, max_results, newest_first)
+        return self._backend.list_audit_events(name, number, max_results, newest_first)
 
     def timeline(self, name: str, include_aliases: bool = True) -> list[TimelineInterval]:
         """[start, end) intervals each version spent in Production (and each alias on each version)."""
-        return self._registry().get_timeline(name, include_aliases)
+        return self._backend.get_timeline(name, include_aliases)
 
     def production_version_at(self, name: str, at: int | datetime) -> TimelineInterval | None:
         """Which version was in Production at ``at`` (ms since the epoch, or a datetime)."""
-        return self._registry().production_version_at(name, to_ms(at))
+        return self._backend.production_version_at(name, to_ms(at))
 
     def aliases_at(self, name: str, at: int | datetime) -> list[TimelineInterval]:
-        return self._registry().aliases_at(name, to_ms(at))
+        return self._backend.aliases_at(name, to_ms(at))
 
     # webhooks --------------------------------------------------------------------------------
     def create_webhook(self, url: str, events: Sequence[str] | None = None, *, name: str | None = None,
                        secret: str | None = None, description: str | None = None, allow_private: bool = False,
                        user: str | None = None) -> tuple[Webhook, str]:
         """Subscribe ``url`` to registry events; returns the webhook and its signing secret."""
-        return self._registry().create_webhook(url, events, _actor(user), name, secret, description, allow_private)
+        return self._backend.create_webhook(url, events, actor_of(user), name, secret, description, allow_private)
 
     def list_webhooks(self) -> list[Webhook]:
-        return self._registry().list_webhooks()
+        return self._backend.list_webhooks()
 
     def delete_webhook(self, webhook_id: str, *, user: str | None = None) -> None:
-        self._registry().delete_webhook(webhook_id, _actor(user))
+        self._backend.delete_webhook(webhook_id, actor_of(user))
 
     def test_webhook(self, webhook_id: str, *, user: str | None = None) -> WebhookDelivery:
         """Send a test event now and return the logged delivery (DELIVERED or FAILED)."""
-        return self._registry().test_webhook(webhook_id, _actor(user))
+        return self._backend.test_webhook(webhook_id, actor_of(user))
 
     def list_webhook_deliveries(self, webhook_id: str | None = None, max_results: int = 100) -> list[WebhookDelivery]:
-        return self._registry().list_webhook_deliveries(webhook_id, max_results)
+        return self._backend.list_webhook_deliveries(webhook_id, max_results)
 
     def deliver_webhooks(self) -> list[WebhookDelivery]:
         """Send the queued deliveries that are due now (a worker normally does this)."""
-        return self._registry().deliver_webhooks()
+        return self._backend.deliver_webhooks()
 
     # retention -------------------------------------------------------------------------------
     def collect_expired_artifacts(self, *, dry_run: bool = False, user: str | None = None) -> list[CollectedArtifacts]:
         """Delete the files of Archived versions whose retention (policy ``retention_days``) has
         ended, each audited; ``dry_run`` only reports what would go. Such a version can then
         only stay Archived."""
-        return self._registry().collect_expired_artifacts(_actor(user), dry_run)
-
-    def _registry(self) -> RegistryBackend:
-        backend = self._backend
-        if not hasattr(backend, "promote"):
-            raise CairnError(f"The {type(backend).__name__} has no model registry yet; use an embedded store.")
-        return backend  # type: ignore[no-any-return]
-
-
-def acting_user(user: str | None = None) -> str:
-    """``user``, else ``CAIRN_USER``, else the OS user (the rule runs are recorded under)."""
-    if user is not None:
-        if not isinstance(user, str) or not user.strip():
-            raise InvalidParameter("user must be a non-empty name.")
-        return user.strip()
-    from .client import default_user
-
-    return default_user()
-
-
-def to_ms(at: int | datetime) -> int:
-    if isinstance(at, datetime):
-        return int(at.timestamp() * 1000)
-    if isinstance(at, bool) or not isinstance(at, int):
-        raise InvalidParameter(f"A time must be milliseconds since the epoch or a datetime, got {at!r}.")
-    return at
-
-
-def _actor(user: str | None) -> Actor:
-    return Actor(acting_user(user), verified=False)
+        return self._backend.collect_expired_artifacts(actor_of(user), dry_run)
 
 
 def _version(version: int | str) -> int:

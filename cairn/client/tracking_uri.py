@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cairn.errors import InvalidParameter
 
-from .backend import Backend
+from .backends import Backend, LocalBackend, RestBackend
 
 ENV_TRACKING_URI = "CAIRN_TRACKING_URI"
 ENV_ARTIFACTS_ROOT = "CAIRN_ARTIFACTS_ROOT"
@@ -59,17 +59,9 @@ def close_all() -> None:
 
 def _open(uri: str) -> Backend:
     if uri.startswith(("http://", "https://")):
-        try:
-            from .rest_backend import RestBackend
-        except ImportError:
-            raise InvalidParameter(
-                f"Tracking URI {uri} names a server, but this build has no REST backend yet."
-            ) from None
-        return RestBackend(uri)  # type: ignore[no-any-return]
+        return RestBackend(uri)
     from cairn.artifacts.local import LocalArtifactStore
     from cairn.store.database import open_database
-
-    from .local_backend import LocalBackend
 
     if "://" in uri:
         if uri.startswith("sqlite:///"):

@@ -37,7 +37,14 @@ def set_alias(db: Database, name: str, alias: str, version: int | str, actor: Ac
         return require_version(tx, model, number)
 
 
-def delete_alias(db: Database, name: str, alias: str, actor: Actor, reason: str | None = None) -> None:
+def delete_alias(db: Database, name: str, alias: str, actor: Actor, reason: str | None = None, *,
+                 missing_ok: bool = False) -> None:
+    """Remove ``alias`` from the model, audited.
+
+    ``NotFound`` for a missing model, and for an alias that is not set unless ``missing_ok``
+    (MLflow's REST API deletes an unset alias without complaint; its clients rely on that). An
+    unset alias deleted with ``missing_ok`` changes nothing and records nothing.
+    """
     validate_model_name(name)
     validate_alias(alias)
     note = validate_text("reason", reason)
@@ -45,6 +52,8 @@ def delete_alias(db: Database, name: str, alias: str, actor: Actor, reason: str 
         model = require_model(tx, name, lock=True)
         previous = rows.get_alias(tx, model.key, alias)
         if previous is None:
+            if missing_ok:
+                return
             raise NotFound(f"Registered model alias {alias} not found on model '{name}'.")
         rows.delete_alias(tx, model.key, alias)
         audit.record(tx, model, actions.ALIAS_DELETED, actor, clock.now_ms(), version=previous, alias=alias,

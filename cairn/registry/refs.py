@@ -5,6 +5,8 @@ the ``models:/`` prefix MLflow uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cairn.entities import ModelStage, ModelVersion
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import registry_models as model_rows
@@ -51,3 +53,16 @@ def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
         if not in_stage:
             raise NotFound(f"Model '{name}' has no version in stage {stage}.")
         return require_version(tx, model, in_stage[-1])
+
+
+
+def model_run_id(ref: str, resolve: Callable[[str], ModelVersion]) -> str | None:
+    """The source run of the version a ``models:/`` reference names (looked up with ``resolve``:
+    ``resolve_model_ref`` on a store, or ``Client.resolve_model_version``); None when ``ref`` is
+    not a ``models:/`` reference. ``NotFound`` when the version was not registered from a run."""
+    if not ref.startswith(MODELS_SCHEME):
+        return None
+    version = resolve(ref)
+    if not version.run_id:
+        raise NotFound(f"Model version {version.name}/{version.version} was not registered from a run.")
+    return str(version.run_id)

@@ -2,8 +2,9 @@
 
 Promotion with a reason and its full outcome (gates, pending sign-off), transition requests and
 their approval or rejection, policies, the audit trail, the production timeline (``at`` answers
-"what was in production then"), rollback, one-call model show, retention (deleting the files of
-archived versions whose retention ended) and webhooks. Bodies and query strings follow the
+"what was in production then"), rollback, aliases read and deleted with the registry's answers,
+one-call model show, retention (deleting the files of archived versions whose retention ended)
+and webhooks. Bodies and query strings follow the
 MLflow routes' rules (typed fields, int64 checks, compact JSON); models are named in fields, not
 in the path, so every name reaches the domain's checks.
 """
@@ -119,6 +120,26 @@ async def rollback(request: Request) -> Response:
     outcome = await run_in_threadpool(registry.rollback, db_of(request), name, actor_of(request), reason, number)
     announce(request)
     return wire_json({"outcome": outcome_to_wire(outcome)})
+
+
+# aliases -----------------------------------------------------------------------------------
+# MLflow's alias routes keep MLflow's answers (400 for an alias that is not set; deleting one is
+# a no-op). These answer as the registry does, with NotFound, so the SDK gets the same error code
+# from a server as from an embedded store.
+
+async def get_alias(request: Request) -> Response:
+    f = await request_fields(request)
+    name, alias = _name(f), f.string("alias", default="") or ""
+    version = await run_in_threadpool(registry.get_version_by_alias, db_of(request), name, alias)
+    return wire_json({"model_version": model_version_to_wire(version)})
+
+
+async def delete_alias(request: Request) -> Response:
+    f = await request_fields(request)
+    name, alias, reason = _name(f), f.string("alias", default="") or "", f.string("reason")
+    await run_in_threadpool(registry.delete_alias, db_of(request), name, alias, actor_of(request), reason)
+    announce(request)
+    return empty_response()
 
 
 # policies ----------------------------------------------------------------------------------
@@ -263,6 +284,8 @@ ROUTES = [
     ("/transition-requests/approve", ["POST"], approve),
     ("/transition-requests/reject", ["POST"], reject),
     ("/models/rollback", ["POST"], rollback),
+    ("/models/alias", ["GET"], get_alias),
+    ("/models/alias", ["DELETE"], delete_alias),
     ("/models/policy", ["GET"], get_policy),
     ("/models/policy", ["POST"], set_policy),
     ("/policies/default", ["GET"], get_default_policy),

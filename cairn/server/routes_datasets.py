@@ -1,15 +1,16 @@
 """Cairn's dataset, run-diff, lineage and drift endpoints under /api/cairn/v1/.
 
 They answer from the same domain functions the embedded SDK calls (``cairn.datasets.catalog``,
-``cairn.tracking.run_diff``, ``cairn.tracking.lineage``, ``cairn.datasets.drift``), so a client
-sees the same records through a server. A diff read here never runs ``git log``: the server's
+``cairn.registry.diff``, ``cairn.registry.lineage``, ``cairn.datasets.drift``) and read
+references by the same rules (``cairn.datasets.profile_refs``, ``cairn.registry.refs``), so a
+client sees the same records through a server. A diff read here never runs ``git log``: the server's
 working directory is not the user's repository.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +21,10 @@ from starlette.routing import Route
 from cairn.artifacts.local import LocalArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.datasets import catalog
+from cairn.datasets.profile_refs import resolve_profile
 from cairn.entities import Dataset, Metric, Run
-from cairn.errors import InvalidParameter, NotFound
+from cairn.errors import NotFound
+from cairn.registry.refs import model_run_id, resolve_model_ref
 from cairn.store.database import Database
 from cairn.store.datasets import DatasetRecord, DatasetUse
 from cairn.tracking import metrics_history, runs
@@ -34,7 +37,6 @@ from .state import artifacts_of, db_of
 from .wire import wire_json
 
 MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
-_MODELS = "models:/"
 
 
 def _ref(f: Fields, name: str = "ref") -> str:
@@ -122,8 +124,9 @@ async def drift(request: Request) -> Response:
     f = await request_fields(request)
     baseline, current = _ref(f, "baseline"), _ref(f, "current")
     db = db_of(request)
-    before = await run_in_threadpool(_profile_of, db, baseline)
-    after = await run_in_threadpool(_profile_of, db, current)
+    sources = ServerProfileSources(db)
+    before = await run_in_threadpool(resolve_profile, sources, baseline)
+    after = await run_in_threadpool(resolve_profile, sources, current)
     report = measure_drift(before[1], after[1])
     return wire_json({"baseline": before[0], "current": after[0], "report": report.to_dict()})
 
@@ -152,36 +155,24 @@ class ServerRunReader:
             return None
 
 
+class ServerProfileSources:
+    """``profile_refs.ProfileSources`` over the server's store."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get_run(self, run_id: str) -> Run:
+        return runs.get_run(self._db, run_id)
+
+    def get_dataset(self, ref: str) -> DatasetRecord:
+        return catalog.get_dataset(self._db, ref)
+
+    def model_run_id(self, ref: str) -> str | None:
+        return model_run_id(ref, partial(resolve_model_ref, self._db))
+
+
 def _run_id_of(db: Database, ref: str) -> str:
-    if not ref.startswith(_MODELS):
-        return ref
-    from cairn import registry
-
-    version = registry.resolve_model_ref(db, ref)
-    if not version.run_id:
-        raise NotFound(f"Model version {version.name}/{version.version} was not registered from a run.")
-    return str(version.run_id)
-
-
-def _profile_of(db: Database, ref: str) -> tuple[str, dict[str, Any]]:
-    """(label, profile) of a dataset ref, a run (``run:ID``, a run id) or a ``models:/`` ref."""
-    text = ref.strip()
-    if text.startswith(_MODELS) or text.startswith("run:") or _looks_like_run_id(text):
-        run = runs.get_run(db, _run_id_of(db, text.removeprefix("run:")))
-        dataset = catalog.training_dataset(run)
-        label = f"{dataset.name} @{dataset.digest[:12]} (run {run.run_id[:8]})"
-    else:
-        dataset = catalog.get_dataset(db, text.removeprefix("dataset:")).dataset
-        label = f"{dataset.name} @{dataset.digest[:12]}"
-    profile = json.loads(dataset.profile) if dataset.profile else None
-    if not profile or not profile.get("features"):
-        raise InvalidParameter(f"Dataset '{dataset.name}' @{dataset.digest[:12]} has no per-feature profile "
-                               "(it was logged without one, e.g. by MLflow's client or as a URI).")
-    return label, dict(profile)
-
-
-def _looks_like_run_id(text: str) -> bool:
-    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+    return model_run_id(ref, partial(resolve_model_ref, db)) or ref
 
 
 ROUTES = [

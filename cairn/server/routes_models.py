@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from cairn import registry
 from cairn.registry.search import search_registered_models_by_filter
-from cairn.entities import Actor, ModelVersion
+from cairn.entities import ModelVersion
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store.database import Database
 
@@ -123,7 +123,9 @@ async def set_alias(request: Request) -> Response:
 async def delete_alias(request: Request) -> Response:
     f = await request_fields(request)
     name, alias, reason = f.string("name", default=""), f.string("alias", default=""), f.string("reason")
-    await run_in_threadpool(_delete_alias_if_set, db_of(request), name, alias, actor_of(request), reason)
+    # MLflow deletes an alias that is not set without complaint; a missing model is still 404.
+    await run_in_threadpool(lambda: registry.delete_alias(db_of(request), name, alias, actor_of(request), reason,
+                                                          missing_ok=True))
     announce(request)
     return empty_response()
 
@@ -136,14 +138,6 @@ async def get_version_by_alias(request: Request) -> Response:
 
 
 # MLflow quirks the mlflow client depends on ---------------------------------------------------
-
-def _delete_alias_if_set(db: Database, name: str, alias_name: str, actor: Actor, reason: str | None) -> None:
-    # MLflow deletes an alias that is not set without complaint; a missing model is still 404.
-    try:
-        registry.delete_alias(db, name, alias_name, actor, reason)
-    except NotFound:
-        registry.get_registered_model(db, name)
-
 
 def _version_by_alias(db: Database, name: str, alias_name: str) -> ModelVersion:
     # MLflow answers an unknown alias with 400 INVALID_PARAMETER_VALUE, not 404; clients that

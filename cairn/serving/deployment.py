@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.client.models import download_model
 from cairn.errors import BadRequest, InvalidParameter
 from cairn.models.enforcement import EXTRA_COLUMN_POLICIES, ExtraColumns
-from cairn.models.loading import LoadedModel, download_model, load_model
+from cairn.models.loading import LoadedModel, load_package
 from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
 
 if TYPE_CHECKING:
@@ -159,8 +160,7 @@ class VersionLoader:
         if version not in self._loaded:
             folder, found = download_model(f"models:/{self.name}/{version}", self.client, self.folder / str(version))
             assert found is not None
-            model = load_model(folder)
-            model.model_version = found
+            model = load_package(folder, found)
             self._loaded[version] = (model, found.run_id)
         return self._loaded[version]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -29,6 +30,14 @@ from .validation import (
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
 PARENT_RUN_TAG = "mlflow.parentRunId"
+# The form of the ids create_run gives (uuid4().hex); MLflow's run ids have it too.
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def looks_like_run_id(text: str) -> bool:
+    """Whether ``text`` has the form of a run id (32 lowercase hex digits), so a reference that
+    may name a run or something else (a dataset name, say) is read as a run."""
+    return _RUN_ID.fullmatch(text) is not None
 
 
 def create_run(
@@ -55,7 +64,7 @@ def create_run(
     if user_id:
         run_tags.setdefault(USER_TAG, user_id)
     start = validate_int64("start_time", start_time) if start_time is not None else clock.now_ms()
-    run_id = uuid.uuid4().hex
+    run_id = uuid.uuid4().hex  # the form looks_like_run_id recognizes
     with db.write() as tx:
         experiment = get_experiment(tx, exp_key)
         if experiment is None:

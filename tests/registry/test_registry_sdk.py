@@ -9,7 +9,7 @@ import pytest
 
 import cairn
 from cairn.entities import MetricRequirement, Policy
-from cairn.errors import Conflict, NotFound, PermissionDenied
+from cairn.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
 
 
 @pytest.fixture
@@ -91,3 +91,17 @@ def test_aliases_and_refs_through_the_client(client):
     client.delete_registered_model_alias("churn", "champion")
     with pytest.raises(NotFound):
         client.resolve_model_version("churn@champion")
+
+
+def test_an_alias_that_is_not_set_is_not_found_in_both_modes(client):
+    client.register_model(f"runs:/{_logged_model_run(client)}/model", "churn")
+    before = client.audit("churn")
+    with pytest.raises(NotFound, match="alias champion not found"):
+        client.get_model_version_by_alias("churn", "champion")
+    with pytest.raises(NotFound, match="alias champion not found"):
+        client.delete_registered_model_alias("churn", "champion")
+    with pytest.raises(InvalidParameter, match="reserved"):
+        client.get_model_version_by_alias("churn", "v1")
+    with pytest.raises(NotFound):
+        client.delete_registered_model_alias("no-such-model", "champion")
+    assert client.audit("churn") == before

@@ -9,7 +9,7 @@ import cairn
 from cairn import registry
 from cairn.entities import Policy
 from cairn.errors import Conflict
-from cairn.models.loading import load_model
+from cairn.client.models import load_model
 from cairn.registry.retention import ARTIFACTS_DELETED_TAG
 from cairn.registry.transitions import DAY_MS
 from cairn.tracking import runs

@@ -189,6 +189,25 @@ def test_aliases_set_get_and_delete_with_mlflows_answers(http: httpx.Client, new
     error_of(delete(http, alias, {"name": "no-such-model", "alias": "champion"}), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
+def test_cairns_alias_routes_answer_an_unset_alias_with_not_found(http: httpx.Client, new_run: NewRun) -> None:
+    run_id = new_run()["run_id"]
+    name = new_model(http)
+    new_version(http, name, run_id)
+    ok(http.post(f"{API}/registered-models/alias", json={"name": name, "alias": "champion", "version": "1"}))
+    alias = f"{CAIRN}/models/alias"
+    assert ok(http.get(alias, params={"name": name, "alias": "champion"}))["model_version"]["version"] == "1"
+    assert ok(delete(http, alias, {"name": name, "alias": "champion", "reason": "retired"}, **as_user("ana"))) == {}
+    deleted = events(http, name)[-1]
+    assert (deleted["action"], deleted["alias"], deleted["actor"], deleted["reason"]) == \
+        ("alias_deleted", "champion", "ana", "retired")
+    error_of(http.get(alias, params={"name": name, "alias": "champion"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    before = events(http, name)
+    error_of(delete(http, alias, {"name": name, "alias": "champion"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert events(http, name) == before
+    error_of(http.get(alias, params={"name": "no-such-model", "alias": "champion"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    error_of(http.get(alias, params={"name": name, "alias": "v1"}), 400, "INVALID_PARAMETER_VALUE")
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
     [

@@ -12,7 +12,7 @@ import pytest
 
 import cairn
 from cairn.client import tracking_uri
-from cairn.client.rest_backend import RestBackend
+from cairn.client.backends import RestBackend
 from cairn.entities import Metric, Param, RunTag, ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound, StoreUnavailable
 

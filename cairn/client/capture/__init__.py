@@ -16,16 +16,21 @@ import shlex
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from cairn.errors import InvalidParameter
 
+from . import environment, git, system
+from .captured import CapturedContext
+
 CAPTURE_ENV_VAR = "CAIRN_CAPTURE"
 PARTS = ("git", "environment", "system", "command")
 TAG_VALUE_MAX = 5000
 _TRUNCATED = "...[truncated]"
+
+__all__ = ["PARTS", "CaptureOptions", "CapturedContext", "capture_context"]
 
 
 @dataclass(frozen=True)
@@ -88,15 +93,6 @@ class CaptureOptions:
         return cls(**{part: part in items for part in PARTS})
 
 
-@dataclass
-class CapturedContext:
-    """What capture found: run tags to set, artifacts to upload, and notes for a human."""
-
-    tags: dict[str, str] = field(default_factory=dict)
-    artifacts: dict[str, bytes] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
 def capture_context(
     options: CaptureOptions, cwd: Path | None = None, argv: list[str] | None = None
 ) -> CapturedContext:
@@ -107,9 +103,6 @@ def capture_context(
     added to ``notes`` and the other parts are still captured. Every tag value is a string of
     at most 5000 characters.
     """
-    # The parts import CapturedContext from this module, so they are imported once it exists.
-    from cairn.client.capture import environment, git, system
-
     cwd = Path.cwd() if cwd is None else Path(cwd)
     argv = list(sys.argv if argv is None else argv)
     jobs: list[tuple[str, Callable[[], CapturedContext]]] = []

@@ -11,7 +11,7 @@ import importlib.metadata
 import platform
 import re
 
-from cairn.client.capture import CapturedContext
+from .captured import CapturedContext
 
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
 _NAME_SEPARATORS = re.compile(r"[-_.]+")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from cairn.client.capture import CapturedContext
+from .captured import CapturedContext
 
 DIFF_ARTIFACT = "code/diff.patch"
 _TIMEOUT_S = 10.0

@@ -14,7 +14,7 @@ import shutil
 import socket
 import subprocess
 
-from cairn.client.capture import CapturedContext
+from .captured import CapturedContext
 
 NVIDIA_SMI_TIMEOUT_S = 2.0
 _CPU_MODEL_KEYS = ("model name", "cpu model", "Processor", "cpu")  # x86, MIPS, older ARM, POWER

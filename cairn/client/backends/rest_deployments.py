@@ -12,19 +12,15 @@ from cairn.registry.deployment_compare import DeploymentComparison
 from cairn.registry.deployments import DeploymentConfig, DeploymentPlan
 from cairn.registry.predictions import Prediction
 
-CAIRN = "/api/cairn/v1"
+from .rest_transport import CAIRN, RestTransport
 
 
-class RestDeployments:
-    """Mixed into ``RestBackend``; uses its ``_registry_call``."""
-
-    serves_deployments = True
+class RestDeployments(RestTransport):
+    """Mixed into ``RestBackend``."""
 
     def _deployment_call(self, method: str, path: str, params: dict[str, Any] | None = None,
-              body: dict[str, Any] | None = None, actor: Actor | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = self._registry_call(  # type: ignore[attr-defined]
-            method, CAIRN + path, body, params, actor=actor)
-        return found
+                         body: dict[str, Any] | None = None, actor: Actor | None = None) -> dict[str, Any]:
+        return self._request(method, CAIRN + path, body, params, actor=actor)
 
     def set_deployment(self, name: str, actor: Actor, settings: Mapping[str, Any]) -> DeploymentConfig:
         body = {"name": name, **{k: v for k, v in settings.items() if v is not None}}
@@ -56,7 +52,7 @@ class RestDeployments:
 
     def log_outcome(self, prediction_id: str, value: float, actor: Actor) -> None:
         self._deployment_call("POST", "/predictions/outcome", body={"prediction_id": prediction_id, "value": value},
-                   actor=actor)
+                              actor=actor)
 
     def compare_deployment(self, name: str, since: int | None, until: int | None) -> DeploymentComparison:
         given = {"since": since, "until": until}

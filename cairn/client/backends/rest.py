@@ -1,26 +1,22 @@
-"""The REST backend: the SDK's calls sent to a Cairn (or MLflow) server over MLflow's REST API.
+"""The REST backend: the SDK's calls sent to a Cairn server over MLflow's REST API and Cairn's
+``/api/cairn/v1/`` routes.
 
-One ``httpx.Client`` per backend keeps a pooled keep-alive connection. Error bodies
-(``{"error_code", "message"}``) become the same ``cairn.errors`` class the embedded store would
-raise, so user code catches ``NotFound`` in either mode. Artifacts go through the server's proxy
-routes and stream both ways; a download is written to a temporary file and renamed into place,
-so a failed transfer leaves nothing behind.
+``RestBackend`` holds the tracking half here; the registry, dataset and deployment halves are
+mixins beside it (``rest_registry``, ``rest_datasets``, ``rest_deployments``) over one shared
+connection (``rest_transport``). Artifacts go through the server's proxy routes and stream both
+ways; a download is written to a temporary file and renamed into place, so a failed transfer
+leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import httpx
-import orjson
 
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import (
@@ -37,62 +33,24 @@ from cairn.entities import (
     RunTag,
     ViewType,
 )
-from cairn.errors import CairnError, InvalidParameter, NotFound, StoreUnavailable, error_from_wire
+from cairn.errors import InvalidParameter, NotFound
 from cairn.tracking.locations import store_path_of
 
 from .rest_datasets import RestDatasets
 from .rest_deployments import RestDeployments
 from .rest_registry import RestRegistry
+from .rest_transport import ARTIFACTS, decode, pairs, quoted, tags_of
 
-API = "/api/2.0/mlflow"
-ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK_SIZE = 1 << 20
 
 
-class RestBackend(RestDatasets, RestDeployments, RestRegistry):
+class RestBackend(RestRegistry, RestDatasets, RestDeployments):
     """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
-
-    def __init__(self, uri: str, *, transport: httpx.BaseTransport | None = None) -> None:
-        self.uri = uri.rstrip("/")
-        self._http = httpx.Client(base_url=self.uri, timeout=TIMEOUT, transport=transport)
-
-    # transport ---------------------------------------------------------------------------
-    def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> dict[str, Any]:
-        content = _encode(body) if body is not None else None
-        headers = {"content-type": "application/json"} if content is not None else None
-        with self._errors():
-            response = self._http.request(method, API + endpoint, content=content, params=params, headers=headers)
-        return _decode(self._checked(response))
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except httpx.TransportError as exc:
-            raise StoreUnavailable(
-                f"Cannot reach the tracking server at {self.uri} ({type(exc).__name__}); is it running?"
-            ) from exc
-
-    def _checked(self, response: httpx.Response) -> httpx.Response:
-        if response.is_success:
-            return response
-        response.read()
-        try:
-            body = _decode(response)
-            code, message = str(body["error_code"]), str(body["message"])
-        except (ValueError, KeyError, TypeError):
-            text = response.text[:200]
-            raise CairnError(
-                f"The tracking server at {self.uri} answered {response.status_code}: {text}"
-            ) from None
-        raise error_from_wire(code, message, response.status_code)
 
     # experiments -------------------------------------------------------------------------
     def create_experiment(self, name: str, artifact_location: str | None = None,
                           tags: dict[str, str] | None = None) -> str:
-        body: dict[str, Any] = {"name": name, "tags": _pairs(tags or {})}
+        body: dict[str, Any] = {"name": name, "tags": pairs(tags or {})}
         if artifact_location:
             body["artifact_location"] = artifact_location
         return str(self._call("POST", "/experiments/create", body)["experiment_id"])
@@ -114,7 +72,7 @@ class RestBackend(RestDatasets, RestDeployments, RestRegistry):
         if page_token:
             body["page_token"] = page_token
         if name_like is not None:
-            body["filter"] = f"name ILIKE {_quoted(name_like)}"
+            body["filter"] = f"name ILIKE {quoted(name_like, 'A name pattern')}"
         found = self._call("POST", "/experiments/search", body)
         return PagedList([_experiment(e) for e in found.get("experiments", [])], found.get("next_page_token"))
 
@@ -134,7 +92,7 @@ class RestBackend(RestDatasets, RestDeployments, RestRegistry):
     # runs --------------------------------------------------------------------------------
     def create_run(self, experiment_id: str, user_id: str, start_time: int | None, tags: dict[str, str],
                    run_name: str | None) -> Run:
-        body: dict[str, Any] = {"experiment_id": experiment_id, "user_id": user_id, "tags": _pairs(tags)}
+        body: dict[str, Any] = {"experiment_id": experiment_id, "user_id": user_id, "tags": pairs(tags)}
         if start_time is not None:
             body["start_time"] = start_time
         if run_name:
@@ -190,18 +148,6 @@ class RestBackend(RestDatasets, RestDeployments, RestRegistry):
     def delete_tag(self, run_id: str, key: str) -> None:
         self._call("POST", "/runs/delete-tag", {"run_id": run_id, "key": key})
 
-    def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None:
-        datasets = []
-        for item in inputs:
-            ds = item.dataset
-            dataset = {"name": ds.name, "digest": ds.digest, "source_type": ds.source_type, "source": ds.source}
-            if ds.schema is not None:
-                dataset["schema"] = ds.schema
-            if ds.profile is not None:
-                dataset["profile"] = ds.profile
-            datasets.append({"dataset": dataset, "tags": _pairs(item.tags)})
-        self._call("POST", "/runs/log-inputs", {"run_id": run_id, "datasets": datasets})
-
     def get_metric_history(self, run_id: str, key: str, max_results: int | None,
                            page_token: str | None) -> PagedList:
         params: dict[str, Any] = {"run_id": run_id, "metric_key": key}
@@ -227,7 +173,7 @@ class RestBackend(RestDatasets, RestDeployments, RestRegistry):
         relative = clean_relative_path(path or "")
         with self._errors():
             response = self._http.get(ARTIFACTS, params={"path": _location(artifact_uri, relative)})
-        files = _decode(self._checked(response)).get("files", [])
+        files = decode(self._checked(response)).get("files", [])
         prefix = f"{relative}/" if relative else ""
         return [FileInfo(prefix + f["path"], bool(f.get("is_dir", False)), _int_or_none(f.get("file_size")))
                 for f in files]
@@ -261,46 +207,15 @@ class RestBackend(RestDatasets, RestDeployments, RestRegistry):
         finally:
             Path(staged).unlink(missing_ok=True)
 
-    def close(self) -> None:
-        self._http.close()
 
 
 # encoding --------------------------------------------------------------------------------
-
-def _encode(body: dict[str, Any]) -> bytes:
-    return orjson.dumps(body)
-
-
-def _decode(response: httpx.Response) -> dict[str, Any]:
-    content = response.content
-    if not content:
-        return {}
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        data = json.loads(content)  # NaN and Infinity literals in metric values
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
-
 
 def _double(value: float) -> float | str:
     # Proto3 JSON spells non-finite doubles as strings, which strict JSON parsers accept.
     if math.isfinite(value):
         return value
     return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
-
-def _quoted(text: str) -> str:
-    if "'" not in text:
-        return f"'{text}'"
-    if '"' not in text:
-        return f'"{text}"'
-    raise InvalidParameter("A name pattern cannot contain both single and double quotes.")
-
-
-def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in mapping.items()]
 
 
 def _location(artifact_uri: str, path: str) -> str:
@@ -323,10 +238,6 @@ def _as_float(value: Any) -> float:
     return float(value)  # numbers, NaN/Infinity literals, and "NaN"/"Infinity" strings alike
 
 
-def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
-    return {t["key"]: t.get("value", "") for t in items or []}
-
-
 def _experiment(e: dict[str, Any]) -> Experiment:
     return Experiment(
         experiment_id=str(e["experiment_id"]),
@@ -335,7 +246,7 @@ def _experiment(e: dict[str, Any]) -> Experiment:
         lifecycle_stage=e.get("lifecycle_stage", "active"),
         creation_time=_int_or_none(e.get("creation_time")),
         last_update_time=_int_or_none(e.get("last_update_time")),
-        tags=_tags(e.get("tags")),
+        tags=tags_of(e.get("tags")),
     )
 
 
@@ -364,7 +275,7 @@ def _run(r: dict[str, Any]) -> Run:
         DatasetInput(
             Dataset(d["dataset"]["name"], d["dataset"]["digest"], d["dataset"].get("source_type", ""),
                     d["dataset"].get("source", ""), d["dataset"].get("schema"), d["dataset"].get("profile")),
-            _tags(d.get("tags")),
+            tags_of(d.get("tags")),
         )
         for d in r.get("inputs", {}).get("dataset_inputs", [])
     ]
@@ -373,7 +284,7 @@ def _run(r: dict[str, Any]) -> Run:
         data=RunData(
             metrics={m.key: m for m in metrics},
             params={p["key"]: p.get("value", "") for p in data.get("params", [])},
-            tags=_tags(data.get("tags")),
+            tags=tags_of(data.get("tags")),
         ),
         inputs=inputs,
     )

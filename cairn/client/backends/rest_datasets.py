@@ -1,32 +1,47 @@
-"""The dataset half of the REST backend: search, records, uses, run diffs, lineage and drift
-through Cairn's ``/api/cairn/v1/`` routes, rebuilt into the same objects the embedded store
-returns (``DatasetRecord``, ``DatasetUse``, ``RunDiff``, ``Lineage``, ``DriftReport``)."""
+"""The dataset half of the REST backend: search, records, uses and lineage through Cairn's
+``/api/cairn/v1/`` routes, rebuilt into the same objects the embedded store returns
+(``DatasetRecord``, ``DatasetUse``, ``Lineage``). The server's own run diff and drift report
+(``RunDiff``, ``DriftReport``) are read here too, though ``Client`` computes both itself."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cairn.entities import Dataset
+from cairn.entities import Dataset, DatasetInput
 from cairn.store.datasets import DatasetRecord, DatasetUse
 
-CAIRN = "/api/cairn/v1"
+from .rest_transport import CAIRN, RestTransport, pairs
+
+if TYPE_CHECKING:
+    from cairn.registry.lineage import Lineage
 
 
-class RestDatasets:
-    """Mixed into ``RestBackend``; uses its ``_registry_call``. ``serves_datasets`` tells
-    ``Client`` to send its dataset calls here instead of to an embedded store."""
-
-    serves_datasets = True
+class RestDatasets(RestTransport):
+    """Mixed into ``RestBackend``."""
 
     def _dataset_call(self, method: str, path: str, params: dict[str, Any] | None = None,
                       body: dict[str, Any] | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = self._registry_call(method, CAIRN + path, body, params)  # type: ignore[attr-defined]
-        return found
+        return self._request(method, CAIRN + path, body, params)
 
-    def search_datasets(self, name: str | None = None, digest: str | None = None, context: str | None = None,
-                        source: str | None = None, experiment_ids: Sequence[str] | None = None,
-                        max_results: int = 100) -> list[DatasetRecord]:
+    def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+        datasets = []
+        for item in inputs:
+            ds = item.dataset
+            dataset = {"name": ds.name, "digest": ds.digest, "source_type": ds.source_type, "source": ds.source}
+            if ds.schema is not None:
+                dataset["schema"] = ds.schema
+            if ds.profile is not None:
+                dataset["profile"] = ds.profile
+            datasets.append({"dataset": dataset, "tags": pairs(item.tags)})
+        self._call("POST", "/runs/log-inputs", {"run_id": run_id, "datasets": datasets})
+
+    def log_dataset(self, run_id: str, item: DatasetInput) -> None:
+        # log-inputs carries the schema and profile; the server stores them with a new record.
+        self.log_inputs(run_id, [item])
+
+    def search_datasets(self, name: str | None, digest: str | None, context: str | None, source: str | None,
+                        experiment_ids: Sequence[str] | None, max_results: int) -> list[DatasetRecord]:
         params: dict[str, Any] = {"max_results": max_results}
         for key, value in (("name", name), ("digest", digest), ("context", context), ("source", source)):
             if value is not None:
@@ -50,7 +65,7 @@ class RestDatasets:
         params = {"a": a, "b": b, "curves": "true" if curves else "false"}
         return RunDiff(**self._dataset_call("GET", "/runs/diff", params)["diff"])
 
-    def lineage(self, ref: str) -> Any:
+    def lineage(self, ref: str) -> Lineage:
         from cairn.registry.lineage import Lineage, LineageEdge, LineageNode
 
         wire = self._dataset_call("GET", "/lineage", {"ref": ref})["lineage"]
