@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING
 from cairn.cli.render.format import SHORT_ID
 from cairn.entities import Experiment, FileInfo, Run, ViewType
 from cairn.errors import InvalidParameter, NotFound
+from cairn.registry.diff import MAX_TEXT_ARTIFACT_BYTES
+from cairn.store.search_grammar import string_literal
 from cairn.tracking import clock
+from cairn.tracking.runs import looks_like_run_id
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
 
 MIN_ID_PREFIX = 6
 MAX_ARTIFACTS_WALKED = 10_000
-MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
 _PAGE = 1000
-_FULL_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _RUN_ID_PREFIX = re.compile(rf"[0-9a-f]{{{MIN_ID_PREFIX},31}}")
 _AMBIGUOUS_SHOWN = 5
 _MODELS = "models:/"
@@ -78,7 +79,7 @@ def resolve_run(client: Client, ref: str, experiment: str | None) -> Run:
 
     Raises ``NotFound`` when nothing matches and ``InvalidParameter`` when several runs do.
     """
-    if _FULL_RUN_ID.fullmatch(ref):
+    if looks_like_run_id(ref):
         return client.get_run(ref)
     ids = list(experiments_for(client, experiment, ViewType.ALL))
     limit = _AMBIGUOUS_SHOWN + 1
@@ -86,7 +87,7 @@ def resolve_run(client: Client, ref: str, experiment: str | None) -> Run:
     if _RUN_ID_PREFIX.fullmatch(ref):
         matches = search_runs(client, ids, f"attributes.run_id LIKE '{ref}%'", None, limit, ViewType.ALL)
     if not matches:
-        matches = search_runs(client, ids, f"attributes.run_name = {_quoted(ref)}", None, limit, ViewType.ALL)
+        matches = search_runs(client, ids, f"attributes.run_name = {string_literal(ref, 'A run name searched for (use the run id)')}", None, limit, ViewType.ALL)
     if len(matches) == 1:
         return matches[0]
     where = f" in experiment '{experiment}'" if experiment else ""
@@ -95,15 +96,6 @@ def resolve_run(client: Client, ref: str, experiment: str | None) -> Run:
     listed = ", ".join(f"{m.run_id[:SHORT_ID]} ({m.info.run_name})" for m in matches[:_AMBIGUOUS_SHOWN])
     raise InvalidParameter(f"'{ref}' matches several runs{where}: {listed}. "
                            "Use a longer id prefix, the full run id, or --experiment.")
-
-
-def _quoted(text: str) -> str:
-    # The filter grammar has no escapes: a value is wrapped in whichever quote it does not contain.
-    if "'" not in text:
-        return f"'{text}'"
-    if '"' not in text:
-        return f'"{text}"'
-    raise InvalidParameter("A run name holding both quote characters cannot be searched; use the run id.")
 
 
 def run_or_model(client: Client, ref: str, experiment: str | None) -> str:
@@ -140,7 +132,7 @@ def walk_artifacts(client: Client, run_id: str) -> list[FileInfo]:
 
 
 def read_artifact_text(client: Client, run_id: str, path: str) -> str:
-    """The first 5 MiB of a text artifact, undecodable bytes replaced."""
+    """The first ``MAX_TEXT_ARTIFACT_BYTES`` of a text artifact, undecodable bytes replaced."""
     with tempfile.TemporaryDirectory(prefix="cairn-") as tmp:
         local = client.download_artifacts(run_id, path, dst_path=tmp)
         with open(local, "rb") as handle:

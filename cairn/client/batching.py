@@ -15,9 +15,11 @@ from collections.abc import Callable, Sequence
 
 from cairn.entities import Metric
 from cairn.errors import CairnError
+from cairn.tracking.validation import MAX_METRICS_PER_BATCH
 
 SendBatch = Callable[[str, Sequence[Metric]], None]
-MAX_POINTS_PER_BATCH = 1000
+# A batch is one log-batch request: as many points as one may carry.
+MAX_POINTS_PER_BATCH = MAX_METRICS_PER_BATCH
 
 
 class _Flush:

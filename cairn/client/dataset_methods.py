@@ -22,11 +22,11 @@ from cairn.entities import Dataset, DatasetInput, Metric, ModelVersion, Run
 from cairn.errors import InvalidParameter, NotFound
 from cairn.registry.predictions import Prediction, answered_a_caller
 from cairn.registry.refs import model_run_id
+from cairn.registry.diff import MAX_TEXT_ARTIFACT_BYTES
 from cairn.store.datasets import DatasetRecord, DatasetUse
 
 from .backends.base import Backend
 
-MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
 _PREDICTIONS = "predictions:"
 _SERVED_ROWS = 10_000
 
@@ -165,7 +165,7 @@ class _ClientProfileSources:
 
 
 class _ClientRunReader:
-    """``run_diff.RunReader`` over a ``Client``."""
+    """``registry.diff.RunReader`` over a ``Client``."""
 
     def __init__(self, client: Any) -> None:
         self._client = client

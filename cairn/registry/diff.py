@@ -51,11 +51,16 @@ _VERSION = re.compile(
 _PRE_RANK = {"a": -3, "alpha": -3, "b": -2, "beta": -2, "c": -1, "rc": -1, "pre": -1, "preview": -1}
 
 
+# How much of a text artifact (a diff patch, a requirements file) any reader takes.
+MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
+
+
 class RunReader(Protocol):
     def get_run(self, run_id: str) -> Run: ...
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
     def read_artifact_text(self, run_id: str, path: str) -> str | None:
-        """The artifact's text, or None when the run has no such artifact."""
+        """The artifact's first ``MAX_TEXT_ARTIFACT_BYTES`` as text, or None when the run has no such
+        artifact."""
 
 
 @dataclass

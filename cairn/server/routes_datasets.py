@@ -25,6 +25,7 @@ from cairn.datasets.profile_refs import resolve_profile
 from cairn.entities import Dataset, Metric, Run
 from cairn.errors import NotFound
 from cairn.registry.refs import model_run_id, resolve_model_ref
+from cairn.registry.diff import MAX_TEXT_ARTIFACT_BYTES
 from cairn.store.database import Database
 from cairn.store.datasets import DatasetRecord, DatasetUse
 from cairn.tracking import metrics_history, runs
@@ -36,7 +37,6 @@ from .routes_cairn_registry import PREFIX
 from .state import artifacts_of, db_of
 from .wire import wire_json
 
-MAX_TEXT_ARTIFACT_BYTES = 5 * 1024 * 1024
 
 
 def _ref(f: Fields, name: str = "ref") -> str:
@@ -134,7 +134,7 @@ async def drift(request: Request) -> Response:
 # helpers ---------------------------------------------------------------------------------
 
 class ServerRunReader:
-    """``run_diff.RunReader`` over the server's store and artifact store."""
+    """``registry.diff.RunReader`` over the server's store and artifact store."""
 
     def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
         self._db, self._artifacts = db, artifacts

@@ -393,3 +393,13 @@ def parse_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
         seen.add((entity, key))
         keys.append(OrderKey(entity, key, direction is None or direction.keyword() == "ASC"))
     return keys
+
+
+def string_literal(text: str, what: str) -> str:
+    """``text`` as a string literal of this grammar, which has no escapes: wrapped in whichever
+    quote it does not contain. ``what`` names the value in the error when it holds both."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    raise InvalidParameter(f"{what} cannot contain both single and double quotes.")

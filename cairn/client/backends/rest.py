@@ -39,7 +39,9 @@ from cairn.tracking.locations import store_path_of
 from .rest_datasets import RestDatasets
 from .rest_deployments import RestDeployments
 from .rest_registry import RestRegistry
-from .rest_transport import ARTIFACTS, decode, pairs, quoted, tags_of
+from cairn.store.search_grammar import string_literal
+
+from .rest_transport import ARTIFACTS, decode, pairs, tags_of
 
 CHUNK_SIZE = 1 << 20
 
@@ -72,7 +74,7 @@ class RestBackend(RestRegistry, RestDatasets, RestDeployments):
         if page_token:
             body["page_token"] = page_token
         if name_like is not None:
-            body["filter"] = f"name ILIKE {quoted(name_like, 'A name pattern')}"
+            body["filter"] = f"name ILIKE {string_literal(name_like, 'A name pattern')}"
         found = self._call("POST", "/experiments/search", body)
         return PagedList([_experiment(e) for e in found.get("experiments", [])], found.get("next_page_token"))
 

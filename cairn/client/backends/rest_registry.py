@@ -30,8 +30,10 @@ from cairn.entities import (
 )
 from cairn.registry.policies import policy_from_dict, policy_to_dict
 
+from cairn.store.search_grammar import string_literal
+
 from .rest_transport import API as MLFLOW
-from .rest_transport import CAIRN, RestTransport, given, pairs, quoted, tags_of
+from .rest_transport import CAIRN, RestTransport, given, pairs, tags_of
 
 _SEARCHED = "A name in a registry search"
 
@@ -55,7 +57,7 @@ class RestRegistry(RestTransport):
         # ILIKE: the embedded store's LIKE ignores case too.
         body = {"max_results": max_results, **given(page_token=page_token)}
         if name_like is not None:
-            body["filter"] = f"name ILIKE {quoted(name_like, _SEARCHED)}"
+            body["filter"] = f"name ILIKE {string_literal(name_like, _SEARCHED)}"
         found = self._request("GET", MLFLOW + "/registered-models/search", params=body)
         return PagedList([_model(m) for m in found.get("registered_models", [])], found.get("next_page_token"))
 

@@ -106,12 +106,3 @@ def pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
 
 def tags_of(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {t["key"]: t.get("value", "") for t in items or []}
-
-
-def quoted(text: str, what: str) -> str:
-    """``text`` as a string literal of MLflow's search grammar; ``what`` names it in the error."""
-    if "'" not in text:
-        return f"'{text}'"
-    if '"' not in text:
-        return f'"{text}"'
-    raise InvalidParameter(f"{what} cannot contain both single and double quotes.")
