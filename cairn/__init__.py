@@ -43,8 +43,9 @@ from cairn.client.fluent import (
 from cairn.entities import Metric, Param, Run, RunTag, ViewType
 from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
 from cairn.models.signature import infer_signature
+from cairn.web.version import cairn_version
 
-__version__ = "0.1.0"
+__version__ = cairn_version()
 
 __all__ = [
     "ActiveRun", "AlreadyExists", "CairnError", "Client", "InvalidParameter", "Metric", "NotFound",

@@ -1,5 +1,5 @@
-"""What every HTTP app Cairn runs shares: the tracking server (``cairn.server``), model serving
-(``cairn.serving``) and the web UI all answer through this layer.
+"""What every HTTP app Cairn runs shares: the tracking server (``cairn.server``) and model serving
+(``cairn.serving``); the web UI will be the third.
 
 * ``host_check``: the ``Host`` and ``Origin`` checks against DNS rebinding and CSRF (403).
 * ``body_limit``: request bodies above a limit refused with 413 before they are read whole.
