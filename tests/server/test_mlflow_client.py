@@ -3,6 +3,7 @@ with one worker and with two."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -81,6 +82,41 @@ def test_artifacts_of_several_megabytes_round_trip(client: MlflowClient, tmp_pat
     assert Path(downloaded).read_bytes() == payload
     whole = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(tmp_path / "all"))
     assert (Path(whole) / "notes" / "readme.txt").read_text() == "hello"
+
+
+def test_nan_and_infinite_metrics_read_back_through_get_run_search_and_history(client: MlflowClient) -> None:
+    """A diverged loss must not break every later read: the client's protobuf parser refuses
+    bare NaN/Infinity tokens and reads only the quoted strings."""
+    mlflow.set_experiment(f"nan-{uuid.uuid4().hex[:8]}")
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        mlflow.log_metrics({"nan": math.nan, "up": math.inf, "down": -math.inf, "fine": 0.25})
+        client.log_batch(run_id, metrics=[Metric("curve", v, 1_000 + i, i)
+                                          for i, v in enumerate([1.0, math.nan, math.inf, -math.inf])])
+
+    metrics = client.get_run(run_id).data.metrics
+    assert math.isnan(metrics["nan"]) and metrics["up"] == math.inf and metrics["down"] == -math.inf
+    assert metrics["fine"] == 0.25 and metrics["curve"] == -math.inf  # the latest is the largest step
+
+    found = client.search_runs([run.info.experiment_id], filter_string="metrics.up > 1e308")
+    assert [r.info.run_id for r in found] == [run_id] and math.isnan(found[0].data.metrics["nan"])
+    frame = mlflow.search_runs([run.info.experiment_id])
+    assert list(frame["metrics.down"]) == [-math.inf]
+
+    values = [m.value for m in client.get_metric_history(run_id, "curve")]
+    assert values[0] == 1.0 and math.isnan(values[1]) and values[2:] == [math.inf, -math.inf]
+
+
+def test_nan_metrics_of_a_logged_model_read_back(client: MlflowClient) -> None:
+    experiment_id = mlflow.set_experiment(f"nan-{uuid.uuid4().hex[:8]}").experiment_id
+    with mlflow.start_run() as run:
+        model = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
+        client.log_metric(run.info.run_id, "loss", math.nan, model_id=model.model_id)
+        client.log_metric(run.info.run_id, "gain", math.inf, model_id=model.model_id)
+    metrics = {m.key: m.value for m in client.get_logged_model(model.model_id).metrics or []}
+    assert math.isnan(metrics["loss"]) and metrics["gain"] == math.inf
+    found = client.search_logged_models([experiment_id])
+    assert [m.model_id for m in found] == [model.model_id]
 
 
 def test_error_codes_for_a_missing_run_and_a_param_overwrite(client: MlflowClient) -> None:
