@@ -25,6 +25,8 @@ _STAGES = {stage.value.lower(): stage for stage in ModelStage}
 
 def validate_model_name(name: object, field: str = "name") -> str:
     """A registered model name as callers may look one up."""
+    if name is not None and not isinstance(name, str):
+        raise invalid_value(field, name, "a registered model name must be a string.")
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter(
             f"Missing value for required parameter '{field}'. A registered model name must be a non-empty string."

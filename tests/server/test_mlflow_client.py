@@ -15,7 +15,7 @@ import httpx
 import mlflow
 import numpy as np
 import pytest
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
@@ -129,6 +129,22 @@ def test_error_codes_for_a_missing_run_and_a_param_overwrite(client: MlflowClien
             client.log_param(run.info.run_id, "lr", 0.2)
     assert overwrite.value.error_code == "INVALID_PARAMETER_VALUE"
     assert client.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+
+
+def test_messages_the_mlflow_client_surfaces_start_with_mlflows_wording(client: MlflowClient) -> None:
+    experiment_id = client.create_experiment(f"words-{uuid.uuid4().hex[:8]}")
+    run_id = client.create_run(experiment_id).info.run_id
+    with pytest.raises(MlflowException, match="No tag with name: fakeTag"):
+        client.delete_tag(run_id, "fakeTag")
+    with pytest.raises(MlflowException, match=r"Run .+ not found"):
+        client.delete_tag("fake_run_id", "taggity")
+    with pytest.raises(MlflowException, match=r"Duplicate parameter keys have been submitted: \['a'\]") as duplicate:
+        client.log_batch(run_id, params=[Param("a", "1"), Param("a", "2")])
+    assert duplicate.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException, match="control character U\\+0000") as control:
+        client.create_experiment("bad\x00name")
+    assert control.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert client.get_run(run_id).data.params == {}
 
 
 def test_delete_and_restore_a_run(client: MlflowClient) -> None:
