@@ -5,7 +5,8 @@ Every artifact route (PUT, GET, DELETE, list), a model version's ``source``, an 
 ``resolve_under`` when they touch the disk). Path traversal is the vulnerability trackers keep
 shipping; it comes back through whichever door skipped the check, so there is only one check.
 
-Error messages name the rule that was broken and never echo a server-side path.
+Error messages start with MLflow's ``Invalid path`` (clients and scripts match it), then name the
+rule that was broken; they never echo a server-side path.
 """
 
 from __future__ import annotations
@@ -43,52 +44,52 @@ def clean_relative_path(user_path: str, *, allow_empty: bool = True) -> str:
     'a/b/c'
     """
     if not isinstance(user_path, str):
-        raise InvalidParameter(f"Artifact path must be a string, got {type(user_path).__name__}.")
+        raise InvalidParameter(f"Invalid path: artifact path must be a string, got {type(user_path).__name__}.")
     if len(user_path) > MAX_PATH_LENGTH:
         raise InvalidParameter(
-            f"Artifact path is {len(user_path)} characters long; the limit is {MAX_PATH_LENGTH}. "
+            f"Invalid path: artifact path is {len(user_path)} characters long; the limit is {MAX_PATH_LENGTH}. "
             "Use shorter directory or file names."
         )
     if _CONTROL_CHARS.search(user_path):
         raise InvalidParameter(
-            f"Artifact path contains a control character (NUL, newline, ...); {_HINT}."
+            f"Invalid path: artifact path contains a control character (NUL, newline, ...); {_HINT}."
         )
     if "\\" in user_path:
         raise InvalidParameter(
-            f"Artifact path contains a backslash; separate directories with '/' ({_HINT})."
+            f"Invalid path: artifact path contains a backslash; separate directories with '/' ({_HINT})."
         )
     for char in "?#":
         if char in user_path:
             raise InvalidParameter(
-                f"Artifact path contains {char!r}, which is refused because URLs treat it as the "
+                f"Invalid path: artifact path contains {char!r}, which is refused because URLs treat it as the "
                 f"start of a query or fragment; rename the file without it."
             )
     for match in _PERCENT_ESCAPE.finditer(user_path):
         decoded = chr(int(match.group(1), 16))
         if decoded in _DANGEROUS_DECODED:
             raise InvalidParameter(
-                f"Artifact path contains the percent-escape {match.group(0)!r}, which decodes to "
+                f"Invalid path: artifact path contains the percent-escape {match.group(0)!r}, which decodes to "
                 f"{decoded!r}; the server decodes paths exactly once, so send the path "
                 "percent-encoded once (encoded dots, separators and escapes are refused)."
             )
     if user_path.startswith("/"):
-        raise InvalidParameter(f"Artifact path must be relative, not absolute; {_HINT}.")
+        raise InvalidParameter(f"Invalid path: artifact path must be relative, not absolute; {_HINT}.")
 
     segments: list[str] = []
     for segment in user_path.split("/"):
         if segment in ("", "."):
             continue
         if segment == "..":
-            raise InvalidParameter(f"Artifact path must not contain '..' segments; {_HINT}.")
+            raise InvalidParameter(f"Invalid path: artifact path must not contain '..' segments; {_HINT}.")
         if _DRIVE_LETTER.match(segment):
             raise InvalidParameter(
-                f"Artifact path must not contain a drive letter such as 'C:'; {_HINT}."
+                f"Invalid path: artifact path must not contain a drive letter such as 'C:'; {_HINT}."
             )
         segments.append(segment)
 
     cleaned = "/".join(segments)
     if not cleaned and not allow_empty:
-        raise InvalidParameter(f"Artifact path must name a file or directory; {_HINT}.")
+        raise InvalidParameter(f"Invalid path: artifact path must name a file or directory; {_HINT}.")
     return cleaned
 
 
@@ -105,11 +106,11 @@ def resolve_under(root: Path, user_path: str) -> Path:
         resolved = (resolved_root / relative).resolve() if relative else resolved_root
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
         raise InvalidParameter(
-            "Artifact path cannot be resolved (a symbolic link loop?); pick another path."
+            "Invalid path: artifact path cannot be resolved (a symbolic link loop?); pick another path."
         ) from exc
     if resolved != resolved_root and not resolved.is_relative_to(resolved_root):
         raise InvalidParameter(
-            "Artifact path leads outside the artifact root through a symbolic link; "
+            "Invalid path: artifact path leads outside the artifact root through a symbolic link; "
             "links out of the store are refused."
         )
     return resolved

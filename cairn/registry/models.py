@@ -15,7 +15,7 @@ from cairn.tracking import clock
 from cairn.tracking.validation import validate_key, validate_max_results
 
 from . import actions, audit
-from .validation import validate_model_name, validate_tag, validate_text
+from .validation import validate_model_name, validate_new_model_name, validate_tag, validate_text
 
 MAX_MODELS_PER_PAGE = 1000
 
@@ -24,7 +24,7 @@ def create_registered_model(
     db: Database, name: str, actor: Actor, description: str | None = None, tags: Mapping[str, str] | None = None
 ) -> RegisteredModel:
     """Create an empty model; ``AlreadyExists`` if the name is taken."""
-    validate_model_name(name)
+    validate_new_model_name(name)
     note = validate_text("description", description)
     tag_map = dict(validate_tag(k, v) for k, v in (tags or {}).items())
     with db.write() as tx:
@@ -57,7 +57,7 @@ def search_registered_models(
 def rename_registered_model(db: Database, name: str, new_name: str, actor: Actor) -> RegisteredModel:
     """Rename a model; its versions, aliases and audit trail follow it."""
     validate_model_name(name)
-    validate_model_name(new_name, "new_name")
+    validate_new_model_name(new_name, "new_name")
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
         if new_name != name and rows.find_model(tx, new_name) is not None:
@@ -106,7 +106,7 @@ def delete_registered_model_tag(db: Database, name: str, key: str, actor: Actor)
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
         if rows.delete_tag(tx, model.key, key) == 0:
-            raise NotFound(f"Registered model '{name}' has no tag '{key}'.")
+            raise NotFound(f"No tag with name: {key} on registered model '{name}'; there is nothing to delete.")
 
 
 def require_model(tx: Tx, name: str, lock: bool = False) -> ModelRef:

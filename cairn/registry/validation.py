@@ -5,35 +5,59 @@ limits are MLflow's, so a name MLflow accepts is accepted here and the other way
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
 from cairn.entities import ModelStage
 from cairn.errors import InvalidParameter
-from cairn.tracking.validation import INT64_MAX, validate_key
+from cairn.tracking.validation import INT64_MAX, control_character_in, invalid_value, validate_key
 
 MAX_MODEL_NAME_LENGTH = 256
 MAX_ALIAS_LENGTH = 255
 MAX_TAG_VALUE_LENGTH = 100_000
 MAX_TEXT_LENGTH = 5000
 
-_ALIAS = re.compile(r"^[\w\-]+$")
+_ALIAS = re.compile(r"[\w\-]+")
 _VERSION_ALIAS = re.compile(r"^[vV]\d+$")
 _STAGES = {stage.value.lower(): stage for stage in ModelStage}
 
 
 def validate_model_name(name: object, field: str = "name") -> str:
+    """A registered model name as callers may look one up."""
+    if name is not None and not isinstance(name, str):
+        raise invalid_value(field, name, "a registered model name must be a string.")
     if not isinstance(name, str) or not name.strip():
-        raise InvalidParameter(f"Registered model {field} must be a non-empty string.")
-    if len(name) > MAX_MODEL_NAME_LENGTH:
         raise InvalidParameter(
-            f"Registered model {field} is {len(name)} characters; the limit is {MAX_MODEL_NAME_LENGTH}."
+            f"Missing value for required parameter '{field}'. A registered model name must be a non-empty string."
+        )
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise invalid_value(
+            field, name, f"the registered model name is {len(name)} characters; the limit is {MAX_MODEL_NAME_LENGTH}."
         )
     if "/" in name or ":" in name:
         raise InvalidParameter(f"Invalid model name '{name}'. Names cannot contain '/' or ':'.")
     norm = posixpath.normpath(name)
     if norm != name or norm == "." or norm.startswith(".."):
-        raise InvalidParameter(f"Invalid model name '{name}': it must not be '.', start with '..' or contain './'.")
+        raise invalid_value(
+            field, name, "Names may be treated as files in certain cases, and must not resolve to other names "
+            f"when treated as such. This name would resolve to {norm!r}: it must not be '.', start with '..' "
+            "or contain './'."
+        )
+    return name
+
+
+def validate_new_model_name(name: object, field: str = "name") -> str:
+    """A name for a model being created or renamed: ``validate_model_name`` and no control
+    characters (U+0000-U+001F, U+007F), which are invisible in listings, break log lines and, as
+    NUL, end C strings. Lookups keep accepting them, so a model named so before stays reachable."""
+    validate_model_name(name, field)
+    assert isinstance(name, str)
+    control = control_character_in(name)
+    if control is not None:
+        raise invalid_value(
+            field, name, f"a registered model name cannot contain control characters; this one has {control}."
+        )
     return name
 
 
@@ -61,16 +85,23 @@ def parse_stage(stage: object) -> ModelStage:
 def validate_alias(alias: object) -> str:
     if not isinstance(alias, str) or not alias:
         raise InvalidParameter("Registered model alias name cannot be empty.")
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
+        control = control_character_in(alias)
+        why = f" This one contains the control character {control}." if control is not None else ""
+        shown = json.dumps(alias)[1:-1]  # control characters escaped, not printed
         raise InvalidParameter(
-            f"Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
+            f"Invalid alias name: '{shown}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
+            + why
         )
     if len(alias) > MAX_ALIAS_LENGTH:
-        raise InvalidParameter(f"Alias '{alias[:40]}...' is {len(alias)} characters; the limit is {MAX_ALIAS_LENGTH}.")
+        raise InvalidParameter(
+            f"'Registered model alias name' exceeds the maximum length of {MAX_ALIAS_LENGTH} characters: "
+            f"alias '{alias[:40]}...' is {len(alias)}."
+        )
     if alias.lower() == "latest":
         raise InvalidParameter("'latest' alias name (case insensitive) is reserved.")
     if _VERSION_ALIAS.match(alias):
-        raise InvalidParameter(f"Version alias name '{alias}' is reserved; it would read as a version number.")
+        raise InvalidParameter(f"Version alias name '{alias}' is reserved. It would read as a version number.")
     return alias
 
 

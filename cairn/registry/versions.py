@@ -23,7 +23,14 @@ from cairn.tracking.validation import parse_run_id, validate_key, validate_max_r
 from . import actions, audit, webhooks
 from .models import require_model
 from .sources import resolve_source
-from .validation import parse_stage, parse_version, validate_model_name, validate_tag, validate_text
+from .validation import (
+    parse_stage,
+    parse_version,
+    validate_model_name,
+    validate_new_model_name,
+    validate_tag,
+    validate_text,
+)
 
 MAX_VERSIONS_PER_PAGE = 10_000
 CANCELLED = "CANCELLED"
@@ -46,6 +53,7 @@ def register_model(
     description: str | None = None, tags: Mapping[str, str] | None = None,
 ) -> ModelVersion:
     """Create the model if it does not exist yet, then its next version, in one transaction."""
+    validate_new_model_name(name)
     checked = _checked(name, run_id, description, tags, None)
     with db.write() as tx:
         model, created = model_rows.ensure_model(tx, name, clock.now_ms())
@@ -134,7 +142,7 @@ def delete_model_version_tag(db: Database, name: str, version: int | str, key: s
         model = require_model(tx, validate_model_name(name), lock=True)
         require_version(tx, model, number)
         if rows.delete_tag(tx, model.key, number, key) == 0:
-            raise NotFound(f"Version {number} of '{name}' has no tag '{key}'.")
+            raise NotFound(f"No tag with name: {key} on version {number} of '{name}'; there is nothing to delete.")
         webhooks.enqueue(tx, actions.TAG_DELETED_EVENT, _tag_event(model, number, key, None, actor), clock.now_ms())
 
 

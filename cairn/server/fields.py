@@ -22,25 +22,20 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from cairn.errors import InvalidParameter
-from cairn.tracking.validation import INT64_MAX, INT64_MIN
+from cairn.tracking.validation import INT64_MAX, INT64_MIN, invalid_value
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _DOUBLE_TEXT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_MAX_SHOWN = 80
 # Floats are exact integers only below 2**53; beyond, the JSON parser may already have rounded an
 # out-of-range integer (orjson reads -9223372036854775809 as the float -2**63), so refuse them.
 _EXACT_FLOAT_LIMIT = 2.0**53
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
-
-
 def invalid(path: str, value: Any, expected: str) -> InvalidParameter:
-    return InvalidParameter(f"Invalid value {_shown(value)} for parameter '{path}': expected {expected}.")
+    """MLflow's wording (``Invalid value 31 for parameter 'run_id' supplied``), then what is accepted."""
+    return invalid_value(path, value, f"expected {expected}.")
 
 
 def missing(path: str) -> InvalidParameter:
@@ -66,7 +61,9 @@ def as_int(path: str, value: Any, low: int = INT64_MIN, high: int = INT64_MAX) -
         raise invalid(path, value, f"an integer ({bits}) within range, as a JSON integer or a string of digits")
     if not low <= number <= high:
         bits = "32" if high == INT32_MAX else "64"
-        raise InvalidParameter(f"Value {number} for parameter '{path}' is outside the {bits}-bit integer range.")
+        raise InvalidParameter(
+            f"Invalid value {number} for parameter '{path}' supplied: it is outside the {bits}-bit integer range."
+        )
     return number
 
 
@@ -77,7 +74,7 @@ def as_double(path: str, value: Any) -> float:
     if kind is int:
         number = float(value)
         if math.isinf(number):
-            raise InvalidParameter(f"Value for parameter '{path}' does not fit a 64-bit float.")
+            raise InvalidParameter(f"Invalid value for parameter '{path}' supplied: it does not fit a 64-bit float.")
         return number
     if kind is str:
         special = _SPECIAL_DOUBLES.get(value)
@@ -215,12 +212,16 @@ class Fields:
         return Fields(value, self._name(name))
 
     def key_values(self, name: str, *, value_required: bool = False) -> dict[str, str]:
-        """A repeated {key, value} message (tags, params) as a dict; a missing value reads as ''
-        as in MLflow; a key given twice keeps its last value."""
-        pairs: dict[str, str] = {}
+        """A repeated {key, value} message (tags) as a dict; a key given twice keeps its last value."""
+        return dict(self.key_value_pairs(name, value_required=value_required))
+
+    def key_value_pairs(self, name: str, *, value_required: bool = False) -> list[tuple[str, str]]:
+        """A repeated {key, value} message as sent, repeated keys included (log-batch params: the
+        domain refuses one key with two values); a missing value reads as '' as in MLflow."""
+        pairs: list[tuple[str, str]] = []
         for item in self.messages(name):
             key = item.required_string("key")
             value = item.string("value", required=value_required, default="")
             assert value is not None
-            pairs[key] = value
+            pairs.append((key, value))
         return pairs

@@ -141,7 +141,7 @@ async def log_batch(request: Request) -> Response:
     f = await request_fields(request)
     run_id = f.required_string("run_id")
     metrics, linked = decode_metrics(f)
-    params = [Param(k, v) for k, v in f.key_values("params").items()]
+    params = [Param(k, v) for k, v in f.key_value_pairs("params")]
     tags = [RunTag(k, v) for k, v in f.key_values("tags").items()]
     db = db_of(request)
     if linked:

@@ -36,7 +36,7 @@ def create_experiment(
     with db.write() as tx:
         if rows.name_exists(tx, name):
             raise AlreadyExists(
-                f"Experiment '{name}' already exists. Use it (get_experiment_by_name) or pick another name; "
+                f"Experiment(name={name}) already exists. Use it (get_experiment_by_name) or pick another name; "
                 "a deleted experiment keeps its name until it is purged."
             )
         experiment_id = rows.insert_experiment(tx, name, location, clock.now_ms())
@@ -49,7 +49,9 @@ def get_experiment(db: Database, experiment_id: str | int) -> Experiment:
     with db.read() as tx:
         found = rows.get_experiment(tx, key)
     if found is None:
-        raise NotFound(f"No experiment with id {experiment_id}. List experiments with `cairn experiments list`.")
+        raise NotFound(
+            f"No Experiment with id={experiment_id} exists. List experiments with `cairn experiments list`."
+        )
     return found
 
 
@@ -66,9 +68,10 @@ def rename_experiment(db: Database, experiment_id: str, new_name: str) -> None:
     with db.write() as tx:
         current = _require(tx, key)
         if current.lifecycle_stage != "active":
-            raise InvalidParameter(f"Experiment {experiment_id} is deleted; restore it before renaming.")
+            raise InvalidParameter(f"Cannot rename a non-active experiment: experiment {experiment_id} is deleted; "
+                                   "restore it before renaming.")
         if current.name != new_name and rows.name_exists(tx, new_name):
-            raise AlreadyExists(f"Experiment '{new_name}' already exists; pick another name.")
+            raise AlreadyExists(f"Experiment(name={new_name}) already exists; pick another name.")
         rows.update_experiment(tx, key, clock.now_ms(), name=new_name)
 
 
@@ -99,7 +102,10 @@ def set_experiment_tag(db: Database, experiment_id: str, key: str, value: str) -
     with db.write() as tx:
         current = _require(tx, exp_key)
         if current.lifecycle_stage != "active":
-            raise InvalidParameter(f"Experiment {experiment_id} is deleted; restore it before tagging.")
+            raise InvalidParameter(
+                f"The experiment {experiment_id} must be in the 'active' state. Current state is "
+                f"{current.lifecycle_stage}: restore it before tagging."
+            )
         rows.set_experiment_tags(tx, exp_key, {key: value})
 
 
@@ -108,7 +114,7 @@ def delete_experiment_tag(db: Database, experiment_id: str, key: str) -> None:
     with db.write() as tx:
         _require(tx, exp_key)
         if rows.delete_experiment_tag(tx, exp_key, key) == 0:
-            raise NotFound(f"Experiment {experiment_id} has no tag '{key}'.")
+            raise NotFound(f"No tag with name: {key} in experiment with id {experiment_id}; there is nothing to delete.")
 
 
 def search_experiments(
@@ -139,5 +145,5 @@ def search_experiments(
 def _require(tx, experiment_id: int) -> Experiment:  # type: ignore[no-untyped-def]
     found = rows.get_experiment(tx, experiment_id)
     if found is None:
-        raise NotFound(f"No experiment with id {experiment_id}.")
+        raise NotFound(f"No Experiment with id={experiment_id} exists.")
     return found

@@ -114,7 +114,7 @@ def create_logged_model(
     with db.write() as tx:
         experiment = get_experiment(tx, exp_key)
         if experiment is None:
-            raise NotFound(f"No experiment with id {experiment_id}.")
+            raise NotFound(f"No Experiment with id={experiment_id} exists.")
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
             raise InvalidParameter(f"Experiment {experiment_id} is deleted; restore it before logging models to it.")
         rows.insert_model(tx, {
@@ -164,7 +164,7 @@ def delete_logged_model_tag(db: Database, model_id: str, key: str) -> None:
     with db.write() as tx:
         _require(tx, model_id)
         if rows.delete_tag(tx, model_id, key) == 0:
-            raise NotFound(f"Logged model '{model_id}' has no tag '{key}'.")
+            raise NotFound(f"No tag with key {key!r} found for model with ID {model_id!r}.")
 
 
 def log_logged_model_params(db: Database, model_id: str, params: Mapping[str, str]) -> None:
@@ -227,7 +227,9 @@ def log_batch_with_models(
         require_active_run(tx, run_id)
         missing = {m.model_id for m in model_metrics} - rows.existing_model_ids(tx, (m.model_id for m in model_metrics))
     if missing:
-        raise NotFound(f"Logged model '{sorted(missing)[0]}' not found; create it before logging metrics to it.")
+        raise NotFound(
+            f"Logged model with ID '{sorted(missing)[0]}' not found; create it before logging metrics to it."
+        )
     log_batch(db, run_id, [*metrics, *as_points], params, tags)
     with db.write() as tx:
         rows.insert_metrics(tx, [
@@ -248,7 +250,7 @@ def link_models(db: Database, run_id: str, links: Sequence[ModelLink]) -> None:
         require_active_run(tx, run_id)
         missing = {link.model_id for link in links} - rows.existing_model_ids(tx, (link.model_id for link in links))
         if missing:
-            raise NotFound(f"Logged model '{sorted(missing)[0]}' not found.")
+            raise NotFound(f"Logged model with ID '{sorted(missing)[0]}' not found.")
         rows.link_runs(tx, [
             {"run_id": run_id, "model_id": link.model_id, "direction": link.direction, "step": link.step}
             for link in links
@@ -273,13 +275,13 @@ def _validate_name(name: object) -> str:
 
 
 def _validate_tags(tags: Mapping[str, str]) -> None:
-    for key, value in tags.items():
-        validate_tag(RunTag(key, value))
+    for i, (key, value) in enumerate(tags.items()):
+        validate_tag(RunTag(key, value), f"tags[{i}]")
 
 
 def _validate_params(params: Mapping[str, str]) -> None:
-    for key, value in params.items():
-        validate_param(Param(key, value))
+    for i, (key, value) in enumerate(params.items()):
+        validate_param(Param(key, value), f"params[{i}]")
 
 
 def _validate_datasets(model_metrics: Sequence[ModelMetric]) -> None:

@@ -25,11 +25,13 @@ def get_metric_history(
     if max_results is not None:
         limit = validate_int64("max_results", max_results)
         if limit <= 0:
-            raise InvalidParameter(f"max_results must be a positive integer, got {limit}.")
+            raise InvalidParameter(
+                f"Invalid value {limit} for parameter 'max_results' supplied. It must be a positive integer."
+            )
     offset = decode_token("metric-history", page_token)
     with db.read() as tx:
         if rows.get_run_info(tx, run_id) is None:
-            raise NotFound(f"Run '{run_id}' not found.")
+            raise NotFound(f"Run with id={run_id} not found.")
         points = metric_rows.read_history(tx, run_id, key, None if limit is None else limit + 1, offset)
     if limit is not None and len(points) > limit:
         return PagedList(points[:limit], encode_token("metric-history", offset + limit))
@@ -44,7 +46,7 @@ def stream_metric_history(db: Database, run_id: str, key: str, chunk_size: int =
     validate_key("metric", key)
     with db.read() as tx:
         if rows.get_run_info(tx, run_id) is None:
-            raise NotFound(f"Run '{run_id}' not found.")
+            raise NotFound(f"Run with id={run_id} not found.")
     return _chunks(db, run_id, key, chunk_size)
 
 

@@ -45,9 +45,10 @@ def log_batch(
             for key, value in stored.items():
                 if wanted[key] != value:
                     raise InvalidParameter(
-                        f"Param '{key}' of run '{run_id}' is already '{value}'; it cannot change to "
-                        f"'{wanted[key]}'. Params are immutable: log the new value under another key "
-                        "or start a new run."
+                        f"Changing param values is not allowed. Param with key='{key}' was already logged "
+                        f"with value='{value}' for run ID='{run_id}'. Attempted logging new value "
+                        f"'{wanted[key]}'. Params are immutable: log the new value under another key or "
+                        "start a new run."
                     )
             rows.insert_params(tx, run_id, {k: v for k, v in wanted.items() if k not in stored})
         if tag_map:
@@ -74,7 +75,7 @@ def delete_tag(db: Database, run_id: str, key: str) -> None:
     with db.write() as tx:
         require_active_run(tx, run_id)
         if rows.delete_tag(tx, run_id, key) == 0:
-            raise NotFound(f"Run '{run_id}' has no tag '{key}'.")
+            raise NotFound(f"No tag with name: {key} in run with id {run_id}; there is nothing to delete.")
 
 
 def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> None:

@@ -52,8 +52,8 @@ def create_run(
     ``mlflow.runName`` tag, else a generated one; it is also stored as that tag (as MLflow does)."""
     exp_key = parse_experiment_id(experiment_id)
     run_tags = dict(tags or {})
-    for key, value in run_tags.items():
-        validate_tag(RunTag(key, value))
+    for i, (key, value) in enumerate(run_tags.items()):
+        validate_tag(RunTag(key, value), f"tags[{i}]")
     name = run_name or run_tags.get(RUN_NAME_TAG) or generate_run_name()
     validate_run_name(name)
     if run_name and run_tags.get(RUN_NAME_TAG, run_name) != run_name:
@@ -68,9 +68,12 @@ def create_run(
     with db.write() as tx:
         experiment = get_experiment(tx, exp_key)
         if experiment is None:
-            raise NotFound(f"No experiment with id {experiment_id}; create it first (set_experiment).")
+            raise NotFound(f"No Experiment with id={experiment_id} exists; create it first (set_experiment).")
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
-            raise InvalidParameter(f"Experiment {experiment_id} is deleted; restore it before starting runs in it.")
+            raise InvalidParameter(
+                f"The experiment {experiment_id} must be in the 'active' state. Current state is "
+                f"{experiment.lifecycle_stage}: restore it before starting runs in it."
+            )
         info = RunInfo(
             run_id=run_id,
             experiment_id=experiment.experiment_id,
@@ -91,7 +94,7 @@ def get_run(db: Database, run_id: str) -> Run:
     with db.read() as tx:
         found = rows.load_runs(tx, [run_id])
     if not found:
-        raise NotFound(f"Run '{run_id}' not found. Check the id with `cairn runs list`.")
+        raise NotFound(f"Run with id={run_id} not found. Check the id with `cairn runs list`.")
     return found[0]
 
 
@@ -100,10 +103,11 @@ def require_active_run(tx, run_id: str) -> RunInfo:  # type: ignore[no-untyped-d
     parse_run_id(run_id)
     info = rows.get_run_info(tx, run_id)
     if info is None:
-        raise NotFound(f"Run '{run_id}' not found.")
+        raise NotFound(f"Run with id={run_id} not found.")
     if info.lifecycle_stage != LifecycleStage.ACTIVE.value:
         raise InvalidParameter(
-            f"Run '{run_id}' is deleted; restore it (restore_run) before logging to it."
+            f"The run {run_id} must be in the 'active' state. Current state is {info.lifecycle_stage}: "
+            "restore it (restore_run) before logging to it."
         )
     return info
 
@@ -152,7 +156,7 @@ def _set_lifecycle(db: Database, run_id: str, stage: LifecycleStage, deleted_tim
     with db.write() as tx:
         info = rows.get_run_info(tx, run_id)
         if info is None:
-            raise NotFound(f"Run '{run_id}' not found.")
+            raise NotFound(f"Run with id={run_id} not found.")
         rows.update_run(tx, run_id, lifecycle_stage=stage.value, deleted_time=deleted_time)
 
 

@@ -32,6 +32,17 @@ CASES = {
     "approving with nothing pending": (lambda db: registry.approve_transition_request(db, "churn", 1, ALICE),
                                        NotFound),
     "audit of a model that never existed": (lambda db: registry.list_audit_events(db, "nope"), NotFound),
+    "NUL in a new model name": (lambda db: registry.create_registered_model(db, "churn\x00v2", ALICE),
+                                InvalidParameter),
+    "tab in a new model name": (lambda db: registry.create_registered_model(db, "churn\tv2", ALICE), InvalidParameter),
+    "DEL in a new model name": (lambda db: registry.create_registered_model(db, "churn\x7f", ALICE), InvalidParameter),
+    "rename to a name with a newline": (lambda db: registry.rename_registered_model(db, "churn", "churn\nv2", ALICE),
+                                        InvalidParameter),
+    "registering under a name with a control character": (
+        lambda db: registry.register_model(db, "mlflow-artifacts:/0/x", "new\x1bmodel", ALICE), InvalidParameter),
+    "alias ending in a newline": (lambda db: registry.set_alias(db, "churn", "champion\n", 1, ALICE),
+                                  InvalidParameter),
+    "alias with a NUL": (lambda db: registry.set_alias(db, "churn", "cham\x00pion", 1, ALICE), InvalidParameter),
 }
 
 
@@ -56,3 +67,32 @@ def test_error_codes_match_mlflow(db, make_versions):
     assert (missing.value.error_code, missing.value.http_status) == ("RESOURCE_DOES_NOT_EXIST", 404)
     assert (bad_stage.value.error_code, bad_stage.value.http_status) == ("INVALID_PARAMETER_VALUE", 400)
     assert "Staging, Production" in bad_stage.value.message
+
+
+@pytest.mark.parametrize(("call", "shown"), [
+    (lambda db: registry.create_registered_model(db, "churn\tv2", ALICE), "U+0009"),
+    (lambda db: registry.rename_registered_model(db, "churn", "churn\x00", ALICE), "U+0000"),
+    (lambda db: registry.set_alias(db, "churn", "champion\n", 1, ALICE), "U+000A"),
+])
+def test_control_characters_are_refused_with_a_message_naming_them(db, make_versions, call, shown):
+    make_versions(1)
+    with pytest.raises(InvalidParameter) as caught:
+        call(db)
+    assert "control character" in caught.value.message
+    assert shown in caught.value.message and "\n" not in caught.value.message and "\x00" not in caught.value.message
+
+
+def test_registry_errors_start_with_mlflows_words(db, make_versions):
+    make_versions(1)
+    with pytest.raises(CairnError) as missing_model:
+        registry.get_registered_model(db, "nope")
+    with pytest.raises(CairnError) as missing_version:
+        registry.get_model_version(db, "churn", 5)
+    with pytest.raises(CairnError) as taken:
+        registry.create_registered_model(db, "churn", ALICE)
+    with pytest.raises(CairnError) as bad_alias:
+        registry.set_alias(db, "churn", "the best", 1, ALICE)
+    assert missing_model.value.message.startswith("Registered Model with name=nope not found")
+    assert missing_version.value.message.startswith("Model Version (name=churn, version=5) not found")
+    assert taken.value.message.startswith("Registered Model (name=churn) already exists.")
+    assert bad_alias.value.message.startswith("Invalid alias name: 'the best'. Names may only contain")

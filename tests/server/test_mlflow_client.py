@@ -3,6 +3,7 @@ with one worker and with two."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -14,7 +15,7 @@ import httpx
 import mlflow
 import numpy as np
 import pytest
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
@@ -83,6 +84,41 @@ def test_artifacts_of_several_megabytes_round_trip(client: MlflowClient, tmp_pat
     assert (Path(whole) / "notes" / "readme.txt").read_text() == "hello"
 
 
+def test_nan_and_infinite_metrics_read_back_through_get_run_search_and_history(client: MlflowClient) -> None:
+    """A diverged loss must not break every later read: the client's protobuf parser refuses
+    bare NaN/Infinity tokens and reads only the quoted strings."""
+    mlflow.set_experiment(f"nan-{uuid.uuid4().hex[:8]}")
+    with mlflow.start_run() as run:
+        run_id = run.info.run_id
+        mlflow.log_metrics({"nan": math.nan, "up": math.inf, "down": -math.inf, "fine": 0.25})
+        client.log_batch(run_id, metrics=[Metric("curve", v, 1_000 + i, i)
+                                          for i, v in enumerate([1.0, math.nan, math.inf, -math.inf])])
+
+    metrics = client.get_run(run_id).data.metrics
+    assert math.isnan(metrics["nan"]) and metrics["up"] == math.inf and metrics["down"] == -math.inf
+    assert metrics["fine"] == 0.25 and metrics["curve"] == -math.inf  # the latest is the largest step
+
+    found = client.search_runs([run.info.experiment_id], filter_string="metrics.up > 1e308")
+    assert [r.info.run_id for r in found] == [run_id] and math.isnan(found[0].data.metrics["nan"])
+    frame = mlflow.search_runs([run.info.experiment_id])
+    assert list(frame["metrics.down"]) == [-math.inf]
+
+    values = [m.value for m in client.get_metric_history(run_id, "curve")]
+    assert values[0] == 1.0 and math.isnan(values[1]) and values[2:] == [math.inf, -math.inf]
+
+
+def test_nan_metrics_of_a_logged_model_read_back(client: MlflowClient) -> None:
+    experiment_id = mlflow.set_experiment(f"nan-{uuid.uuid4().hex[:8]}").experiment_id
+    with mlflow.start_run() as run:
+        model = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
+        client.log_metric(run.info.run_id, "loss", math.nan, model_id=model.model_id)
+        client.log_metric(run.info.run_id, "gain", math.inf, model_id=model.model_id)
+    metrics = {m.key: m.value for m in client.get_logged_model(model.model_id).metrics or []}
+    assert math.isnan(metrics["loss"]) and metrics["gain"] == math.inf
+    found = client.search_logged_models([experiment_id])
+    assert [m.model_id for m in found] == [model.model_id]
+
+
 def test_error_codes_for_a_missing_run_and_a_param_overwrite(client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as missing:
         client.get_run(uuid.uuid4().hex)
@@ -93,6 +129,22 @@ def test_error_codes_for_a_missing_run_and_a_param_overwrite(client: MlflowClien
             client.log_param(run.info.run_id, "lr", 0.2)
     assert overwrite.value.error_code == "INVALID_PARAMETER_VALUE"
     assert client.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+
+
+def test_messages_the_mlflow_client_surfaces_start_with_mlflows_wording(client: MlflowClient) -> None:
+    experiment_id = client.create_experiment(f"words-{uuid.uuid4().hex[:8]}")
+    run_id = client.create_run(experiment_id).info.run_id
+    with pytest.raises(MlflowException, match="No tag with name: fakeTag"):
+        client.delete_tag(run_id, "fakeTag")
+    with pytest.raises(MlflowException, match=r"Run .+ not found"):
+        client.delete_tag("fake_run_id", "taggity")
+    with pytest.raises(MlflowException, match=r"Duplicate parameter keys have been submitted: \['a'\]") as duplicate:
+        client.log_batch(run_id, params=[Param("a", "1"), Param("a", "2")])
+    assert duplicate.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException, match="control character U\\+0000") as control:
+        client.create_experiment("bad\x00name")
+    assert control.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert client.get_run(run_id).data.params == {}
 
 
 def test_delete_and_restore_a_run(client: MlflowClient) -> None:

@@ -52,6 +52,30 @@ def test_run_params_batched_metrics_history_and_search(client: cairn.Client) -> 
     assert client.get_experiment(experiment_id).tags == {"team": "vision"}
 
 
+def test_nan_and_infinities_round_trip_through_get_run_search_history_and_diff(client: cairn.Client) -> None:
+    experiment_id = client.create_experiment(f"sdk-{uuid.uuid4().hex[:8]}")
+    before, after = client.create_run(experiment_id), client.create_run(experiment_id)
+    for step, value in enumerate([0.5, math.nan, math.inf, -math.inf]):
+        client.log_metric(after.run_id, "loss", value, step=step)
+    client.log_metric(before.run_id, "loss", math.nan)
+    client.log_metric(after.run_id, "NaN", 1.0)  # a key spelled like the value is still a key
+    client.flush()
+
+    values = [m.value for m in client.get_metric_history(after.run_id, "loss")]
+    assert values[0] == 0.5 and math.isnan(values[1]) and values[2:] == [math.inf, -math.inf]
+    assert client.get_run(after.run_id).data.metrics["loss"].value == -math.inf
+    found = client.search_runs([experiment_id], order_by=["metrics.loss DESC"]).items
+    assert {r.run_id: r.data.metrics["loss"].value for r in found}[after.run_id] == -math.inf
+    assert math.isnan({r.run_id: r.data.metrics["loss"].value for r in found}[before.run_id])
+
+    diff = client.backend.diff_runs_on_server(before.run_id, after.run_id)  # type: ignore[attr-defined]
+    rows = {r["key"]: r for r in diff.metrics["metrics"]}
+    assert math.isnan(rows["loss"]["a"]) and rows["loss"]["b"] == -math.inf
+    assert math.isnan(rows["loss"]["curve_a"]["first"])
+    assert rows["loss"]["curve_b"]["first"] == 0.5 and rows["loss"]["curve_b"]["last"] == -math.inf
+    assert rows["NaN"]["b"] == 1.0 and rows["NaN"]["key"] == "NaN"
+
+
 def test_artifacts_round_trip(client: cairn.Client, tmp_path: Path) -> None:
     run = client.create_run("0")
     payload = os.urandom(3 * 1024 * 1024)

@@ -19,10 +19,26 @@ def test_responses_are_compact_json() -> None:
     assert encode_json({"a": [1, 2], "b": "x"}) == b'{"a":[1,2],"b":"x"}'
 
 
-def test_non_finite_metric_values_are_encoded_as_python_json_literals() -> None:
+def test_non_finite_metric_values_are_encoded_as_proto3_json_strings() -> None:
     out = encode_json({"metrics": [{"value": math.nan}, {"value": math.inf}, {"value": -math.inf}, {"value": 1.0}]})
-    assert out == b'{"metrics":[{"value":NaN},{"value":Infinity},{"value":-Infinity},{"value":1.0}]}'
-    assert math.isnan(json.loads(out)["metrics"][0]["value"])
+    assert out == b'{"metrics":[{"value":"NaN"},{"value":"Infinity"},{"value":"-Infinity"},{"value":1.0}]}'
+
+
+def test_the_mlflow_clients_protobuf_parser_reads_non_finite_metric_values() -> None:
+    from google.protobuf import json_format
+    from mlflow.protos.service_pb2 import GetMetricHistory
+
+    out = encode_json({"metrics": [{"key": "loss", "value": v, "timestamp": 1, "step": i}
+                                   for i, v in enumerate([math.nan, math.inf, -math.inf, 0.5])]})
+    parsed = json_format.Parse(out, GetMetricHistory.Response())
+    values = [m.value for m in parsed.metrics]
+    assert math.isnan(values[0]) and values[1:] == [math.inf, -math.inf, 0.5]
+
+
+def test_non_finite_floats_are_quoted_at_any_depth_and_nulls_stay_null() -> None:
+    payload = {"diff": {"rows": [{"a": None, "b": (math.nan, 1.0)}], "note": "null"}}
+    assert encode_json(payload) == b'{"diff":{"rows":[{"a":null,"b":["NaN",1.0]}],"note":"null"}}'
+    assert payload["diff"]["rows"][0]["b"][0] != payload["diff"]["rows"][0]["b"][0]  # the payload is not changed
 
 
 def test_strings_containing_null_survive_the_fallback_encoder() -> None:

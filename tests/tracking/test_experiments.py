@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cairn.entities import ViewType
@@ -37,6 +39,27 @@ def test_missing_experiment_by_name_is_none_and_by_id_is_not_found(db):
 def test_invalid_experiment_names_are_refused(db, name):
     with pytest.raises(InvalidParameter):
         experiments.create_experiment(db, name)
+
+
+@pytest.mark.parametrize(("char", "shown"), [("\x00", "U+0000"), ("\t", "U+0009"), ("\n", "U+000A"),
+                                             ("\x1f", "U+001F"), ("\x7f", "U+007F")])
+def test_experiment_names_with_control_characters_are_refused_saying_why(db, char, shown):
+    with pytest.raises(InvalidParameter, match=re.escape(f"control character {shown}")):
+        experiments.create_experiment(db, f"churn{char}v2")
+    experiment_id = experiments.create_experiment(db, "churn")
+    with pytest.raises(InvalidParameter, match=re.escape(f"control character {shown}")):
+        experiments.rename_experiment(db, experiment_id, f"churn{char}v2")
+    assert [e.name for e in experiments.search_experiments(db).items] == ["churn", "Default"]
+
+
+def test_experiment_errors_start_with_mlflows_words(db):
+    experiments.create_experiment(db, "churn")
+    with pytest.raises(AlreadyExists) as exists:
+        experiments.create_experiment(db, "churn")
+    with pytest.raises(NotFound) as missing:
+        experiments.get_experiment(db, "999")
+    assert exists.value.message.startswith("Experiment(name=churn) already exists.")
+    assert missing.value.message.startswith("No Experiment with id=999 exists")
 
 
 @pytest.mark.parametrize("location", ["/etc", "file:///etc", "s3://bucket/x", "mlflow-artifacts:/../x"])

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from cairn.entities import DatasetInput, Dataset, Metric, Param, RunTag
-from cairn.errors import InvalidParameter
+from cairn.errors import InvalidParameter, NotFound
 from cairn.tracking import metrics_history, run_data, runs
 
 
@@ -22,8 +22,12 @@ def test_relogging_a_param_with_the_same_value_is_fine(db, run_id):
 
 def test_param_overwrite_with_a_different_value_is_invalid_parameter(db, run_id):
     run_data.log_param(db, run_id, Param("lr", "0.1"))
-    with pytest.raises(InvalidParameter, match="immutable"):
+    with pytest.raises(InvalidParameter, match="immutable") as caught:
         run_data.log_param(db, run_id, Param("lr", "0.2"))
+    assert caught.value.message.startswith(
+        f"Changing param values is not allowed. Param with key='lr' was already logged with value='0.1' "
+        f"for run ID='{run_id}'. Attempted logging new value '0.2'."
+    )
     assert runs.get_run(db, run_id).data.params == {"lr": "0.1"}
 
 
@@ -46,6 +50,45 @@ def test_batch_with_one_invalid_entity_writes_nothing(db, run_id):
     got = runs.get_run(db, run_id)
     assert got.data.metrics == {} and got.data.params == {}
     assert "t" not in got.data.tags
+
+
+def test_batch_holding_one_param_key_with_two_values_is_refused_whole(db, run_id):
+    with pytest.raises(InvalidParameter) as caught:
+        run_data.log_batch(db, run_id, metrics=[Metric("m", 1.0, 1, 1)],
+                           params=[Param("lr", "0.1"), Param("depth", "3"), Param("lr", "0.2")],
+                           tags=[RunTag("t", "v")])
+    message = caught.value.message
+    assert message.startswith("Duplicate parameter keys have been submitted: ['lr'].")
+    assert "'0.1'" in message and "'0.2'" in message and "nothing was written" in message
+    got = runs.get_run(db, run_id)
+    assert got.data.params == {} and got.data.metrics == {} and "t" not in got.data.tags
+
+
+def test_batch_repeating_a_param_with_the_same_value_stores_it_once(db, run_id):
+    run_data.log_batch(db, run_id, params=[Param("lr", "0.1"), Param("lr", "0.1"), Param("depth", "3")])
+    assert runs.get_run(db, run_id).data.params == {"lr": "0.1", "depth": "3"}
+
+
+def test_deleting_a_tag_the_run_does_not_have_uses_mlflows_words(db, run_id):
+    with pytest.raises(NotFound) as caught:
+        run_data.delete_tag(db, run_id, "fakeTag")
+    assert caught.value.message.startswith(f"No tag with name: fakeTag in run with id {run_id}")
+
+
+@pytest.mark.parametrize(
+    ("batch", "field"),
+    [
+        ({"metrics": [Metric("ok", 1.0, 1, 0), Metric("../bad/metric/name", 0.3, 3, 0)]}, "metrics[1].name"),
+        ({"params": [Param("ok", "v"), Param("../bad/param/name", "v")]}, "params[1].key"),
+        ({"tags": [RunTag("../bad/tag/name", "v")]}, "tags[0].key"),
+    ],
+)
+def test_a_bad_key_in_a_batch_names_its_field_as_mlflow_does(db, run_id, batch, field):
+    with pytest.raises(InvalidParameter) as caught:
+        run_data.log_batch(db, run_id, **batch)
+    bad = field.split("[")[0].rstrip("s")
+    assert caught.value.message.startswith(f'Invalid value "../bad/{bad}/name" for parameter \'{field}\' supplied: ')
+    assert "must be a normalized relative path" in caught.value.message
 
 
 def test_batch_conflicting_param_writes_nothing(db, run_id):

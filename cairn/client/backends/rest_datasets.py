@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,8 @@ class RestDatasets(RestTransport):
         from cairn.registry.diff import RunDiff
 
         params = {"a": a, "b": b, "curves": "true" if curves else "false"}
-        return RunDiff(**self._dataset_call("GET", "/runs/diff", params)["diff"])
+        diff = self._dataset_call("GET", "/runs/diff", params)["diff"]
+        return RunDiff(**{**diff, "metrics": _diff_metrics(diff["metrics"])})
 
     def lineage(self, ref: str) -> Lineage:
         from cairn.registry.lineage import Lineage, LineageEdge, LineageNode
@@ -96,3 +98,27 @@ def _record(r: dict[str, Any]) -> DatasetRecord:
 
 def _use(u: dict[str, Any]) -> DatasetUse:
     return DatasetUse(**{**u, "tags": dict(u.get("tags") or {})})
+
+
+# The server writes non-finite floats as proto3 JSON does ("NaN", "Infinity", "-Infinity").
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_ROW_VALUES = ("a", "b", "delta", "relative")
+_CURVE_VALUES = ("first", "last", "min", "max")
+
+
+def _diff_metrics(section: dict[str, Any]) -> dict[str, Any]:
+    """A diff's metrics section with the values of its rows and curves read back as floats (only
+    the value fields: a metric may well be named "NaN")."""
+    for row in section.get("metrics", []):
+        _read_floats(row, _ROW_VALUES)
+        for side in ("curve_a", "curve_b"):
+            if row.get(side):
+                _read_floats(row[side], _CURVE_VALUES)
+    return section
+
+
+def _read_floats(item: dict[str, Any], names: Sequence[str]) -> None:
+    for name in names:
+        value = item.get(name)
+        if type(value) is str:
+            item[name] = _NON_FINITE.get(value, value)

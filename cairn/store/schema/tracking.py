@@ -99,7 +99,8 @@ latest_metrics = Table(
 )
 
 # One row per logged point. NaN is stored as value 0 with is_nan set, because SQLite turns NaN
-# into NULL; +/-inf are stored as themselves (both SQLite and PostgreSQL keep them). The primary
+# into NULL; +/-inf are stored as themselves (both SQLite and PostgreSQL keep them), where MLflow's
+# SQL store clamps them to +/-1.7976931348623157e308, so a diverged loss reads back as inf. The primary
 # key is MLflow's (an identical point logged twice is stored once) and, on SQLite, the table is
 # clustered on it (WITHOUT ROWID), so a history read is one range scan in step order.
 metrics = Table(
