@@ -34,8 +34,12 @@ def client(ctx: typer.Context) -> Client:
 def emit(doc: dict[str, Any], as_json: bool, draw: Callable[[dict[str, Any], Console], None]) -> None:
     """Write ``doc`` as one compact JSON line, or draw it for a person."""
     if as_json:
-        # NaN and infinities stay as NaN/Infinity tokens, which is how MLflow's client reads them.
-        sys.stdout.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+        # NaN and infinities as "NaN"/"Infinity"/"-Infinity", as the server writes them: strict
+        # JSON parsers refuse the bare tokens Python's json would write.
+        from cairn.web.json_floats import quote_non_finite
+
+        text = json.dumps(quote_non_finite(doc), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        sys.stdout.write(text + "\n")
     else:
         from rich.console import Console
 

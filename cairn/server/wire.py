@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.errors import BadRequest
+from cairn.web.json_floats import quote_non_finite
 
 MAX_JSON_DEPTH = 32
 JSON_MEDIA_TYPE = "application/json"
@@ -54,31 +55,6 @@ def encode_json(payload: Any) -> bytes:
         if quoted is not payload:
             out = orjson.dumps(quoted)
     return out
-
-
-def quote_non_finite(value: Any) -> Any:
-    """``value`` with every NaN/+inf/-inf float replaced by its proto3 JSON string (``"NaN"``,
-    ``"Infinity"``, ``"-Infinity"``), through dicts, lists and tuples; the very same object when
-    there is none to replace."""
-    kind = type(value)
-    if kind is float:
-        if value - value == 0.0:  # finite; inf - inf and NaN - NaN are NaN
-            return value
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-    if kind is dict:
-        changed = False
-        items = {}
-        for key, item in value.items():
-            new = quote_non_finite(item)
-            changed = changed or new is not item
-            items[key] = new
-        return items if changed else value
-    if kind is list or kind is tuple:
-        elements = [quote_non_finite(item) for item in value]
-        if any(new is not old for new, old in zip(elements, value, strict=True)):
-            return elements
-        return value
-    return value
 
 
 async def read_json(request: Request) -> dict[str, Any]:
