@@ -25,15 +25,19 @@ from cairn.store.database import open_database
 from . import (
     routes_artifacts,
     routes_cairn_registry,
+    routes_dataset_summaries,
     routes_datasets,
     routes_deployments,
     routes_experiments,
+    routes_logged_model_files,
     routes_logged_models,
     routes_metrics,
+    routes_metrics_bulk,
     routes_mlflow_webhooks,
     routes_model_versions,
     routes_models,
     routes_runs,
+    routes_upload_artifact,
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
 from .errors import handle_cairn_error, handle_client_disconnect, handle_http_error, handle_unexpected_error
@@ -80,7 +84,8 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
 def api_routes() -> list[Route]:
     """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
     by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
-    for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models,
+    for module in (routes_experiments, routes_runs, routes_metrics, routes_metrics_bulk, routes_dataset_summaries,
+                   routes_artifacts, routes_upload_artifact, routes_logged_models, routes_logged_model_files,
                    routes_models, routes_model_versions, routes_mlflow_webhooks):
         for path, methods, handler in module.ROUTES:
             for method in methods:

@@ -17,7 +17,11 @@ from cairn.host_check import HostCheckMiddleware, header, host_name, send_error
 
 __all__ = ["BodyLimitMiddleware", "HostCheckMiddleware", "host_name"]
 
-ARTIFACT_PATH_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/")
+# The web UI's upload-artifact carries a file too: the artifact limit applies, not the JSON one.
+ARTIFACT_PATH_PREFIXES = (
+    "/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/",
+    "/api/2.0/mlflow/upload-artifact", "/ajax-api/2.0/mlflow/upload-artifact",
+)
 
 
 class BodyLimitMiddleware:
