@@ -29,6 +29,7 @@ from . import (
     routes_datasets,
     routes_deployments,
     routes_experiments,
+    routes_graphql,
     routes_logged_model_files,
     routes_logged_models,
     routes_metrics,
@@ -145,6 +146,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_cairn_registry.routes(),
         *routes_datasets.routes(),
         *routes_deployments.routes(),
+        *routes_graphql.routes(),
     ]
     app = Starlette(
         routes=routes,
