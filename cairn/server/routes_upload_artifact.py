@@ -27,7 +27,7 @@ async def upload_artifact(request: Request) -> Response:
     path = f.string("path")
     if not path:
         raise InvalidParameter("Request must specify path.")
-    run_artifacts.clean_upload_path(path)
+    run_artifacts.clean_upload_path(path)  # refuse a bad path before reading any of the body
     declared = request.headers.get("content-length", "")
     if declared.isdigit():
         run_artifacts.check_upload_size(int(declared))
