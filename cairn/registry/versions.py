@@ -93,6 +93,17 @@ def search_model_versions(
     return PagedList(found[:limit], token)
 
 
+def model_versions_of_runs(db: Database, run_ids: Sequence[str]) -> dict[str, list[ModelVersion]]:
+    """The versions registered from each of these runs, by model name then number; a run with
+    none is absent. One read, however many runs."""
+    found: dict[str, list[ModelVersion]] = {}
+    with db.read() as tx:
+        for version in rows.versions_of_runs(tx, run_ids):
+            if version.run_id is not None:
+                found.setdefault(version.run_id, []).append(version)
+    return found
+
+
 def update_model_version(db: Database, name: str, version: int | str, description: str | None,
                          actor: Actor) -> ModelVersion:
     number = parse_version(version)

@@ -24,15 +24,20 @@ from cairn.web.version import cairn_version
 from . import (
     routes_artifacts,
     routes_cairn_registry,
+    routes_dataset_summaries,
     routes_datasets,
     routes_deployments,
     routes_experiments,
+    routes_graphql,
+    routes_logged_model_files,
     routes_logged_models,
     routes_metrics,
+    routes_metrics_bulk,
     routes_mlflow_webhooks,
     routes_model_versions,
     routes_models,
     routes_runs,
+    routes_upload_artifact,
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
 from .middleware import server_middleware
@@ -77,7 +82,8 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
 def api_routes() -> list[Route]:
     """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
     by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
-    for module in (routes_experiments, routes_runs, routes_metrics, routes_artifacts, routes_logged_models,
+    for module in (routes_experiments, routes_runs, routes_metrics, routes_metrics_bulk, routes_dataset_summaries,
+                   routes_artifacts, routes_upload_artifact, routes_logged_models, routes_logged_model_files,
                    routes_models, routes_model_versions, routes_mlflow_webhooks):
         for path, methods, handler in module.ROUTES:
             for method in methods:
@@ -137,6 +143,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_cairn_registry.routes(),
         *routes_datasets.routes(),
         *routes_deployments.routes(),
+        *routes_graphql.routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -14,7 +14,11 @@ from cairn.web.host_check import HostCheckMiddleware
 
 from .config import ServerConfig
 
-ARTIFACT_PATH_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/")
+# The web UI's upload-artifact carries a file too: the artifact limit applies, not the JSON one.
+ARTIFACT_PATH_PREFIXES = (
+    "/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/",
+    "/api/2.0/mlflow/upload-artifact", "/ajax-api/2.0/mlflow/upload-artifact",
+)
 BATCH_HINT = "Split large batches (log-batch takes at most 1000 metrics) or upload files as artifacts."
 
 

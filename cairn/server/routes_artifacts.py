@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from cairn.artifacts.local import LocalArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.errors import NotFound
 from cairn.tracking import runs
@@ -50,11 +51,14 @@ async def list_run_artifacts(request: Request) -> Response:
 
 async def list_under(request: Request, artifact_uri: str, path: str) -> list[dict[str, object]]:
     """The listing of ``path`` below a run's or model's artifact root, paths relative to it."""
+    return await run_in_threadpool(files_under, artifacts_of(request), artifact_uri, path)
+
+
+def files_under(store: LocalArtifactStore, artifact_uri: str, path: str) -> list[dict[str, object]]:
     root = store_path_of(artifact_uri)
     relative = clean_relative_path(path)
     location = f"{root}/{relative}" if relative else root
-    found = await run_in_threadpool(artifacts_of(request).list, location)
-    return [file_info_to_wire(info, info.path[len(root) + 1 :]) for info in found]
+    return [file_info_to_wire(info, info.path[len(root) + 1 :]) for info in store.list(location)]
 
 
 async def list_artifacts(request: Request) -> Response:
@@ -113,7 +117,11 @@ async def upload_artifact(request: Request) -> Response:
 
 async def download_artifact(request: Request) -> Response:
     location = clean_relative_path(request.path_params["path"], allow_empty=False)
-    store = artifacts_of(request)
+    return await file_response(artifacts_of(request), location)
+
+
+async def file_response(store: LocalArtifactStore, location: str) -> Response:
+    """The file at ``location`` (already cleaned), streamed as an attachment with ``nosniff``."""
     info = await run_in_threadpool(store.stat, location)
     if info.is_dir:
         raise NotFound(f"'{location}' is a directory, not a file; list it with ?path= instead.")

@@ -51,6 +51,16 @@ class DatasetUse:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """A dataset some run of ``experiment_id`` used, in one ``context`` (None: no context tag)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None
+
+
 def search_datasets(
     conn: Tx,
     *,
@@ -139,6 +149,21 @@ def uses_of(conn: Tx, dataset_ids: Sequence[str]) -> list[DatasetUse]:
                    row.start_time, row.status, row.lifecycle_stage, orjson.loads(row.tags))
         for row in conn.execute(stmt)
     ]
+
+
+def dataset_summaries(conn: Tx, experiment_ids: Sequence[int], limit: int) -> list[DatasetSummary]:
+    """Distinct (experiment, name, digest, context) of the datasets runs used in these
+    experiments; a dataset no run used is left out. At most ``limit``, in that column order."""
+    d, ri = datasets.c, run_inputs.c
+    stmt = (
+        select(d.experiment_id, d.name, d.digest, ri.context)
+        .join(run_inputs, ri.dataset_id == d.dataset_id)
+        .where(d.experiment_id.in_(list(experiment_ids)))
+        .distinct()
+        .order_by(d.experiment_id, d.name, d.digest, ri.context)
+        .limit(limit)
+    )
+    return [DatasetSummary(str(row.experiment_id), row.name, row.digest, row.context) for row in conn.execute(stmt)]
 
 
 def _contexts_of(conn: Tx, dataset_ids: list[str]) -> dict[str, tuple[str, ...]]:

@@ -70,6 +70,37 @@ def load_versions(conn: Tx, key: int, name: str, numbers: Sequence[int]) -> list
     return list(by_number.values())
 
 
+def versions_of_runs(conn: Tx, run_ids: Sequence[str]) -> list[ModelVersion]:
+    """Every version whose source run is one of ``run_ids``, with tags and aliases, ordered by
+    model name then number (three queries, however many runs and models)."""
+    if not run_ids:
+        return []
+    mv, rm = model_versions.c, registered_models.c
+    of_runs = mv.run_id.in_(list(run_ids))
+    rows = conn.execute(
+        select(model_versions, rm.name.label("model_name"))
+        .join(registered_models, rm.registered_model_id == mv.registered_model_id)
+        .where(of_runs)
+        .order_by(rm.name, mv.version)
+    )
+    found = {(row.registered_model_id, row.version): _from_row(row, row.model_name) for row in rows}
+    if not found:
+        return []
+    t, a = model_version_tags.c, model_aliases.c
+    same_tag_version = (t.registered_model_id == mv.registered_model_id) & (t.version == mv.version)
+    for key, version, tag_key, value in conn.execute(
+        select(t.registered_model_id, t.version, t.key, t.value).join(model_versions, same_tag_version).where(of_runs)
+    ):
+        found[(key, version)].tags[tag_key] = value
+    same_alias_version = (a.registered_model_id == mv.registered_model_id) & (a.version == mv.version)
+    for key, version, alias in conn.execute(
+        select(a.registered_model_id, a.version, a.alias).join(model_versions, same_alias_version)
+        .where(of_runs).order_by(a.alias)
+    ):
+        found[(key, version)].aliases.append(alias)
+    return list(found.values())
+
+
 def versions_in_stage(conn: Tx, key: int, stage: str) -> list[int]:
     mv = model_versions.c
     stmt = select(mv.version).where(mv.registered_model_id == key, mv.current_stage == stage).order_by(mv.version)

@@ -55,6 +55,13 @@ def get_experiment(db: Database, experiment_id: str | int) -> Experiment:
     return found
 
 
+def get_experiments(db: Database, experiment_ids: Sequence[str]) -> dict[str, Experiment]:
+    """The experiments with these ids by id, in one read; unknown ids are left out."""
+    keys = {parse_experiment_id(e) for e in experiment_ids}
+    with db.read() as tx:
+        return {e.experiment_id: e for e in rows.get_experiments(tx, sorted(keys))}
+
+
 def get_experiment_by_name(db: Database, name: str) -> Experiment | None:
     """The experiment with this name, or None (MLflow's client expects None, not an error)."""
     validate_experiment_name(name)
