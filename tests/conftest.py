@@ -4,7 +4,6 @@ HTTP receiver on 127.0.0.1 for webhooks."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

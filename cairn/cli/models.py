@@ -114,7 +114,7 @@ def list_requests(
 
 # changes -------------------------------------------------------------------------------------
 @models_app.command("register")
-def register(
+def register_version(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="SOURCE", show_default=False,
                                           help="runs:/<run_id>/<path> or mlflow-artifacts:/<path>.")],

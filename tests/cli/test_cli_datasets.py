@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 import cairn
-from cairn import cli
 
 TERMINAL_COLUMNS = 200
 

@@ -18,7 +18,7 @@ import httpx
 import orjson
 
 from cairn.entities import Actor
-from cairn.errors import CairnError, InvalidParameter, StoreUnavailable, error_from_wire
+from cairn.errors import CairnError, StoreUnavailable, error_from_wire
 
 API = "/api/2.0/mlflow"
 CAIRN = "/api/cairn/v1"
