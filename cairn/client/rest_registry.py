@@ -111,15 +111,14 @@ class RestRegistry:
     def register_model(self, source: str, name: str, run_id: str | None, description: str | None,
                        tags: dict[str, str], actor: Actor) -> ModelVersion:
         body = {"name": name, "source": source, "tags": _pairs(tags), **_given(run_id=run_id, description=description)}
-        return _version(self._registry_call("POST", CAIRN + "/model-versions/register", body, actor=actor)
-                        ["model_version"])
+        return _version_with_files(self._registry_call("POST", CAIRN + "/model-versions/register", body, actor=actor))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         params = {"name": name, "version": str(version)}
         return _version(self._registry_call("GET", MLFLOW + "/model-versions/get", params=params)["model_version"])
 
     def resolve_model_version(self, ref: str) -> ModelVersion:
-        return _version(self._registry_call("GET", CAIRN + "/models/show", params={"ref": ref})["model_version"])
+        return _version_with_files(self._registry_call("GET", CAIRN + "/models/show", params={"ref": ref}))
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None) -> list[ModelVersion]:
         body = {"name": name, "stages": list(stages or ())}
@@ -130,7 +129,9 @@ class RestRegistry:
                               page_token: str | None) -> PagedList:
         conditions = [f"{field} = {_quoted(value)}" for field, value in (("name", name), ("run_id", run_id))
                       if value is not None]
-        params = {"max_results": max_results, **_given(page_token=page_token)}
+        # Cairn's order (the embedded store's), not MLflow's default of newest first.
+        params = {"max_results": max_results, "order_by": ["name ASC", "version_number ASC"],
+                  **_given(page_token=page_token)}
         if conditions:
             params["filter"] = " AND ".join(conditions)
         found = self._registry_call("GET", MLFLOW + "/model-versions/search", params=params)
@@ -316,6 +317,14 @@ def _version(v: dict[str, Any]) -> ModelVersion:
         user_id=v.get("user_id", ""), model_id=v.get("model_id") or None, tags=_tags(v.get("tags")),
         aliases=list(v.get("aliases", [])),
     )  # fmt: skip
+
+
+def _version_with_files(found: dict[str, Any]) -> ModelVersion:
+    """A version from a Cairn route, which adds where its files are beside MLflow's message."""
+    version = _version(found["model_version"])
+    files = found.get("files") or {}
+    version.files_location, version.external = files.get("location"), bool(files.get("external"))
+    return version
 
 
 def _model(m: dict[str, Any]) -> RegisteredModel:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidParameter, NotFound
 from cairn.registry.retention import refuse_collected
+from cairn.registry.sources import refuse_external
 
 from .enforcement import ExtraColumns, enforce_schema
 from .flavors import Predictor, load_flavor
@@ -102,7 +103,7 @@ def download_model(uri: str, client: Client, dst_path: str | Path | None = None)
         return folder, None
     version = client.resolve_model_version(uri)
     refuse_collected(version, "load")
-    folder = client.backend.download_artifacts(version.source, "", dest)
+    folder = client.backend.download_artifacts(refuse_external(version, "load"), "", dest)
     return folder, version
 
 
