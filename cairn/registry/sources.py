@@ -3,16 +3,18 @@
 MLflow clients read a version's ``source`` back and search on it (``source_path = 'runs:/...'``),
 so it is stored as given. Beside it, registration records where the files are:
 
-1. ``runs:/<run_id>/<path>``: the run's artifact location plus the path. ``run_id``, when also
-   given, must name the same run. A run this server does not hold is accepted and recorded as
-   external (its files are elsewhere); so is a run whose artifacts live in a remote store.
+1. ``runs:/<run_id>/<path>``: the run's artifact location plus the path, or, when the run logged
+   a model named by the path's first part (mlflow 3's ``log_model(name=...)``), that logged
+   model's files, as the mlflow client resolves it. ``run_id``, when also given, must name the
+   same run. A run this server does not hold is accepted and recorded as external (its files are
+   elsewhere); so is a run whose artifacts live in a remote store.
 2. ``models:/<logged_model_id>`` (what mlflow 3's ``log_model(..., registered_model_name=...)``
    sends): the logged model's artifact location; its id becomes the version's ``model_id`` and
    its source run the version's run unless one is given. It must exist on this server.
 3. ``models:/<name>/<version>`` (also ``@alias``, ``/<stage>``, ``/latest``; what
    ``copy_model_version`` sends): the named version's files, run and logged model. The source is
    stored as ``models:/<name>/<number>``, as MLflow does; a ``run_id`` or ``model_id`` given with
-   it must match the named version's.
+   it must match the named version's, and a version whose files retention deleted is refused.
 4. ``mlflow-artifacts:/<path>``: that place in Cairn's artifact store.
 5. A remote store URI (``s3://``, ``gs://``, ``wasbs://``, ``https://``, ``dbfs:/``...; see
    ``cairn.tracking.locations``): accepted and recorded as external. Cairn never fetches it.
@@ -44,6 +46,7 @@ from cairn.tracking.locations import is_remote_uri, validate_remote_uri
 from cairn.tracking.validation import parse_run_id
 
 from .refs import find_version
+from .retention import refuse_collected
 
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
@@ -104,9 +107,14 @@ def _from_run(tx: Tx, source: str, run_id: str | None, model_id: str | None) -> 
         raise InvalidParameter(f"Source names run '{source_run[:_SHOWN]}' but run_id is '{run_id}'; give one run.")
     relative = _path(source, path, allow_empty=True)
     info = run_rows.get_run_info(tx, source_run)
-    files = None
-    if info is not None and info.artifact_uri.startswith(ARTIFACTS_SCHEME):
-        files = f"{info.artifact_uri.rstrip('/')}/{relative}" if relative else info.artifact_uri
+    if info is None:
+        return _checked_model(tx, ResolvedSource(source, None, None, source_run, model_id))
+    name, _, inside = relative.partition("/")
+    logged = logged_model_rows.find_run_model(tx, int(info.experiment_id), name, source_run) if name else None
+    root, below = (logged["artifact_location"], inside) if logged is not None else (info.artifact_uri, relative)
+    files = _in_store(root)
+    if files is not None and below:
+        files = f"{files}/{below}"
     return _checked_model(tx, ResolvedSource(source, None, files, source_run, model_id))
 
 
@@ -126,6 +134,7 @@ def _from_logged_model(tx: Tx, source: str, named: str, run_id: str | None,
 
 def _from_registered_version(tx: Tx, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
     named = find_version(tx, source)
+    refuse_collected(named, "copy")
     for given, theirs, what in ((run_id, named.run_id, "run_id"), (model_id, named.model_id, "model_id")):
         if given is not None and given != theirs:
             raise InvalidParameter(

@@ -56,6 +56,16 @@ def get_model_row(conn: Tx, model_id: str) -> dict[str, Any] | None:
     return dict(found._mapping) if found is not None else None
 
 
+def find_run_model(conn: Tx, experiment_id: int, name: str, run_id: str) -> dict[str, Any] | None:
+    """The active model named ``name`` that run ``run_id`` logged in its experiment, if any."""
+    stmt = select(logged_models).where(
+        _m.experiment_id == experiment_id, _m.name == name, _m.source_run_id == run_id,
+        _m.lifecycle_stage == LifecycleStage.ACTIVE.value,
+    ).order_by(_m.creation_timestamp_ms.desc(), _m.model_id).limit(1)
+    found = conn.execute(stmt).first()
+    return dict(found._mapping) if found is not None else None
+
+
 def update_model(conn: Tx, model_id: str, **values: object) -> None:
     conn.execute(update(logged_models).where(_m.model_id == model_id).values(**values))
 

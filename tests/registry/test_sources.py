@@ -27,6 +27,19 @@ def test_runs_source_is_kept_as_given_and_read_from_the_runs_artifacts(db, run_i
     assert registry.get_model_version_download_uri(db, "churn", 1) == f"runs:/{run_id}/model"
 
 
+def test_runs_source_naming_a_model_the_run_logged_reads_that_models_files(db, run_id, make_run, alice):
+    # mlflow 3's log_model(name="model") writes to a logged model, and the mlflow client reads
+    # runs:/<run>/model from it; Cairn's reads must find the same files.
+    model = logged_models.create_logged_model(db, "0", name="model", source_run_id=run_id)
+    logged_models.create_logged_model(db, "0", name="model", source_run_id=make_run())
+    version = registry.register_model(db, f"runs:/{run_id}/model", "churn", alice)
+    assert (version.source, version.files_location) == (f"runs:/{run_id}/model", model.artifact_location)
+    inner = registry.register_model(db, f"runs:/{run_id}/model/data", "churn", alice)
+    assert inner.files_location == f"{model.artifact_location}/data"
+    other = registry.register_model(db, f"runs:/{run_id}/other", "churn", alice)
+    assert other.files_location == f"mlflow-artifacts:/0/{run_id}/artifacts/other"
+
+
 def test_versions_are_found_by_the_source_the_client_gave(db, run_id, make_run, alice):
     registry.register_model(db, f"runs:/{run_id}/model", "churn", alice)
     registry.register_model(db, f"runs:/{make_run()}/model", "churn", alice)
@@ -85,6 +98,16 @@ def test_copy_with_a_different_run_id_is_refused(db, run_id, make_run, alice):
         registry.register_model(db, "models:/churn/1", "churn-prod", alice, run_id=make_run())
     with pytest.raises(NotFound):
         registry.register_model(db, "models:/churn/7", "churn-prod", alice)
+
+
+def test_copy_of_a_version_whose_files_retention_deleted_is_refused(db, run_id, alice, clock, artifacts):
+    for number in (1, 2):
+        registry.register_model(db, f"runs:/{run_id}/model{number}", "churn", alice)
+        registry.promote(db, "churn", number, "Production", alice)
+    clock.advance(RETENTION_MS)
+    registry.collect_expired_artifacts(db, artifacts, alice)
+    with pytest.raises(Conflict, match="Cannot copy version 1 of 'churn'"):
+        registry.register_model(db, "models:/churn/1", "churn-copy", alice)
 
 
 @pytest.mark.parametrize("source", [
