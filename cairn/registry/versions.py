@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from cairn.entities import Actor, ModelStage, ModelVersion, ModelVersionStatus, PagedList
-from cairn.errors import NotFound
+from cairn.errors import InvalidParameter, NotFound
 from cairn.store import logged_models as logged_model_rows
 from cairn.store import registry_models as model_rows
 from cairn.store import registry_requests as request_rows
@@ -86,6 +86,9 @@ def search_model_versions(
         validate_model_name(name)
     if run_id is not None:
         parse_run_id(run_id)
+    unknown = [key for key, _ in order if key not in rows.VERSION_ORDER_KEYS]
+    if unknown:
+        raise InvalidParameter(f"Cannot order versions by {unknown[0]!r}; use {', '.join(rows.VERSION_ORDER_KEYS)}.")
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token("model-versions", page_token)
     with db.read() as tx:
