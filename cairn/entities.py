@@ -167,8 +167,16 @@ class Actor:
 
 @dataclass(slots=True)
 class ModelVersion:
-    """One registered version. ``source`` is always a ``mlflow-artifacts:/`` location inside
-    Cairn's artifact store; ``artifacts_retained_until`` is set while the version is Archived."""
+    """One registered version. ``source`` is what the client gave (``runs:/<run>/model``,
+    ``models:/...``, ``mlflow-artifacts:/...`` or a remote store URI such as ``s3://...``);
+    ``storage_location`` is where MLflow's download URI points when that differs from the source
+    (a ``models:/`` source, resolved when the version was registered).
+
+    ``files_location`` is the ``mlflow-artifacts:/`` location Cairn reads the files from;
+    ``external`` is True when they are outside Cairn's store (a remote URI, or a run or logged
+    model this server does not hold), which Cairn never fetches. A version rebuilt from MLflow's
+    wire message carries neither (``Client.resolve_model_version`` does).
+    ``artifacts_retained_until`` is set while the version is Archived."""
 
     name: str
     version: int
@@ -186,6 +194,9 @@ class ModelVersion:
     artifacts_retained_until: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    storage_location: str | None = None
+    files_location: str | None = None
+    external: bool = False
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from cairn.models.loading import LoadedModel, load_package
 from cairn.models.package import parse_pins, save_model
 from cairn.models.signature import ModelSignature
 from cairn.registry.retention import refuse_collected
+from cairn.registry.sources import refuse_external
 
 from .client import Client
 from .users import default_user
@@ -102,7 +103,7 @@ def download_model(uri: str, client: Client, dst_path: str | Path | None = None)
         return folder, None
     version = client.resolve_model_version(uri)
     refuse_collected(version, "load")
-    folder = client.backend.download_artifacts(version.source, "", dest)
+    folder = client.backend.download_artifacts(refuse_external(version, "load"), "", dest)
     return folder, version
 
 

@@ -119,8 +119,12 @@ class RegistryMethods:
         self._backend.delete_model_version_tag(name, _version(version), key, actor_of(user))
 
     def list_model_version_artifacts(self, version: ModelVersion, path: str = "") -> list[FileInfo]:
-        """Immediate children of ``path`` inside the version's source; paths relative to the source."""
-        return list(self._backend.list_artifacts(version.source, path))
+        """Immediate children of ``path`` inside the version's files, paths relative to them; none
+        for a version whose files are outside Cairn's store."""
+        location = version.files_location
+        if location is None and not version.external:  # rebuilt from MLflow's message, which lacks it
+            location = self.resolve_model_version(f"{version.name}/{version.version}").files_location
+        return list(self._backend.list_artifacts(location, path)) if location is not None else []
 
     # stages, aliases, sign-off, rollback -----------------------------------------------------
     def promote(self, name: str, version: int | str, stage: str, *, reason: str | None = None,

@@ -10,8 +10,8 @@ from cairn.tracking import clock
 
 from . import actions, audit
 from .models import require_model
+from .refs import require_version, version_by_alias
 from .validation import parse_version, validate_alias, validate_model_name, validate_text
-from .versions import require_version
 
 
 def set_alias(db: Database, name: str, alias: str, version: int | str, actor: Actor,
@@ -64,8 +64,4 @@ def get_version_by_alias(db: Database, name: str, alias: str) -> ModelVersion:
     validate_model_name(name)
     validate_alias(alias)
     with db.read() as tx:
-        model = require_model(tx, name)
-        number = rows.get_alias(tx, model.key, alias)
-        if number is None:
-            raise NotFound(f"Registered model alias {alias} not found on model '{name}'.")
-        return require_version(tx, model, number)
+        return version_by_alias(tx, require_model(tx, name), alias)

@@ -19,9 +19,9 @@ from . import actions, audit, gates
 from .model_files import ModelFiles
 from .models import require_model
 from .policies import effective_policy
+from .refs import require_version
 from .transitions import apply_transition
 from .validation import parse_version, validate_model_name, validate_text
-from .versions import require_version
 
 PENDING, APPROVED, REJECTED, CANCELLED = rows.PENDING, "APPROVED", "REJECTED", "CANCELLED"
 STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)

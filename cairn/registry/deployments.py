@@ -30,9 +30,8 @@ from cairn.tracking import clock
 
 from . import actions, audit
 from .models import require_model
-from .refs import resolve_model_ref
+from .refs import require_version, resolve_model_ref
 from .validation import parse_version, validate_alias, validate_model_name, validate_text
-from .versions import require_version
 
 PRIMARY, CANARY, SHADOW, AB = "primary", "canary", "shadow", "ab"
 ARM_A, ARM_B = "a", "b"  # the arms of an A/B test: the primary version and the challenger

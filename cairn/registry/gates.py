@@ -57,7 +57,7 @@ def gather(tx: Tx, model: ModelRef, version: ModelVersion, to_stage: str, policy
     return GateInput(
         version=version, from_stage=version.current_stage, to_stage=to_stage, run_found=run_found,
         metrics=metrics, staging_ms=staging_ms, was_in_staging=bool(staged),
-        model=read_model_facts(files, version.source) if needs_files else None,
+        model=read_model_facts(files, version.files_location) if needs_files else None,
     )
 
 

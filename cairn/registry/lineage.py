@@ -6,7 +6,8 @@ parent run -> child run (``parent``), run -> model version (``registered``), ver
 deployment (``deployed``). ``build_lineage`` starts at a reference and collects everything
 upstream of it (what fed it) and everything downstream (what it fed). Stages a version held are
 intervals replayed from the registry's audit trail; a version links to its model's deployment
-while it serves one of the deployment's arms (primary, canary, shadow or A/B).
+while it serves one of the deployment's arms (primary, canary, shadow or A/B). A version whose
+files are outside Cairn's store, and a run this server does not hold, carry ``external: True``.
 
 It lives in ``registry/`` because that is the lowest layer that knows all four kinds of node:
 datasets (``datasets/``), runs (``tracking/``, ``store/``), model versions and deployments (here).
@@ -143,6 +144,10 @@ def build_lineage(db: Database, ref: str, max_runs: int = MAX_RUNS) -> Lineage:
                 walk.add_run(runs[0])
                 walk.edge(f"run:{run_id}", root, "registered")
                 walk.upstream_of_runs(runs)
+            else:  # registered from a run this server does not hold: shown, marked external
+                walk.node(LineageNode(f"run:{run_id}", "run", f"external run ({run_id[:8]})",
+                                      {"run_id": run_id, "external": True}))
+                walk.edge(f"run:{run_id}", root, "registered")
         walk.deployments_of(target, root)
     elif kind == "run":
         walk.roots.append(walk.add_run(target))
@@ -233,7 +238,7 @@ class _Walk:
         return self.node(LineageNode(node_id, "model_version", f"{version.name} v{version.version}", {
             "name": version.name, "version": version.version, "current_stage": version.current_stage,
             "aliases": list(version.aliases), "run_id": version.run_id, "created": version.creation_timestamp,
-            "stages": stages,
+            "stages": stages, "source": version.source, "external": version.external,
         }))
 
     def upstream_of_runs(self, runs: list[Run]) -> None:

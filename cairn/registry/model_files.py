@@ -24,9 +24,9 @@ _EXAMPLE_PATH = re.compile(r"^[ \t]+artifact_path:[ \t]*['\"]?([^'\"\s]+)", re.M
 
 
 class ModelFiles(Protocol):
-    def read_text(self, source: str, path: str) -> str | None:
-        """The text of ``path`` inside the model at ``source`` (a ``mlflow-artifacts:/`` location),
-        or None when there is no such file."""
+    def read_text(self, location: str, path: str) -> str | None:
+        """The text of ``path`` inside the model at ``location`` (a ``mlflow-artifacts:/``
+        location), or None when there is no such file."""
 
 
 class ArtifactStoreModelFiles:
@@ -35,10 +35,10 @@ class ArtifactStoreModelFiles:
     def __init__(self, store: LocalArtifactStore) -> None:
         self.store = store
 
-    def read_text(self, source: str, path: str) -> str | None:
+    def read_text(self, location: str, path: str) -> str | None:
         try:
-            location = f"{store_path_of(source)}/{clean_relative_path(path, allow_empty=False)}"
-            with self.store.open(location) as handle:
+            file = f"{store_path_of(location)}/{clean_relative_path(path, allow_empty=False)}"
+            with self.store.open(file) as handle:
                 return handle.read(MAX_MLMODEL_BYTES).decode("utf-8", errors="replace")
         except (NotFound, InvalidParameter):
             return None
@@ -55,10 +55,14 @@ class ModelFacts:
     problem: str | None = None
 
 
-def read_model_facts(files: ModelFiles | None, source: str) -> ModelFacts:
+def read_model_facts(files: ModelFiles | None, location: str | None) -> ModelFacts:
+    """What the MLmodel at ``location`` (a version's ``files_location``) says; a version whose
+    files are outside Cairn's store (``location`` None) has none that Cairn reads."""
     if files is None:
         return ModelFacts(False, problem="model files are not readable by this registry")
-    text = files.read_text(source, MLMODEL_FILE)
+    if location is None:
+        return ModelFacts(False, problem="the version's files are outside Cairn's store, which never fetches them")
+    text = files.read_text(location, MLMODEL_FILE)
     if text is None:
         return ModelFacts(False, problem=f"no {MLMODEL_FILE} file in the version's source")
     example_path = None
@@ -66,5 +70,5 @@ def read_model_facts(files: ModelFiles | None, source: str) -> ModelFacts:
     if info is not None:
         found = _EXAMPLE_PATH.search(info.group(1))
         example_path = found.group(1) if found else None
-    has_example = example_path is not None and files.read_text(source, example_path) is not None
+    has_example = example_path is not None and files.read_text(location, example_path) is not None
     return ModelFacts(True, bool(_SIGNATURE.search(text)), has_example, example_path)

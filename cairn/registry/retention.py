@@ -10,7 +10,9 @@ removing them fails the mark and the event roll back. A marked version is never 
 and promoting, rolling back to or loading it is refused with ``refuse_collected``'s message.
 
 A version whose files are also another version's (two versions registered from one run's
-``model`` folder) keeps them while any such version still has its files. The ``cairn.`` tag
+``model`` folder, or a copy made with ``models:/NAME/VERSION``) keeps them while any such version
+still has its files. Versions whose files are outside Cairn's store (an ``s3://`` source, a run
+on another server) have nothing here to delete and are never collected. The ``cairn.`` tag
 prefix is Cairn's: a user who sets ``cairn.artifacts_deleted_at`` by hand retires the version.
 """
 
@@ -31,7 +33,7 @@ from cairn.tracking.locations import store_path_of
 
 from . import actions, audit
 from .models import require_model
-from .versions import require_version
+from .refs import require_version
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +104,12 @@ def _collect(db: Database, artifacts: ArtifactDeleter, candidate: VersionFiles, 
         rows.set_tags(tx, model.key, candidate.version, {ARTIFACTS_DELETED_TAG: str(at)})
         audit.record(tx, model, actions.ARTIFACTS_DELETED, actor, at, version=candidate.version,
                      reason="retention ended",
-                     details={"source": candidate.source, "retained_until": current.artifacts_retained_until})
+                     details={"source": candidate.source, "location": candidate.location,
+                              "retained_until": current.artifacts_retained_until})
         try:
-            artifacts.delete(store_path_of(candidate.source))
+            artifacts.delete(store_path_of(candidate.location))
         except NotFound:
-            log.info("version %s of %s had no files left at %s", candidate.version, candidate.name, candidate.source)
+            log.info("version %s of %s had no files left at %s", candidate.version, candidate.name, candidate.location)
     log.info("deleted the artifacts of version %s of %s (retention ended)", candidate.version, candidate.name)
     return _entry(candidate, deleted_time=at)
 
@@ -116,16 +119,16 @@ def _is_expired(v: VersionFiles, at: int) -> bool:
 
 
 def _sharing_version(candidate: VersionFiles, keeping: list[VersionFiles]) -> VersionFiles | None:
-    mine = _folder(candidate.source)
+    mine = _folder(candidate.location)
     for other in keeping:
-        theirs = _folder(other.source)
+        theirs = _folder(other.location)
         if mine.startswith(theirs) or theirs.startswith(mine):
             return other
     return None
 
 
-def _folder(source: str) -> str:
-    return store_path_of(source).rstrip("/") + "/"
+def _folder(location: str) -> str:
+    return store_path_of(location).rstrip("/") + "/"
 
 
 def _entry(v: VersionFiles, *, deleted_time: int | None = None, kept_reason: str | None = None) -> CollectedArtifacts:

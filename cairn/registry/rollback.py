@@ -19,10 +19,10 @@ from cairn.tracking import clock
 from . import actions
 from .models import require_model
 from .policies import effective_policy
+from .refs import require_version
 from .timeline import stage_intervals
 from .transitions import apply_transition
 from .validation import parse_version, validate_model_name, validate_text
-from .versions import require_version
 
 PRODUCTION = ModelStage.PRODUCTION
 

@@ -1,8 +1,13 @@
 """Registry searches with MLflow's filter and order_by strings, shared by the server's MLflow
 routes and any other caller (the grammar is in ``search_filters``).
 
-The store pages by model name or run id; other conditions (IN, LIKE, tags, source_path) and
-orderings are matched over the models or versions those allow, then paged here.
+The store pages by model name or run id in any order; other conditions (IN, LIKE, tags,
+source_path) are matched over the models or versions those allow, then ordered and paged here.
+
+Orders are MLflow's: versions come newest first (``last_updated_timestamp DESC``), and every
+order ends with ``name ASC`` then ``version_number DESC`` unless it names them itself; models
+come by name, which also breaks ties. ``timestamp`` is ``last_updated_timestamp``; naming one
+field twice is refused.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cairn.entities import ModelVersion, PagedList, RegisteredModel
+from cairn.errors import InvalidParameter
 from cairn.store.database import Database
 from cairn.store.page_tokens import decode_token, encode_token
 from cairn.tracking.validation import validate_max_results
@@ -27,6 +33,10 @@ _VERSION_NUMERIC_ATTRIBUTES = frozenset({"version_number"})
 _VERSION_ORDER_KEYS = frozenset({"name", "version_number", "creation_timestamp", "last_updated_timestamp", "timestamp"})
 _VERSION_FILTER_EXAMPLE = "name = 'churn' AND run_id IN ('a1b2...', 'c3d4...') AND tags.team = 'vision'"
 _VERSION_FILTERED_TOKEN = "model-versions-filtered"
+_SAME_FIELD = {"timestamp": "last_updated_timestamp"}
+_VERSION_DEFAULT_ORDER = (("last_updated_timestamp", False),)
+_VERSION_TIE_BREAKS = (("name", True), ("version_number", False))
+_MODEL_TIE_BREAKS = (("name", True),)
 
 
 def search_registered_models_by_filter(
@@ -39,7 +49,8 @@ def search_registered_models_by_filter(
                                        _MODEL_FILTER_EXAMPLE)
     order = parse_registry_order_by(order_by, _MODEL_ORDER_KEYS, "registered models")
     like = next((str(c.value) for c in conditions if c.field == "name" and c.op in ("=", "LIKE")), None)
-    if not conditions and not order:
+    order = _full_order(order, (), _MODEL_TIE_BREAKS)
+    if not conditions and order == list(_MODEL_TIE_BREAKS):
         return search_registered_models(db, None, max_results, page_token)
     limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
     offset = decode_token(_MODEL_FILTERED_TOKEN, page_token)
@@ -74,12 +85,13 @@ def search_model_versions_by_filter(
     LIKE, tags, source_path, an order) is matched over the versions those allow, then paged here."""
     conditions = parse_registry_filter(filter_string, _VERSION_FILTER_ATTRIBUTES, _VERSION_NUMERIC_ATTRIBUTES,
                                        "model versions", _VERSION_FILTER_EXAMPLE)
-    order = parse_registry_order_by(order_by, _VERSION_ORDER_KEYS, "model versions")
+    order = _full_order(parse_registry_order_by(order_by, _VERSION_ORDER_KEYS, "model versions"),
+                        _VERSION_DEFAULT_ORDER, _VERSION_TIE_BREAKS)
     name = next((str(c.value) for c in conditions if c.field == "name" and c.op == "="), None)
     run_id = next((str(c.value) for c in conditions if c.field == "run_id" and c.op == "="), None)
     simple = all(c.op == "=" and c.field in ("name", "run_id") for c in conditions)
-    if simple and len(conditions) == len({c.field for c in conditions}) and not order:
-        return search_model_versions(db, name, run_id, max_results, page_token)
+    if simple and len(conditions) == len({c.field for c in conditions}):
+        return search_model_versions(db, name, run_id, max_results, page_token, order=order)
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token(_VERSION_FILTERED_TOKEN, page_token)
     found: list[ModelVersion] = []
@@ -94,6 +106,17 @@ def search_model_versions_by_filter(
         found.sort(key=lambda v: _version_sort_key(v, key), reverse=not ascending)
     more = len(found) > offset + limit
     return PagedList(found[offset:offset + limit], encode_token(_VERSION_FILTERED_TOKEN, offset + limit) if more else None)
+
+
+def _full_order(given: list[tuple[str, bool]], default: Sequence[tuple[str, bool]],
+                tie_breaks: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    order: list[tuple[str, bool]] = []
+    for key, ascending in given or default:
+        field = _SAME_FIELD.get(key, key)
+        if any(field == seen for seen, _ in order):
+            raise InvalidParameter(f"order_by names {field} more than once; give each field once.")
+        order.append((field, ascending))
+    return order + [(key, ascending) for key, ascending in tie_breaks if all(key != seen for seen, _ in order)]
 
 
 def _version_field(v: ModelVersion, c: Condition) -> str | int | None:

@@ -38,9 +38,9 @@ from . import actions, audit, gates
 from .model_files import ModelFiles
 from .models import require_model
 from .policies import effective_policy
+from .refs import require_version
 from .retention import refuse_collected
 from .validation import parse_stage, parse_version, validate_model_name, validate_text
-from .versions import require_version
 
 DAY_MS = 86_400_000
 PRODUCTION, STAGING, ARCHIVED = ModelStage.PRODUCTION, ModelStage.STAGING, ModelStage.ARCHIVED

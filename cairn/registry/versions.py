@@ -7,10 +7,12 @@ it up. Concurrent registrations therefore queue and never share or skip a number
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from cairn.entities import Actor, ModelStage, ModelVersion, ModelVersionStatus, PagedList
-from cairn.errors import NotFound
+from cairn.errors import InvalidParameter, NotFound
+from cairn.store import logged_models as logged_model_rows
 from cairn.store import registry_models as model_rows
 from cairn.store import registry_requests as request_rows
 from cairn.store import registry_versions as rows
@@ -22,7 +24,8 @@ from cairn.tracking.validation import parse_run_id, validate_key, validate_max_r
 
 from . import actions, audit, webhooks
 from .models import require_model
-from .sources import resolve_source
+from .refs import require_version
+from .sources import ResolvedSource, resolve_source
 from .validation import (
     parse_stage,
     parse_version,
@@ -34,6 +37,9 @@ from .validation import (
 
 MAX_VERSIONS_PER_PAGE = 10_000
 CANCELLED = "CANCELLED"
+BY_NAME_AND_NUMBER = (("name", True), ("version_number", True))
+# MLflow's list, on a logged model, of the registered versions made from it.
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 
 def create_model_version(
@@ -41,7 +47,9 @@ def create_model_version(
     description: str | None = None, tags: Mapping[str, str] | None = None, run_link: str | None = None,
     model_id: str | None = None,
 ) -> ModelVersion:
-    """Add the next version of an existing model (``NotFound`` if the model is missing)."""
+    """Add the next version of an existing model (``NotFound`` if the model is missing). The
+    source is kept as given (rules in ``registry.sources``); a version made from a logged model
+    is listed in that model's ``mlflow.modelVersions`` tag."""
     checked = _checked(name, run_id, description, tags, run_link)
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
@@ -78,17 +86,21 @@ def get_latest_versions(db: Database, name: str, stages: Sequence[str] | None = 
 
 def search_model_versions(
     db: Database, name: str | None = None, run_id: str | None = None, max_results: int = 100,
-    page_token: str | None = None,
+    page_token: str | None = None, *, order: Sequence[tuple[str, bool]] = BY_NAME_AND_NUMBER,
 ) -> PagedList:
-    """Versions of one model and/or one source run, by model name then number."""
+    """Versions of one model and/or one source run, by model name then number unless ``order``
+    ((key, ascending) pairs over ``rows.VERSION_ORDER_KEYS``) says otherwise."""
     if name is not None:
         validate_model_name(name)
     if run_id is not None:
         parse_run_id(run_id)
+    unknown = [key for key, _ in order if key not in rows.VERSION_ORDER_KEYS]
+    if unknown:
+        raise InvalidParameter(f"Cannot order versions by {unknown[0]!r}; use {', '.join(rows.VERSION_ORDER_KEYS)}.")
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token("model-versions", page_token)
     with db.read() as tx:
-        found = rows.search_versions(tx, name, run_id, limit + 1, offset)
+        found = rows.search_versions(tx, name, run_id, limit + 1, offset, order)
     token = encode_token("model-versions", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)
 
@@ -132,6 +144,7 @@ def delete_model_version(db: Database, name: str, version: int | str, actor: Act
         if pending is not None:
             request_rows.decide(tx, pending.request_id, CANCELLED, actor, now, f"version {number} deleted")
         rows.delete_version(tx, model.key, number)
+        model_rows.update_model(tx, model.key, last_updated_time=now)  # as MLflow: the model changed
         audit.record(tx, model, actions.VERSION_DELETED, actor, now, version=number,
                      from_value=current.current_stage, reason=note)
 
@@ -158,16 +171,11 @@ def delete_model_version_tag(db: Database, name: str, version: int | str, key: s
 
 
 def get_model_version_download_uri(db: Database, name: str, version: int | str) -> str:
-    """Where the version's files are (a ``mlflow-artifacts:/`` location)."""
-    return get_model_version(db, name, version).source
-
-
-def require_version(tx: Tx, model: ModelRef, number: int) -> ModelVersion:
-    found = rows.get_version(tx, model.key, model.name, number)
-    if found is None:
-        raise NotFound(f"Model Version (name={model.name}, version={number}) not found. "
-                       f"List versions with `cairn models versions {model.name}`.")
-    return found
+    """Where a client downloads the version's files from, as MLflow answers: the source itself
+    (``runs:/...``, ``mlflow-artifacts:/...``, ``s3://...``), except for a ``models:/`` source,
+    which answers the logged model's artifact location or the named version's own download URI."""
+    found = get_model_version(db, name, version)
+    return found.storage_location or found.source
 
 
 def _checked(name: str, run_id: str | None, description: str | None, tags: Mapping[str, str] | None,
@@ -181,18 +189,37 @@ def _checked(name: str, run_id: str | None, description: str | None, tags: Mappi
 
 def _insert(tx: Tx, model: ModelRef, source: str, actor: Actor, run_id: str | None, description: str | None,
             tags: dict[str, str], run_link: str | None, model_id: str | None) -> ModelVersion:
-    stored, source_run = resolve_source(tx, source, run_id)
+    found: ResolvedSource = resolve_source(tx, source, run_id, model_id)
     now = clock.now_ms()
     number = model_rows.next_version(tx, model.key)
     rows.insert_version(tx, model.key, ModelVersion(
         name=model.name, version=number, creation_timestamp=now, last_updated_timestamp=now,
-        current_stage=ModelStage.NONE.value, description=description or "", source=stored, run_id=source_run,
-        run_link=run_link, status=ModelVersionStatus.READY.value, user_id=actor.name, model_id=model_id, tags=tags,
+        current_stage=ModelStage.NONE.value, description=description or "", source=found.source,
+        run_id=found.run_id, run_link=run_link, status=ModelVersionStatus.READY.value, user_id=actor.name,
+        model_id=found.model_id, tags=tags, storage_location=found.storage_location,
+        files_location=found.files_location,
     ))
     model_rows.update_model(tx, model.key, last_updated_time=now)
+    if found.model_id is not None:
+        _list_on_logged_model(tx, found.model_id, model.name, number)
     audit.record(tx, model, actions.VERSION_CREATED, actor, now, version=number, to_value=ModelStage.NONE.value,
-                 details={"source": stored, "run_id": source_run})
+                 details={"source": found.source, "run_id": found.run_id})
     return require_version(tx, model, number)
+
+
+def _list_on_logged_model(tx: Tx, model_id: str, name: str, number: int) -> None:
+    # MLflow's value: a JSON list of {"name", "version"} (json.dumps' default spacing), each once.
+    tags = logged_model_rows.load_details(tx, [model_id])[0][model_id]
+    try:
+        listed = json.loads(tags.get(MODEL_VERSIONS_TAG, "[]"))
+    except ValueError:
+        listed = []
+    if not isinstance(listed, list):
+        listed = []  # a hand-set value that is not MLflow's list: start the list again
+    entry = {"name": name, "version": number}
+    if entry not in listed:
+        listed.append(entry)
+    logged_model_rows.upsert_tags(tx, model_id, {MODEL_VERSIONS_TAG: json.dumps(listed)})
 
 
 def _tag_event(model: ModelRef, version: int, key: str, value: str | None, actor: Actor) -> dict[str, object]:

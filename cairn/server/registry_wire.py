@@ -118,6 +118,12 @@ def model_version_to_wire(v: ModelVersion) -> dict[str, Any]:
     return wire
 
 
+def version_files_to_wire(v: ModelVersion) -> dict[str, Any]:
+    """Cairn's record, beside MLflow's message, of where a version's files are: the place in the
+    artifact store, or ``external`` when they are outside it."""
+    return {"location": v.files_location, "external": v.external}
+
+
 def registered_model_to_wire(m: RegisteredModel) -> dict[str, Any]:
     wire: dict[str, Any] = {
         "name": m.name,

@@ -38,6 +38,7 @@ from .registry_wire import (
     policy_to_wire,
     request_to_wire,
     require_private_targets_allowed,
+    version_files_to_wire,
     version_of,
     webhook_to_wire,
 )
@@ -81,7 +82,7 @@ async def register_model(request: Request) -> Response:
     version = await run_in_threadpool(registry.register_model, db_of(request), source, name, actor_of(request),
                                       run_id, description, tags)
     announce(request)
-    return wire_json({"model_version": model_version_to_wire(version)})
+    return wire_json({"model_version": model_version_to_wire(version), "files": version_files_to_wire(version)})
 
 
 async def list_requests(request: Request) -> Response:
@@ -215,6 +216,7 @@ async def show(request: Request) -> Response:
                                      True)
     return wire_json({
         "model_version": model_version_to_wire(version),
+        "files": version_files_to_wire(version),
         "production": [interval_to_wire(i) for i in intervals if i.version == version.version],
         "events": [event_to_wire(e) for e in events],
     })  # fmt: skip

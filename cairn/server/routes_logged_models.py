@@ -63,8 +63,7 @@ async def search_logged_models(request: Request) -> Response:
     f = await request_fields(request)
     experiment_ids = f.strings("experiment_ids")
     filter_string = f.string("filter") or None
-    if f.messages("datasets"):
-        raise InvalidParameter("Searching logged models by dataset is not supported by this server yet.")
+    datasets = [(d.string("dataset_name") or "", d.string("dataset_digest") or None) for d in f.messages("datasets")]
     max_results = f.int32("max_results", default=DEFAULT_MAX_MODELS)
     page_token = f.string("page_token") or None
     order_by = []
@@ -74,7 +73,7 @@ async def search_logged_models(request: Request) -> Response:
         order_by.append((item.required_string("field_name"), item.boolean("ascending", default=True)))
     page = await run_in_threadpool(
         logged_models.search_logged_models, db_of(request), experiment_ids, filter_string, order_by,
-        max_results, page_token,
+        max_results, page_token, datasets,
     )  # fmt: skip
     payload: dict[str, object] = {}
     if page.items:

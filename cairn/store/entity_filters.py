@@ -235,9 +235,11 @@ def where_clauses(
     attributes: Mapping[str, Any],
     owner_id: Column[Any],
     related: Mapping[str, KeyValueTable],
+    narrowed: Mapping[str, ColumnElement[bool]] | None = None,
 ) -> list[ColumnElement[bool]]:
     """SQL tests for ``conditions``: attributes compare their column; tag, param and metric tests
-    are correlated EXISTS on ``related[entity]`` (an owner lacking the key fails all but IS NULL)."""
+    are correlated EXISTS on ``related[entity]`` (an owner lacking the key fails all but IS NULL),
+    looking only at the rows ``narrowed[entity]`` allows when it is given (metrics of a dataset)."""
     clauses: list[ColumnElement[bool]] = []
     for c in conditions:
         if c.entity == "attribute":
@@ -252,7 +254,8 @@ def where_clauses(
             clauses.append(_compare(conn, column, c.op, value))
             continue
         kv = related[c.entity]
-        same_key = and_(kv.table.c[kv.owner] == owner_id, kv.table.c.key == c.key)
+        same_key = and_(kv.table.c[kv.owner] == owner_id, kv.table.c.key == c.key,
+                        *([narrowed[c.entity]] if narrowed and c.entity in narrowed else []))
         if c.op == "IS NULL":
             clauses.append(not_(exists().where(same_key)))
         elif c.op == "IS NOT NULL":

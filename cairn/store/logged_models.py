@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, insert, or_, select, update
 
 from cairn.entities import LifecycleStage, ViewType
 
@@ -53,6 +53,16 @@ def insert_model(conn: Tx, row: Mapping[str, Any]) -> None:
 
 def get_model_row(conn: Tx, model_id: str) -> dict[str, Any] | None:
     found = conn.execute(select(logged_models).where(_m.model_id == model_id)).first()
+    return dict(found._mapping) if found is not None else None
+
+
+def find_run_model(conn: Tx, experiment_id: int, name: str, run_id: str) -> dict[str, Any] | None:
+    """The active model named ``name`` that run ``run_id`` logged in its experiment, if any."""
+    stmt = select(logged_models).where(
+        _m.experiment_id == experiment_id, _m.name == name, _m.source_run_id == run_id,
+        _m.lifecycle_stage == LifecycleStage.ACTIVE.value,
+    ).order_by(_m.creation_timestamp_ms.desc(), _m.model_id).limit(1)
+    found = conn.execute(stmt).first()
     return dict(found._mapping) if found is not None else None
 
 
@@ -153,18 +163,34 @@ def search_model_rows(
     view_type: ViewType,
     limit: int,
     offset: int,
+    datasets: Sequence[tuple[str, str | None]] = (),
 ) -> list[dict[str, Any]]:
-    """One page of model rows; default order newest first, ties broken by model_id."""
+    """One page of model rows; default order newest first, ties broken by model_id.
+
+    ``datasets`` ((name, digest or None) pairs) keeps models with a metric logged on one of them,
+    and makes metric conditions look only at those metrics, as MLflow does."""
     stmt = select(logged_models).where(_m.experiment_id.in_(list(experiment_ids)))
     if view_type is ViewType.ACTIVE_ONLY:
         stmt = stmt.where(_m.lifecycle_stage == LifecycleStage.ACTIVE.value)
     elif view_type is ViewType.DELETED_ONLY:
         stmt = stmt.where(_m.lifecycle_stage == LifecycleStage.DELETED.value)
+    on_datasets = _on_datasets(datasets)
+    if on_datasets is not None and not any(c.entity == "metric" for c in conditions):
+        mm = logged_model_metrics.c
+        stmt = stmt.where(exists().where(mm.model_id == _m.model_id, on_datasets))
     if conditions:
-        stmt = stmt.where(*where_clauses(conn, conditions, _ATTRIBUTE_COLUMNS, _m.model_id, _RELATED))
+        narrowed = {"metric": on_datasets} if on_datasets is not None else None
+        stmt = stmt.where(*where_clauses(conn, conditions, _ATTRIBUTE_COLUMNS, _m.model_id, _RELATED, narrowed))
     columns = [
         _ATTRIBUTE_COLUMNS[k.key].asc() if k.ascending else _ATTRIBUTE_COLUMNS[k.key].desc() for k in order
     ] or [_m.creation_timestamp_ms.desc()]
     stmt = stmt.order_by(*columns, _m.model_id.asc()).limit(limit).offset(offset)
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
+
+
+def _on_datasets(datasets: Sequence[tuple[str, str | None]]) -> ColumnElement[bool] | None:
+    mm = logged_model_metrics.c
+    tests = [and_(mm.dataset_name == name, *([mm.dataset_digest == digest] if digest is not None else []))
+             for name, digest in datasets]
+    return or_(*tests) if tests else None

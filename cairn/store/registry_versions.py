@@ -31,6 +31,8 @@ def insert_version(conn: Tx, key: int, version: ModelVersion) -> None:
             status=version.status,
             status_message=version.status_message,
             artifacts_retained_until=version.artifacts_retained_until,
+            storage_location=version.storage_location,
+            files_location=version.files_location,
         )
     )
     set_tags(conn, key, version.version, version.tags)
@@ -120,15 +122,23 @@ def delete_version(conn: Tx, key: int, version: int) -> None:
     conn.execute(delete(model_versions).where(mv.registered_model_id == key, mv.version == version))
 
 
+# The attributes a version search can order by, MLflow's names for them.
+VERSION_ORDER_KEYS = ("name", "version_number", "creation_timestamp", "last_updated_timestamp")
+
+
 def search_versions(
-    conn: Tx, name: str | None, run_id: str | None, limit: int, offset: int
+    conn: Tx, name: str | None, run_id: str | None, limit: int, offset: int,
+    order: Sequence[tuple[str, bool]] = (("name", True), ("version_number", True)),
 ) -> list[ModelVersion]:
-    """Versions matching an exact model name and/or source run, ordered by name then number."""
+    """Versions matching an exact model name and/or source run, in ``order``: (key, ascending)
+    pairs over ``VERSION_ORDER_KEYS``, by name then number unless told otherwise."""
     mv, rm = model_versions.c, registered_models.c
+    columns = {"name": rm.name, "version_number": mv.version, "creation_timestamp": mv.creation_time,
+               "last_updated_timestamp": mv.last_updated_time}
     stmt = (
         select(mv.registered_model_id, rm.name, mv.version)
         .join(registered_models, rm.registered_model_id == mv.registered_model_id)
-        .order_by(rm.name, mv.version)
+        .order_by(*(columns[key].asc() if ascending else columns[key].desc() for key, ascending in order))
         .limit(limit)
         .offset(offset)
     )
@@ -137,16 +147,16 @@ def search_versions(
     if run_id is not None:
         stmt = stmt.where(mv.run_id == run_id)
     grouped: dict[tuple[int, str], list[int]] = {}
-    order: list[tuple[int, str, int]] = []
+    found: list[tuple[int, str, int]] = []
     for key, model_name, version in conn.execute(stmt):
         grouped.setdefault((key, model_name), []).append(version)
-        order.append((key, model_name, version))
+        found.append((key, model_name, version))
     loaded = {
         (key, v.version): v
         for (key, model_name), numbers in grouped.items()
         for v in load_versions(conn, key, model_name, numbers)
     }
-    return [loaded[(key, version)] for key, _, version in order]
+    return [loaded[(key, version)] for key, _, version in found]
 
 
 def set_tags(conn: Tx, key: int, version: int, tags: Mapping[str, str]) -> None:
@@ -205,4 +215,7 @@ def _from_row(row, name: str) -> ModelVersion:  # type: ignore[no-untyped-def]
         user_id=row.user_id,
         model_id=row.model_id,
         artifacts_retained_until=row.artifacts_retained_until,
+        storage_location=row.storage_location,
+        files_location=row.files_location,
+        external=row.files_location is None,
     )

@@ -189,18 +189,31 @@ def search_logged_models(
     order_by: Sequence[tuple[str, bool]] = (),
     max_results: int = 50,
     page_token: str | None = None,
+    datasets: Sequence[tuple[str, str | None]] = (),
 ) -> PagedList:
     """Active models of these experiments matching ``filter_string`` (``name = 'model' AND
-    tags.k = 'v' AND metrics.acc > 0.9``), ordered by attributes (newest first by default)."""
+    tags.k = 'v' AND metrics.acc > 0.9``), ordered by attributes (newest first by default).
+
+    ``datasets``, (name, digest or None) pairs, keeps the models with a metric logged on one of
+    those datasets, and metric conditions then compare only those metrics (MLflow's rule)."""
     if not experiment_ids:
         raise InvalidParameter("search_logged_models needs at least one experiment id.")
+    for name, digest in datasets:
+        if not isinstance(name, str) or not name:
+            raise InvalidParameter("`dataset_name` in the `datasets` clause must be specified.")
+        if len(name) > MAX_DATASET_NAME_LENGTH or (digest is not None and len(digest) > MAX_DATASET_DIGEST_LENGTH):
+            raise InvalidParameter(
+                f"A dataset in the `datasets` clause is over the {MAX_DATASET_NAME_LENGTH}-character name or "
+                f"{MAX_DATASET_DIGEST_LENGTH}-character digest limit."
+            )
     exp_keys = [parse_experiment_id(e) for e in experiment_ids]
     limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
     conditions = parse_filter(filter_string, rows.LOGGED_MODEL_SEARCH)
     order = parse_order_by([f"{name} {'ASC' if asc else 'DESC'}" for name, asc in order_by], rows.LOGGED_MODEL_SEARCH)
     offset = decode_token("logged-models", page_token)
     with db.read() as tx:
-        found = rows.search_model_rows(tx, exp_keys, conditions, order, ViewType.ACTIVE_ONLY, limit + 1, offset)
+        found = rows.search_model_rows(tx, exp_keys, conditions, order, ViewType.ACTIVE_ONLY, limit + 1, offset,
+                                       datasets)
         models = _with_details(tx, found[:limit])
     token = encode_token("logged-models", offset + limit) if len(found) > limit else None
     return PagedList(models, token)

@@ -191,6 +191,16 @@ def test_show_answers_when_it_was_trained_and_shipped_and_what_went_into_it(cair
         assert fact in human
 
 
+def test_show_says_when_a_versions_files_are_outside_the_store(cairn_cli, store):
+    assert cairn_cli("models", "register", f"runs:/{store.good_run}/model", "churn").code == 0
+    assert cairn_cli("models", "register", "s3://bucket/models/churn", "churn").code == 0
+    assert cairn_cli("models", "show", "churn/1", "--json").json()["external"] is False
+    doc = cairn_cli("models", "show", "churn/2", "--json").json()
+    assert (doc["external"], doc["version"]["source"], doc["artifacts"]["count"]) == (
+        True, "s3://bucket/models/churn", 0)
+    assert "external: outside Cairn's artifact store" in cairn_cli("models", "show", "churn/2").out
+
+
 @pytest.mark.parametrize("ref, version", [("churn", 1), ("churn/2", 2), ("churn/Production", 1),
                                           ("churn/latest", 2), ("models:/churn@champion", 2)])
 def test_show_accepts_every_way_of_naming_a_version(cairn_cli, store, ref, version):
@@ -244,7 +254,7 @@ def test_list_versions_and_alias_commands(cairn_cli, store):
     (("models", "promote", "churn", "9", "--to", "Staging"), "Model Version (name=churn, version=9) not found"),
     (("models", "promote", "churn", "1", "--to", "Shipping"), "Invalid model version stage"),
     (("models", "alias", "churn", "champion", "7"), "version=7) not found"),
-    (("models", "register", "/etc/passwd", "churn"), "outside Cairn's artifact store"),
+    (("models", "register", "/etc/passwd", "churn"), "is a path on the server's disk"),
     (("models", "timeline", "nope"), "not found"),
 ])
 def test_bad_input_is_one_error_line_with_exit_1(cairn_cli, store, args, message):

@@ -1,4 +1,4 @@
-"""Model versions: numbering, sources inside the artifact store, deletion."""
+"""Model versions: numbering, deletion, tags, search (sources are in test_sources.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from cairn import registry
 from cairn.entities import Actor
-from cairn.errors import InvalidParameter, NotFound
+from cairn.errors import NotFound
 from cairn.store.database import Database
 
 THREADS = 8
@@ -54,57 +54,6 @@ def test_numbers_are_never_reused_after_a_deletion(db, make_versions, alice):
     make_versions(3)
     registry.delete_model_version(db, "churn", 3, alice, reason="bad build")
     assert make_versions(1) == [4]
-
-
-def test_runs_source_is_stored_as_the_runs_artifact_location(db, run_id, alice):
-    version = registry.register_model(db, f"runs:/{run_id}/model/", "churn", alice)
-    assert version.source == f"mlflow-artifacts:/0/{run_id}/artifacts/model"
-    assert version.run_id == run_id
-    assert registry.get_model_version_download_uri(db, "churn", 1) == version.source
-
-
-def test_artifact_store_source_is_accepted_with_its_run(db, run_id, alice):
-    version = registry.register_model(db, "mlflow-artifacts:/0/models/m-1/artifacts", "churn", alice, run_id=run_id)
-    assert (version.source, version.run_id) == ("mlflow-artifacts:/0/models/m-1/artifacts", run_id)
-
-
-@pytest.mark.parametrize("source", [
-    "/etc/passwd",
-    "file:///etc/passwd",
-    "s3://bucket/model",
-    "http://example.com/model.pkl",
-    "mlflow-artifacts:/../secrets",
-    "mlflow-artifacts:/0/%2e%2e/x",
-    "mlflow-artifacts:/",
-    "models:/other/1",
-    "",
-])
-def test_source_outside_the_artifact_store_is_refused_and_writes_nothing(db, run_id, alice, row_counts, source):
-    registry.create_registered_model(db, "churn", alice)
-    before = row_counts()
-    with pytest.raises(InvalidParameter):
-        registry.create_model_version(db, "churn", source, alice)
-    assert row_counts() == before
-
-
-def test_runs_source_with_traversal_is_refused(db, run_id, alice, row_counts):
-    before = row_counts()
-    with pytest.raises(InvalidParameter):
-        registry.register_model(db, f"runs:/{run_id}/../../etc", "churn", alice)
-    assert row_counts() == before
-
-
-def test_source_naming_a_missing_run_is_not_found(db, alice, row_counts):
-    before = row_counts()
-    with pytest.raises(NotFound):
-        registry.register_model(db, "runs:/0123456789abcdef0123456789abcdef/model", "churn", alice)
-    assert row_counts() == before
-
-
-def test_run_id_disagreeing_with_the_source_is_refused(db, make_run, alice):
-    first, second = make_run(), make_run()
-    with pytest.raises(InvalidParameter, match="give one run"):
-        registry.register_model(db, f"runs:/{first}/model", "churn", alice, run_id=second)
 
 
 def test_deleting_a_version_removes_its_aliases_in_the_audit_trail(db, make_versions, alice):

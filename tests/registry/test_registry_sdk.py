@@ -36,6 +36,25 @@ def test_fluent_register_model_registers_the_active_runs_model(store_dir, tmp_pa
     assert [(f.path, f.file_size) for f in files] == [("model.pkl", 7)]
 
 
+def test_source_is_kept_as_given_and_the_files_are_read_where_it_points(client):
+    run_id = _logged_model_run(client)
+    created = client.create_model_version(client.create_registered_model("churn").name, f"runs:/{run_id}/model")
+    assert (created.source, created.run_id) == (f"runs:/{run_id}/model", run_id)
+    for version in (client.register_model("models:/churn/1", "churn-copy"), client.get_model_version("churn", 1),
+                    client.resolve_model_version("churn-copy/1")):
+        assert [f.path for f in client.list_model_version_artifacts(version)] == ["model.pkl"], version.name
+    assert client.get_model_version("churn-copy", 1).source == "models:/churn/1"
+
+
+def test_remote_source_is_recorded_as_external_and_never_loaded(client):
+    client.register_model("s3://bucket/models/churn", "churn")
+    shown = client.resolve_model_version("churn/1")
+    assert (shown.source, shown.external, shown.files_location) == ("s3://bucket/models/churn", True, None)
+    assert client.list_model_version_artifacts(shown) == []
+    with pytest.raises(InvalidParameter, match="its files are outside Cairn's artifact store"):
+        cairn.load_model("models:/churn/1")
+
+
 def test_client_records_cairn_user_as_the_unverified_actor(client, monkeypatch):
     monkeypatch.setenv("CAIRN_USER", "dana")
     client.register_model(f"runs:/{_logged_model_run(client)}/model", "churn")

@@ -40,7 +40,7 @@ def shipped_then_replaced(db, clock, model_version, alice):
 
 
 def _files_of(db, artifacts, number):
-    return artifacts.exists(store_path_of(registry.get_model_version(db, "churn", number).source))
+    return artifacts.exists(store_path_of(registry.get_model_version(db, "churn", number).files_location))
 
 
 def test_expired_archived_version_loses_its_files_and_is_audited(db, artifacts, clock, alice,
@@ -54,6 +54,7 @@ def test_expired_archived_version_loses_its_files_and_is_audited(db, artifacts, 
     assert version.tags[ARTIFACTS_DELETED_TAG] == str(clock.now)
     (event,) = [e for e in registry.list_audit_events(db, "churn") if e.action == "artifacts_deleted"]
     assert (event.version, event.actor, event.details["source"]) == (first, "alice", version.source)
+    assert event.details["location"] == version.files_location
 
 
 def test_collected_version_is_not_collected_twice(db, artifacts, clock, alice, shipped_then_replaced):

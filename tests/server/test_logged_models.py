@@ -140,7 +140,7 @@ def test_search_by_name_tags_and_order(http: httpx.Client, new_experiment: Calla
         {"experiment_ids": ["0"], "order_by": [{"ascending": True}]},
         {"experiment_ids": ["0"], "max_results": 0},
         {"experiment_ids": ["0"], "page_token": "nope"},
-        {"experiment_ids": ["0"], "datasets": [{"dataset_name": "d"}]},
+        {"experiment_ids": ["0"], "datasets": [{"dataset_digest": "abc"}]},
     ],
 )
 def test_search_errors(http: httpx.Client, body: dict[str, Any]) -> None:

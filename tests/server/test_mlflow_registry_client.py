@@ -59,7 +59,7 @@ def test_mlflow_client_registers_moves_searches_and_loads_models(
 
     # log_model(..., registered_model_name=...) registered version 1 from its logged model.
     v1 = client.get_model_version(name, "1")
-    assert v1.run_id == first.info.run_id and v1.status == "READY" and v1.source.startswith("mlflow-artifacts:/")
+    assert v1.run_id == first.info.run_id and v1.status == "READY" and v1.source.startswith("models:/m-")
     # register_model with a runs:/ URI; the client resolves it to the run's logged model.
     v2 = mlflow.register_model(f"runs:/{second.info.run_id}/model", name)
     assert v2.version == "2" and v2.run_id == second.info.run_id
@@ -85,7 +85,7 @@ def test_mlflow_client_registers_moves_searches_and_loads_models(
         client.get_model_version_by_alias(name, "champion")
     client.set_registered_model_alias(name, "champion", "2")
 
-    assert [v.version for v in client.search_model_versions(f"name='{name}'")] == ["1", "2", "3"]
+    assert sorted(v.version for v in client.search_model_versions(f"name='{name}'")) == ["1", "2", "3"]
     runs = f"name='{name}' AND run_id IN ('{second.info.run_id}')"
     assert [v.version for v in client.search_model_versions(runs)] == ["2"]
     assert name in [m.name for m in client.search_registered_models()]

@@ -16,7 +16,6 @@ pytestmark = pytest.mark.slow
 
 API = "/api/2.0/mlflow"
 CAIRN = "/api/cairn/v1"
-MISSING_RUN = "0" * 32
 NewRun = Callable[..., dict[str, Any]]
 
 
@@ -110,7 +109,7 @@ def test_model_version_create_get_update_tags_download_uri_and_delete(http: http
     name = new_model(http)
     created = new_version(http, name, run["run_id"], description="first", tags=[{"key": "k", "value": "v"}])
     assert created["version"] == "1" and created["current_stage"] == "None" and created["status"] == "READY"
-    assert created["source"] == f"{run['artifact_uri']}/model" and created["run_id"] == run["run_id"]
+    assert created["source"] == f"runs:/{run['run_id']}/model" and created["run_id"] == run["run_id"]
     got = ok(http.get(f"{API}/model-versions/get", params={"name": name, "version": "1"}))["model_version"]
     assert got["tags"] == [{"key": "k", "value": "v"}] and got["description"] == "first"
     updated = ok(http.patch(f"{API}/model-versions/update", json={"name": name, "version": "1", "description": "x"}))
@@ -118,7 +117,7 @@ def test_model_version_create_get_update_tags_download_uri_and_delete(http: http
     ok(http.post(f"{API}/model-versions/set-tag", json={"name": name, "version": "1", "key": "a", "value": "b"}))
     ok(delete(http, f"{API}/model-versions/delete-tag", {"name": name, "version": "1", "key": "k"}))
     uri = ok(http.get(f"{API}/model-versions/get-download-uri", params={"name": name, "version": 1}))
-    assert uri == {"artifact_uri": f"{run['artifact_uri']}/model"}
+    assert uri == {"artifact_uri": f"runs:/{run['run_id']}/model"}
     ok(delete(http, f"{API}/model-versions/delete", {"name": name, "version": "1"}))
     error_of(http.get(f"{API}/model-versions/get", params={"name": name, "version": "1"}), 404,
              "RESOURCE_DOES_NOT_EXIST")
@@ -135,7 +134,7 @@ def test_search_model_versions_by_name_run_id_in_and_tag(http: httpx.Client, new
     by_run = ok(http.get(search, params={"filter": f"run_id = '{runs[1]}'"}))["model_versions"]
     assert [(v["name"], v["version"]) for v in by_run] == [(name, "2")]
     either = f"name = '{name}' AND run_id IN ('{runs[0]}', '{runs[2]}')"
-    assert [v["version"] for v in ok(http.get(search, params={"filter": either}))["model_versions"]] == ["1", "3"]
+    assert [v["version"] for v in ok(http.get(search, params={"filter": either}))["model_versions"]] == ["3", "1"]
     tagged = f"name='{name}' AND tags.good = '1'"
     assert [v["version"] for v in ok(http.get(search, params={"filter": tagged}))["model_versions"]] == ["2"]
     error_of(http.get(search, params={"filter": "run_id IN 'x'"}), 400, "INVALID_PARAMETER_VALUE")
@@ -228,8 +227,10 @@ def test_cairns_alias_routes_answer_an_unset_alias_with_not_found(http: httpx.Cl
          "INVALID_PARAMETER_VALUE"),
         ("POST", "/model-versions/create", {"name": "{model}", "source": "mlflow-artifacts:/../x"}, 400,
          "INVALID_PARAMETER_VALUE"),
-        ("POST", "/model-versions/create", {"name": "{model}", "source": f"runs:/{MISSING_RUN}/m"}, 404,
-         "RESOURCE_DOES_NOT_EXIST"),
+        ("POST", "/model-versions/create", {"name": "{model}", "source": "file:///etc/passwd"}, 400,
+         "INVALID_PARAMETER_VALUE"),
+        ("POST", "/model-versions/create", {"name": "{model}", "source": "s3://bucket/a/../../b"}, 400,
+         "INVALID_PARAMETER_VALUE"),
         ("POST", "/model-versions/create", {"name": "{model}", "source": "models:/m-doesnotexist"}, 404,
          "RESOURCE_DOES_NOT_EXIST"),
         ("GET", "/model-versions/get", {"name": "{model}", "version": "9"}, 404, "RESOURCE_DOES_NOT_EXIST"),

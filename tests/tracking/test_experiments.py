@@ -6,7 +6,7 @@ import pytest
 
 from cairn.entities import ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound
-from cairn.tracking import experiments
+from cairn.tracking import experiments, runs
 
 
 def test_default_experiment_exists_in_a_new_store(db):
@@ -62,10 +62,27 @@ def test_experiment_errors_start_with_mlflows_words(db):
     assert missing.value.message.startswith("No Experiment with id=999 exists")
 
 
-@pytest.mark.parametrize("location", ["/etc", "file:///etc", "s3://bucket/x", "mlflow-artifacts:/../x"])
-def test_artifact_location_outside_the_store_is_refused(db, location):
-    with pytest.raises(InvalidParameter):
+@pytest.mark.parametrize(("location", "why"), [
+    ("/etc", "Local paths and file: URIs would name the server's disk"),
+    ("file:///etc", "Local paths and file: URIs would name the server's disk"),
+    ("mlflow-artifacts:/../x", "must not contain '..' segments"),
+    ("s3://bucket/../x", "must not contain '..' segments"),
+    ("s3://bucket/x?versionId=1", "start of a query or fragment"),
+    ("s3:///etc", "must be followed by a bucket or host name"),
+    ("ftp://host/x", "Local paths and file: URIs"),
+])
+def test_artifact_location_outside_the_store_is_refused_saying_why(db, location, why):
+    with pytest.raises(InvalidParameter, match=re.escape(why)):
         experiments.create_experiment(db, "x", artifact_location=location)
+
+
+@pytest.mark.parametrize("location", ["s3://bucket/team-a", "gs://bucket/x", "dbfs:/ml/experiments",
+                                      "wasbs://box@acct.blob.core.windows.net/x"])
+def test_remote_artifact_location_is_recorded_as_given_and_its_runs_live_under_it(db, location):
+    experiment_id = experiments.create_experiment(db, "remote", artifact_location=location)
+    assert experiments.get_experiment(db, experiment_id).artifact_location == location
+    run = runs.create_run(db, experiment_id, "alice")
+    assert run.info.artifact_uri == f"{location}/{run.run_id}/artifacts"
 
 
 def test_rename_delete_restore_lifecycle(db):

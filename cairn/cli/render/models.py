@@ -236,6 +236,7 @@ def render_model_show(doc: Mapping[str, Any], console: Console) -> None:
     header: dict[str, Any] = {
         "stage": stage_text(v["stage"]), "aliases": " ".join(f"@{a}" for a in v["aliases"]) or "none",
         "source": v["source"], "registered": f"{fmt_time(v['creation_timestamp'])} by {v['user_id']}",
+        **({"files": "external: outside Cairn's artifact store, never fetched"} if doc.get("external") else {}),
     }
     if shipped["in_production"]:
         approved = f", approved by {shipped['approved_by']}" if shipped["approved_by"] else ""

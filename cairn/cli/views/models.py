@@ -140,6 +140,7 @@ def model_show_doc(client: Client, ref: str, events: int = SHOW_EVENTS) -> dict[
         "model": {"name": model.name, "description": model.description, "aliases": dict(model.aliases),
                   "tags": dict(sorted(model.tags.items()))},
         "version": version_view(version),
+        "external": version.external,  # its files are outside Cairn's store, which never fetches them
         "trained": _trained(client, run),
         "shipped": _shipped(version, intervals),
         "params": dict(sorted(run.data.params.items())) if run else {},

@@ -93,15 +93,14 @@ class RestRegistry(RestTransport):
     def register_model(self, source: str, name: str, run_id: str | None, description: str | None,
                        tags: dict[str, str], actor: Actor) -> ModelVersion:
         body = {"name": name, "source": source, "tags": pairs(tags), **given(run_id=run_id, description=description)}
-        return _version(self._request("POST", CAIRN + "/model-versions/register", body, actor=actor)
-                        ["model_version"])
+        return _version_with_files(self._request("POST", CAIRN + "/model-versions/register", body, actor=actor))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         params = {"name": name, "version": str(version)}
         return _version(self._request("GET", MLFLOW + "/model-versions/get", params=params)["model_version"])
 
     def resolve_model_version(self, ref: str) -> ModelVersion:
-        return _version(self._request("GET", CAIRN + "/models/show", params={"ref": ref})["model_version"])
+        return _version_with_files(self._request("GET", CAIRN + "/models/show", params={"ref": ref}))
 
     def get_latest_versions(self, name: str, stages: Sequence[str] | None) -> list[ModelVersion]:
         body = {"name": name, "stages": list(stages or ())}
@@ -112,7 +111,9 @@ class RestRegistry(RestTransport):
                               page_token: str | None) -> PagedList:
         conditions = [f"{field} = {string_literal(value, _SEARCHED)}" for field, value in (("name", name), ("run_id", run_id))
                       if value is not None]
-        params = {"max_results": max_results, **given(page_token=page_token)}
+        # Cairn's order (the embedded store's), not MLflow's default of newest first.
+        params = {"max_results": max_results, "order_by": ["name ASC", "version_number ASC"],
+                  **given(page_token=page_token)}
         if conditions:
             params["filter"] = " AND ".join(conditions)
         found = self._request("GET", MLFLOW + "/model-versions/search", params=params)
@@ -259,6 +260,14 @@ def _version(v: dict[str, Any]) -> ModelVersion:
         user_id=v.get("user_id", ""), model_id=v.get("model_id") or None, tags=tags_of(v.get("tags")),
         aliases=list(v.get("aliases", [])),
     )  # fmt: skip
+
+
+def _version_with_files(found: dict[str, Any]) -> ModelVersion:
+    """A version from a Cairn route, which adds where its files are beside MLflow's message."""
+    version = _version(found["model_version"])
+    files = found.get("files") or {}
+    version.files_location, version.external = files.get("location"), bool(files.get("external"))
+    return version
 
 
 def _model(m: dict[str, Any]) -> RegisteredModel:

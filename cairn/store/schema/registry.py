@@ -63,6 +63,9 @@ model_versions = Table(
     Column("status", String(32), nullable=False),
     Column("status_message", Text, nullable=True),
     Column("artifacts_retained_until", BigInteger, nullable=True),
+    # (migration 0005) The source stays as the client gave it; where its files are sits beside it.
+    Column("storage_location", String(1000), nullable=True),
+    Column("files_location", String(1000), nullable=True),
     PrimaryKeyConstraint("registered_model_id", "version", name="pk_model_versions"),
     # Serves search_model_versions by run.
     Index("ix_model_versions_run", "run_id"),
