@@ -13,7 +13,7 @@ from cairn.errors import Conflict, InvalidParameter, NotFound
 from cairn.registry.search import search_model_versions_by_filter
 from cairn.registry.sources import refuse_external
 from cairn.tracking import logged_models
-from cairn.tracking.lineage import build_lineage
+from cairn.registry.lineage import build_lineage
 
 ELSEWHERE_RUN = "0123456789abcdef0123456789abcdef"
 SIGNED_MLMODEL = "flavors: {}\nsignature:\n  inputs: '[]'\n"
