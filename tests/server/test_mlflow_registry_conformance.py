@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 import cairn
 from cairn.client import tracking_uri
 from cairn.errors import InvalidParameter
-from cairn.models.loading import load_model
+from cairn.client.models import load_model
 
 pytestmark = [
     pytest.mark.slow,
