@@ -28,6 +28,7 @@ from . import (
     routes_datasets,
     routes_deployments,
     routes_experiments,
+    routes_get_artifact,
     routes_graphql,
     routes_logged_model_files,
     routes_logged_models,
@@ -144,6 +145,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_datasets.routes(),
         *routes_deployments.routes(),
         *routes_graphql.routes(),
+        *routes_get_artifact.routes(),
     ]
     app = Starlette(
         routes=routes,
