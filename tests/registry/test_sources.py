@@ -179,7 +179,7 @@ def test_retention_never_collects_external_versions_and_keeps_files_a_copy_still
     ("s3:///etc/passwd", "must be followed by a bucket or host name"),
     ("https://user:secret@host/model", "must be followed by a bucket or host name"),
     ("runs:/{run}/../../etc", "must not contain '..' segments"),
-    ("runs:/../model", "Invalid run id"),
+    ("runs:/../model", "for parameter 'run_id' supplied"),
     ("models:/bad id", "does not name a logged model"),
     ("", "needs a source"),
 ])

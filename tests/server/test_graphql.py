@@ -109,7 +109,7 @@ def test_get_run_answers_the_run_page_query(http: httpx.Client, client: MlflowCl
     assert got["run"]["experiment"]["name"].startswith("graphql-")
     assert got["run"]["experiment"]["tags"] == [{"key": "team", "value": "vision"}]
     assert got["run"]["modelVersions"] == [
-        {"status": "READY", "version": "1", "name": name, "source": f"{run.info.artifact_uri}/model"}
+        {"status": "READY", "version": "1", "name": name, "source": f"runs:/{run_id}/model"}  # as the client gave it
     ]
     data = got["run"]["data"]
     assert data["metrics"] == [{"key": "loss", "value": 0.25, "step": "3", "timestamp": "1700000000000"}]
@@ -228,7 +228,8 @@ def test_search_model_versions_takes_max_results_as_a_long_string(http: httpx.Cl
     query = "query Versions($input: MlflowSearchModelVersionsInput) { mlflowSearchModelVersions(input: $input) " \
             "{ modelVersions { name version runId creationTimestamp } nextPageToken } }"
     got = answer(http, query, input={"filter": f"name='{name}'", "maxResults": "1"})["data"]["mlflowSearchModelVersions"]
-    assert [(v["name"], v["version"], v["runId"]) for v in got["modelVersions"]] == [(name, "1", run_id)]
+    # newest first, as MLflow orders versions
+    assert [(v["name"], v["version"], v["runId"]) for v in got["modelVersions"]] == [(name, "2", run_id)]
     assert got["modelVersions"][0]["creationTimestamp"].isdigit() and got["nextPageToken"]
 
 

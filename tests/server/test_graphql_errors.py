@@ -25,7 +25,7 @@ def errors_of(http: httpx.Client, query: str, **extra: Any) -> tuple[Any, list[s
 def test_a_failing_field_is_null_with_its_error(http: httpx.Client) -> None:
     data, errors = errors_of(http, '{ mlflowGetRun(input: {runId: "%s"}) { run { info { runId } } } }' % UNKNOWN_RUN)
     assert data == {"mlflowGetRun": None}
-    assert errors == [f"Run '{UNKNOWN_RUN}' not found. Check the id with `cairn runs list`."]
+    assert errors == [f"Run with id={UNKNOWN_RUN} not found. Check the id with `cairn runs list`."]
 
 
 def test_other_root_fields_still_answer_when_one_fails(http: httpx.Client) -> None:
