@@ -130,8 +130,9 @@ def _translated_errors() -> Iterator[None]:
     except OperationalError as exc:
         log.error("database unavailable: %s", exc)
         raise errors.StoreUnavailable(
-            "The tracking database is unavailable or busy; retry shortly. The server log has details."
+            "The tracking database is unavailable or busy; retry shortly. If it persists, check that "
+            f"the database is reachable and its disk is writable ({errors.WHERE_CAUSE_IS_LOGGED})."
         ) from None
     except SQLAlchemyError as exc:
         log.exception("database error")
-        raise errors.CairnError("Internal error in the tracking store; the log has details.") from exc
+        raise errors.CairnError(f"Internal error in the tracking store; {errors.WHERE_CAUSE_IS_LOGGED}.") from exc
