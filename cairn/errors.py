@@ -117,6 +117,14 @@ class StoreUnavailable(CairnError):
     http_status = HTTP_503_SERVICE_UNAVAILABLE
 
 
+# Where a store failure's cause (driver error, file path) is written, in words true both for an
+# embedded store and behind a server: the message reaches the user either way, the cause does not.
+WHERE_CAUSE_IS_LOGGED = (
+    "the cause is logged by the process that opened the store: the `cairn server` log when tracking "
+    "to a server, this program's log (stderr by default) when the store is embedded"
+)
+
+
 _BY_CODE: dict[tuple[str, int], type[CairnError]] = {
     (cls.error_code, cls.http_status): cls
     for cls in (

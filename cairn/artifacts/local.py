@@ -16,6 +16,7 @@ import builtins
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -29,10 +30,17 @@ from typing import BinaryIO
 
 from cairn.artifacts.paths import clean_relative_path, resolve_under
 from cairn.entities import FileInfo
-from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
+from cairn.errors import (
+    WHERE_CAUSE_IS_LOGGED,
+    InvalidParameter,
+    NotFound,
+    StoreUnavailable,
+)
 
 if sys.platform != "win32":
     import fcntl
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -43,9 +51,10 @@ def _store_errors(action: str, location: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        log.error("could not %s artifact %r: %s", action, location, exc)
         raise StoreUnavailable(
             f"Could not {action} artifact {location!r}: the artifact store's disk failed or is "
-            "not writable; the server log has the details."
+            f"not writable; {WHERE_CAUSE_IS_LOGGED}."
         ) from exc
 
 
@@ -354,7 +363,8 @@ class LocalArtifactStore:
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise NotFound(f"No artifact at {relative!r}.") from exc
         except OSError as exc:
-            raise StoreUnavailable(f"Cannot read artifact {relative!r}; see server log.") from exc
+            log.error("cannot read the index of artifact %r: %s", relative, exc)
+            raise StoreUnavailable(f"Cannot read artifact {relative!r}; {WHERE_CAUSE_IS_LOGGED}.") from exc
         try:
             entry = json.loads(raw)
             sha, size = entry["sha256"], entry["size"]

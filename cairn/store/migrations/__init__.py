@@ -1,16 +1,17 @@
 """Alembic migrations: the only way the schema is created or changed.
 
-``upgrade(engine)`` brings a database to the newest revision. Opening an up-to-date store costs
-one small query: the stored revision is compared with ``HEAD`` before Alembic is even imported
-(importing it costs ~0.4 s, which every CLI call would otherwise pay). A test checks that ``HEAD``
-names the newest file in ``versions/``.
+``upgrade(conn)`` brings a database to the newest revision. Opening an up-to-date store costs
+one small query: ``current_revision`` is compared with ``HEAD`` before Alembic is even imported
+(importing it costs ~0.4 s, which every CLI call would otherwise pay). Only when that check fails
+does ``database.open_database`` take the schema lock and call ``upgrade``. A test checks that
+``HEAD`` names the newest file in ``versions/``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 HEAD = "0005"
@@ -31,15 +32,15 @@ def current_revision(engine: Engine) -> str | None:
         return None  # a new, empty database
 
 
-def upgrade(engine: Engine) -> None:
-    if current_revision(engine) == HEAD:
-        return
+def upgrade(conn: Connection) -> None:
+    """Migrate to ``HEAD`` inside ``conn``'s transaction, which the caller holds under the schema
+    lock. Alembic reads the stored revision in that transaction and applies only what is missing,
+    so a store another process migrated while this one waited for the lock is left as it is."""
     from alembic import command
 
     cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
 
 
 def _config():  # type: ignore[no-untyped-def]

@@ -1,0 +1,103 @@
+"""Many training processes opening the same brand-new embedded store at once (a sweep launching
+its workers on a fresh ``./.cairn``) must create and migrate it once, and all go on logging."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from cairn.store import migrations
+
+pytestmark = pytest.mark.slow
+
+PROCESSES = 8
+STEPS = 5
+# Imports take a second or more per process on a busy machine; all must be waiting at the gate
+# before it opens, or they would not really race.
+IMPORT_TIMEOUT_S = 120
+RUN_TIMEOUT_S = 120
+
+# Each worker imports cairn first (slow, uneven), then waits for the gate file so that all of them
+# open the store in the same instant.
+WORKER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+
+    import cairn
+
+    Path(sys.argv[3]).touch()
+    gate = Path(sys.argv[2])
+    while not gate.exists():
+        time.sleep(0.001)
+    cairn.set_tracking_uri(sys.argv[1])
+    worker = int(sys.argv[4])
+    with cairn.start_run(run_name=f"worker-{worker}"):
+        cairn.log_params({"worker": worker, "lr": 0.01})
+        for step in range({steps}):
+            cairn.log_metric("loss", 1.0 / (step + 1), step=step)
+    """
+).replace("{steps}", str(STEPS))
+
+
+def _start_workers(tmp_path: Path, store: Path, gate: Path) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "CAIRN_CAPTURE": "none"}
+    env.pop("CAIRN_TRACKING_URI", None)
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(store), str(gate), str(tmp_path / f"ready-{i}"), str(i)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for i in range(PROCESSES)
+    ]
+
+
+def _wait_until_all_ready(tmp_path: Path, workers: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + IMPORT_TIMEOUT_S
+    while sum((tmp_path / f"ready-{i}").exists() for i in range(PROCESSES)) < PROCESSES:
+        assert all(w.poll() is None for w in workers), "a worker exited before the gate opened"
+        assert time.monotonic() < deadline, "workers did not finish importing cairn in time"
+        time.sleep(0.01)
+
+
+def test_processes_opening_a_fresh_store_at_once_all_log_their_runs(tmp_path):
+    store = tmp_path / ".cairn"
+    gate = tmp_path / "gate"
+    workers = _start_workers(tmp_path, store, gate)
+    try:
+        _wait_until_all_ready(tmp_path, workers)
+        gate.touch()
+        results = [(w.wait(timeout=RUN_TIMEOUT_S), w.stderr.read().decode()) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+            w.stdout.close()
+            w.stderr.close()
+
+    failures = [err for code, err in results if code != 0]
+    assert failures == [], failures[0]
+    conn = sqlite3.connect(store / "cairn.db")
+    try:
+        run_names = sorted(name for (name,) in conn.execute("SELECT name FROM runs WHERE status = 'FINISHED'"))
+        points = conn.execute(
+            "SELECT count(*) FROM metrics JOIN latest_metrics USING (series_id) WHERE key = 'loss'"
+        ).fetchone()[0]
+        params = conn.execute("SELECT count(*) FROM params WHERE key = 'worker'").fetchone()[0]
+        versions = [v for (v,) in conn.execute("SELECT version_num FROM alembic_version")]
+        experiments = [name for (name,) in conn.execute("SELECT name FROM experiments")]
+    finally:
+        conn.close()
+    assert run_names == sorted(f"worker-{i}" for i in range(PROCESSES))
+    assert points == PROCESSES * STEPS
+    assert params == PROCESSES
+    assert versions == [migrations.HEAD]
+    assert experiments == ["Default"]
