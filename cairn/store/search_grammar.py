@@ -327,7 +327,7 @@ class _FilterParser(_Parser):
                 self.unexpected(token, "',' or ')' in the list", _EXAMPLES[kind])
 
 
-def _joined(cls: type[And] | type[Or], items: list[Expr]) -> Expr:
+def _joined(cls: type[And | Or], items: list[Expr]) -> Expr:
     if len(items) == 1:
         return items[0]
     return cls(tuple(part for i in items for part in (i.items if isinstance(i, cls) else (i,))))

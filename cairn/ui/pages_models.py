@@ -21,8 +21,8 @@ from .templating import Pages, format_time
 MAX_MODELS_SHOWN = 500
 MAX_VERSIONS_SHOWN = 500
 MAX_AUDIT_EVENTS_SHOWN = 200
-CHART_WIDTH = 760  # SVG user units; the chart scales to its container
-LABEL_WIDTH = 110
+CHART_WIDTH = 1200  # SVG user units; the chart scales to its container
+LABEL_WIDTH = 120
 ROW_HEIGHT = 26
 
 

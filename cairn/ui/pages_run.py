@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cairn.registry.versions import model_versions_of_runs
 from cairn.entities import Experiment, FileInfo, ModelVersion, Run
+from cairn.registry.versions import model_versions_of_runs
 from cairn.tracking import experiments, runs
 
 from . import artifact_previews

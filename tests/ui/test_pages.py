@@ -154,3 +154,29 @@ def test_runs_of_an_mlflow_client_experiment_are_shown(page, seeded: Seeded):
     shoot(page, "run-mlflow")
     page.wait_for_selector("figure.chart[data-key='val_loss'][data-drawn='true']")
     assert "50 points" in page.locator("figure.chart .chart-status").inner_text()
+
+
+def test_pages_follow_the_dark_colour_scheme(page, seeded: Seeded):
+    page.emulate_media(color_scheme="dark")
+    for name, path in [("experiments", "/"), ("runs", f"/experiments/{seeded.experiment_id}"),
+                       ("run", f"/runs/{seeded.chart_run_id}"), ("model", f"/models/{seeded.model}")]:
+        page.goto(seeded.url + path)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(13, 17, 23)", name
+        if name == "run":
+            page.locator("figure.chart").last.scroll_into_view_if_needed()
+            page.wait_for_function("[...document.querySelectorAll('figure.chart')].every(f => f.dataset.drawn)")
+        shoot(page, f"dark-{name}")
+
+
+def test_every_control_is_reachable_by_keyboard_and_named(page, seeded: Seeded):
+    page.goto(f"{seeded.url}/runs/{seeded.chart_run_id}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    unnamed = page.evaluate("""() => [...document.querySelectorAll('a, button, input, select, textarea')]
+        .filter(el => !(el.getAttribute('aria-label') || el.textContent.trim() || el.labels?.length))
+        .map(el => el.outerHTML)""")
+    assert unnamed == []
+    page.get_by_role("button", name="notes.txt").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="notes.txt").wait_for()
