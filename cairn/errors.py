@@ -6,6 +6,7 @@ SDK runs embedded or against a server (the REST backend rebuilds it from the JSO
 
     CairnError            base; INTERNAL_ERROR / 500 when raised directly
     ├── InvalidParameter  a value, name, filter or limit is wrong      INVALID_PARAMETER_VALUE / 400
+    │   └── InvalidFilter a search filter does not parse; knows where  INVALID_PARAMETER_VALUE / 400
     ├── BadRequest        the request itself is malformed (JSON, type)  BAD_REQUEST / 400
     ├── NotFound          the experiment, run, artifact... is missing   RESOURCE_DOES_NOT_EXIST / 404
     ├── AlreadyExists     a unique name is taken                        RESOURCE_ALREADY_EXISTS / 400
@@ -52,6 +53,15 @@ class InvalidParameter(CairnError):
 
     error_code = "INVALID_PARAMETER_VALUE"
     http_status = HTTP_400_BAD_REQUEST
+
+
+class InvalidFilter(InvalidParameter):
+    """A search filter or order clause is wrong; ``position`` is the offending character offset
+    when known, so a form can point at the bad token."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class BadRequest(CairnError):

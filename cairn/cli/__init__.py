@@ -35,6 +35,7 @@ from cairn.cli import (
     runs,
     serve,
     server,
+    ui,
     webhooks,
 )
 from cairn.cli.options import CONTEXT_SETTINGS
@@ -75,7 +76,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, serve, server):
+               predictions, serve, server, ui):
     _group.register(app)
 
 

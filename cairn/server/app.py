@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from cairn import ui
 from cairn.artifacts.local import LocalArtifactStore
 from cairn.store.database import open_database
 from cairn.web.errors import exception_handlers
@@ -32,6 +33,7 @@ from . import (
     routes_graphql,
     routes_logged_model_files,
     routes_logged_models,
+    routes_metric_series,
     routes_metrics,
     routes_metrics_bulk,
     routes_mlflow_webhooks,
@@ -146,6 +148,8 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_deployments.routes(),
         *routes_graphql.routes(),
         *routes_get_artifact.routes(),
+        *routes_metric_series.routes(),
+        *ui.routes(),  # the web UI at /, last: every API route above wins
     ]
     app = Starlette(
         routes=routes,

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NoReturn, Union
 
-from cairn.errors import InvalidParameter
+from cairn.errors import InvalidFilter, InvalidParameter
 
 Entity = Literal["metric", "param", "tag", "attribute", "dataset"]
 
@@ -138,15 +138,15 @@ class _Parser:
         self.index = 0
         self.depth = 0
 
-    def fail(self, detail: str, example: str | None = None) -> NoReturn:
+    def fail(self, detail: str, example: str | None = None, position: int | None = None) -> NoReturn:
         shown = self.text if len(self.text) <= 200 else self.text[:200] + "..."
-        raise InvalidParameter(
-            f"Invalid {self.what} '{shown}': {detail} Example: {example or self.example}"
+        raise InvalidFilter(
+            f"Invalid {self.what} '{shown}': {detail} Example: {example or self.example}", position
         )
 
     def unexpected(self, token: _Token, expected: str, example: str | None = None) -> NoReturn:
         found = "end" if token.kind == "end" else f"token '{token.text}'"
-        self.fail(f"unexpected {found} at position {token.pos}. Expected {expected}.", example)
+        self.fail(f"unexpected {found} at position {token.pos}. Expected {expected}.", example, token.pos)
 
     def _tokenize(self) -> list[_Token]:
         text, pos = self.text, 0
@@ -154,14 +154,14 @@ class _Parser:
         if len(text) > MAX_FILTER_LENGTH:
             self.fail(f"it is {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}.")
         if "\x00" in text:
-            self.fail(f"NUL character at position {text.index(chr(0))}.")
+            self.fail(f"NUL character at position {text.index(chr(0))}.", position=text.index(chr(0)))
         while pos < len(text):
             match = _TOKEN.match(text, pos)
             if match is None:
                 what = {"'": "string", '"': "string", "`": "quoted name"}.get(text[pos])
                 if what:
-                    self.fail(f"unterminated {what} starting at position {pos}.")
-                self.fail(f"unexpected character '{text[pos]}' at position {pos}.")
+                    self.fail(f"unterminated {what} starting at position {pos}.", position=pos)
+                self.fail(f"unexpected character '{text[pos]}' at position {pos}.", position=pos)
             kind, source = match.lastgroup or "", match.group()
             if kind == "string":
                 tokens.append(_Token(kind, source, pos, name=source[1:-1]))
@@ -181,8 +181,8 @@ class _Parser:
         if not key:
             after = match.end()
             if match.group().endswith(".") and self.text[after : after + 1] in ("'", '"', "`"):
-                self.fail(f"unterminated quoted name starting at position {after}.")
-            self.fail(f"missing key after '{match.group()}' at position {match.start()}.")
+                self.fail(f"unterminated quoted name starting at position {after}.", position=after)
+            self.fail(f"missing key after '{match.group()}' at position {match.start()}.", position=match.start())
         return _Token("ident", match.group(), match.start(), name=name, key=key)
 
     def peek(self) -> _Token:
@@ -212,13 +212,13 @@ class _Parser:
             entity, key = _ENTITIES.get(token.name), token.key
             if entity is None:
                 where = f"in '{token.text}' at position {token.pos}"
-                self.fail(f"unknown entity '{token.name}' {where}. Use one of: {_PREFIXES}.")
+                self.fail(f"unknown entity '{token.name}' {where}. Use one of: {_PREFIXES}.", position=token.pos)
         if entity == "attribute" and key not in attributes:
             valid = ", ".join(sorted(attributes))
-            self.fail(f"unknown attribute '{key}' at position {token.pos}. Valid: {valid}.")
+            self.fail(f"unknown attribute '{key}' at position {token.pos}. Valid: {valid}.", position=token.pos)
         if entity == "dataset" and key not in _DATASET_KEYS:
             valid = ", ".join(_DATASET_KEYS)
-            self.fail(f"unknown dataset field '{key}' at position {token.pos}. Valid: {valid}.")
+            self.fail(f"unknown dataset field '{key}' at position {token.pos}. Valid: {valid}.", position=token.pos)
         return entity, attributes[key] if entity == "attribute" else key
 
 
@@ -250,7 +250,7 @@ class _FilterParser(_Parser):
         self.depth += 1
         if self.depth > MAX_FILTER_DEPTH:
             limit = MAX_FILTER_DEPTH
-            self.fail(f"parentheses nest deeper than {limit} levels at position {token.pos}.")
+            self.fail(f"parentheses nest deeper than {limit} levels at position {token.pos}.", position=token.pos)
         expr = self.or_expr()
         closing = self.take()
         if closing.kind != ")":
@@ -265,7 +265,7 @@ class _FilterParser(_Parser):
         allowed, kind = _allowed_ops(entity, key)
         if op not in allowed:
             what = f"operator '{op}' at position {op_token.pos} is not supported for {entity}"
-            self.fail(f"{what} '{key}'. Use one of: {', '.join(allowed)}.", _EXAMPLES[kind])
+            self.fail(f"{what} '{key}'. Use one of: {', '.join(allowed)}.", _EXAMPLES[kind], op_token.pos)
         if op in _NULL_OPS:
             return Comparison(entity, key, op, None)
         if op in _LIST_OPS:
@@ -276,7 +276,7 @@ class _FilterParser(_Parser):
         token = self.take()
         if token.text in ("<>", "=="):
             bad, better = token.text, "!=" if token.text == "<>" else "="
-            self.fail(f"unsupported operator '{bad}' at position {token.pos}; use '{better}'.")
+            self.fail(f"unsupported operator '{bad}' at position {token.pos}; use '{better}'.", position=token.pos)
         if token.kind == "op" and token.text != "!":
             return token.text
         word = token.keyword()
@@ -302,7 +302,7 @@ class _FilterParser(_Parser):
                 return float(token.text)
             value = int(token.text)
             if not -(2**63) <= value < 2**63:  # the range of the BIGINT columns
-                self.fail(f"number '{token.text}' at position {token.pos} is out of range.")
+                self.fail(f"number '{token.text}' at position {token.pos} is out of range.", position=token.pos)
             return value
         if token.kind != "string":
             self.unexpected(token, f"a quoted string for {entity} '{key}'", _EXAMPLES[kind])
@@ -327,7 +327,7 @@ class _FilterParser(_Parser):
                 self.unexpected(token, "',' or ')' in the list", _EXAMPLES[kind])
 
 
-def _joined(cls: type[And] | type[Or], items: list[Expr]) -> Expr:
+def _joined(cls: type[And | Or], items: list[Expr]) -> Expr:
     if len(items) == 1:
         return items[0]
     return cls(tuple(part for i in items for part in (i.items if isinstance(i, cls) else (i,))))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from cairn.entities import Experiment, PagedList, ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound
+from cairn.store import experiment_activity as activity
 from cairn.store import experiments as rows
 from cairn.store.database import Database
 from cairn.store.entity_filters import parse_filter, parse_order_by
@@ -147,6 +148,15 @@ def search_experiments(
         )
     token = encode_token("experiments", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)
+
+
+def experiment_activity(db: Database, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+    """experiment id -> (active runs, time in ms of the latest run start or end); an experiment with
+    no active run maps to (0, None)."""
+    keys = [parse_experiment_id(e) for e in experiment_ids]
+    with db.read() as tx:
+        found = activity.run_activity(tx, keys)
+    return {str(k): found.get(str(k), (0, None)) for k in keys}
 
 
 def _require(tx, experiment_id: int) -> Experiment:  # type: ignore[no-untyped-def]

@@ -125,3 +125,14 @@ def test_experiment_tags_set_and_overwrite(db):
     experiments.set_experiment_tag(db, experiment_id, "k", "v1")
     experiments.set_experiment_tag(db, experiment_id, "k", "v2")
     assert experiments.get_experiment(db, experiment_id).tags == {"k": "v2"}
+
+
+def test_experiment_activity_counts_active_runs_and_their_latest_time(db):
+    busy = experiments.create_experiment(db, "busy")
+    idle = experiments.create_experiment(db, "idle")
+    runs.create_run(db, busy, start_time=1_000)
+    second = runs.create_run(db, busy, start_time=2_000)
+    runs.update_run(db, second.run_id, status="FINISHED", end_time=5_000)
+    deleted = runs.create_run(db, busy, start_time=9_000)
+    runs.delete_run(db, deleted.run_id)
+    assert experiments.experiment_activity(db, [busy, idle]) == {busy: (2, 5_000), idle: (0, None)}

@@ -1,0 +1,114 @@
+"""The registry pages: every model with its Production version (since when, put there by whom),
+and one model's versions, aliases, production timeline (drawn as a Gantt chart) and audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cairn import registry
+from cairn.entities import TimelineInterval
+from cairn.tracking.clock import now_ms
+
+from .pages import Handler, page
+from .stores import stores_of
+from .templating import Pages, format_time
+
+MAX_MODELS_SHOWN = 500
+MAX_VERSIONS_SHOWN = 500
+MAX_AUDIT_EVENTS_SHOWN = 200
+CHART_WIDTH = 1200  # SVG user units; the chart scales to its container
+LABEL_WIDTH = 120
+ROW_HEIGHT = 26
+
+
+@dataclass(frozen=True)
+class Bar:
+    row: int
+    x: float
+    width: float
+    kind: str
+    text: str  # what hovering a bar tells: who, when, why
+
+
+@dataclass(frozen=True)
+class Gantt:
+    rows: list[str]
+    bars: list[Bar]
+    start_label: str
+    end_label: str
+    height: int
+    width: int = CHART_WIDTH
+    label_width: int = LABEL_WIDTH
+    row_height: int = ROW_HEIGHT
+
+
+def current_production(intervals: list[TimelineInterval]) -> TimelineInterval | None:
+    return next((i for i in reversed(intervals) if i.kind == "stage" and i.end is None), None)
+
+
+def gantt(intervals: list[TimelineInterval], now: int) -> Gantt | None:
+    """One row per version in Production at some time (newest on top), then one per alias."""
+    if not intervals:
+        return None
+    stages = sorted({i.version for i in intervals if i.kind == "stage"}, reverse=True)
+    aliases = sorted({i.label for i in intervals if i.kind == "alias"})
+    rows = [f"v{v}" for v in stages] + [f"@{a}" for a in aliases]
+    start = min(i.start for i in intervals)
+    end = max(now, *(i.end or i.start for i in intervals))
+    span = max(1, end - start)
+    scale = (CHART_WIDTH - LABEL_WIDTH) / span
+    bars = []
+    for i in intervals:
+        row = rows.index(f"v{i.version}" if i.kind == "stage" else f"@{i.label}")
+        until = "now" if i.end is None else format_time(i.end)
+        what = f"v{i.version} in Production" if i.kind == "stage" else f"@{i.label} → v{i.version}"
+        why = f": {i.start_reason}" if i.start_reason else ""
+        text = f"{what} from {format_time(i.start)} until {until}, by {i.started_by}{why}"
+        width = max(2.0, ((i.end or end) - i.start) * scale)
+        bars.append(Bar(row, LABEL_WIDTH + (i.start - start) * scale, width, i.kind, text))
+    return Gantt(rows, bars, format_time(start), format_time(end), len(rows) * ROW_HEIGHT + 24)
+
+
+def models_page(pages: Pages) -> Handler:
+    @page(pages)
+    async def handler(request: Request) -> Response:
+        db = stores_of(request).db
+
+        def load() -> list[tuple[Any, TimelineInterval | None]]:
+            found = registry.search_registered_models(db, max_results=MAX_MODELS_SHOWN).items
+            return [(m, current_production(registry.get_timeline(db, m.name, include_aliases=False))) for m in found]
+
+        rows = await run_in_threadpool(load)
+        return pages.render(request, "models.html", rows=rows, title="Models")
+
+    return handler
+
+
+def model_page(pages: Pages) -> Handler:
+    @page(pages)
+    async def handler(request: Request) -> Response:
+        db, name = stores_of(request).db, request.path_params["name"]
+
+        def load() -> dict[str, Any]:
+            model = registry.get_registered_model(db, name)
+            versions = registry.search_model_versions(
+                db, name=name, max_results=MAX_VERSIONS_SHOWN, order=(("version_number", False),)).items
+            intervals = registry.get_timeline(db, name)
+            aliases_of: dict[int, list[str]] = {}
+            for alias, number in sorted(model.aliases.items()):
+                aliases_of.setdefault(number, []).append(alias)
+            return {
+                "model": model, "versions": versions, "aliases_of": aliases_of,
+                "production": current_production(intervals), "gantt": gantt(intervals, now_ms()),
+                "events": registry.list_audit_events(db, name, max_results=MAX_AUDIT_EVENTS_SHOWN, newest_first=True),
+            }  # fmt: skip
+
+        context = await run_in_threadpool(load)
+        return pages.render(request, "model.html", title=name, **context)
+
+    return handler

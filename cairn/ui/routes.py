@@ -1,0 +1,33 @@
+"""The UI's routes, mounted by the server at its root.
+
+Pages answer GET only; nothing here changes state. Static files are under ``/static/`` with
+hashed names (``assets``).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from . import pages_artifacts
+from .assets import Assets
+from .pages_experiments import experiments_page
+from .pages_models import model_page, models_page
+from .pages_run import run_page
+from .pages_runs import runs_page
+from .templating import Pages
+
+
+def routes() -> list[BaseRoute]:
+    assets = Assets()
+    pages = Pages(assets)
+    return [
+        Route("/", experiments_page(pages), methods=["GET"]),
+        Route("/experiments/{experiment_id}", runs_page(pages), methods=["GET"]),
+        Route("/runs/{run_id}", run_page(pages), methods=["GET"]),
+        Route("/runs/{run_id}/artifacts", pages_artifacts.listing_part(pages), methods=["GET"]),
+        Route("/runs/{run_id}/preview", pages_artifacts.preview_part(pages), methods=["GET"]),
+        Route("/runs/{run_id}/image", pages_artifacts.image(pages), methods=["GET"]),
+        Route("/models", models_page(pages), methods=["GET"]),
+        Route("/models/{name:path}", model_page(pages), methods=["GET"]),
+        Route("/static/{name:path}", assets.serve, methods=["GET"]),
+    ]
