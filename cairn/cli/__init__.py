@@ -31,10 +31,13 @@ from cairn.cli import (
     experiments,
     lineage,
     models,
+    permissions,
     predictions,
     runs,
     serve,
     server,
+    tokens,
+    users,
     webhooks,
 )
 from cairn.cli.options import CONTEXT_SETTINGS
@@ -75,7 +78,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, serve, server):
+               predictions, serve, server, users, tokens, permissions):
     _group.register(app)
 
 

@@ -21,9 +21,9 @@ from .versions import require_version
 MODELS_SCHEME = "models:/"
 
 
-def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
-    """The version ``ref`` names; ``NotFound`` when it names nothing, ``InvalidParameter`` when
-    it cannot be read."""
+def split_model_ref(ref: object) -> tuple[str, str | None, str]:
+    """(model name, alias or None, selector after the slash or "") of a reference;
+    ``InvalidParameter`` when it is not a string naming something."""
     if not isinstance(ref, str) or not ref.strip():
         raise InvalidParameter("Name a model version: NAME, NAME@alias, NAME/version or NAME/stage.")
     text = ref.strip()
@@ -31,8 +31,17 @@ def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
         text = text[len(MODELS_SCHEME):]
     if "/" not in text and "@" in text:
         name, alias = text.rsplit("@", 1)
-        return get_version_by_alias(db, name, alias)
+        return name, alias, ""
     name, _, selector = text.partition("/")
+    return name, None, selector
+
+
+def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
+    """The version ``ref`` names; ``NotFound`` when it names nothing, ``InvalidParameter`` when
+    it cannot be read."""
+    name, alias, selector = split_model_ref(ref)
+    if alias is not None:
+        return get_version_by_alias(db, name, alias)
     validate_model_name(name)
     with db.read() as tx:
         model = require_model(tx, name)

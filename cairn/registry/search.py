@@ -2,12 +2,13 @@
 routes and any other caller (the grammar is in ``search_filters``).
 
 The store pages by model name or run id; other conditions (IN, LIKE, tags, source_path) and
-orderings are matched over the models or versions those allow, then paged here.
+orderings are matched over the models or versions those allow, then paged here. ``visible``
+(model keys the caller may read; None: all) is applied in the store's query, before any paging.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from cairn.entities import ModelVersion, PagedList, RegisteredModel
 from cairn.store.database import Database
@@ -30,7 +31,8 @@ _VERSION_FILTERED_TOKEN = "model-versions-filtered"
 
 
 def search_registered_models_by_filter(
-    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
     """A page of models matching MLflow's registry filter and order. Without a filter or order the domain pages in the database; otherwise
     every model a name condition allows (the domain's LIKE ignores case, so it finds a superset)
@@ -40,13 +42,13 @@ def search_registered_models_by_filter(
     order = parse_registry_order_by(order_by, _MODEL_ORDER_KEYS, "registered models")
     like = next((str(c.value) for c in conditions if c.field == "name" and c.op in ("=", "LIKE")), None)
     if not conditions and not order:
-        return search_registered_models(db, None, max_results, page_token)
+        return search_registered_models(db, None, max_results, page_token, visible)
     limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
     offset = decode_token(_MODEL_FILTERED_TOKEN, page_token)
     found: list[RegisteredModel] = []
     token: str | None = None
     while True:
-        page = search_registered_models(db, like, MAX_MODELS_PER_PAGE, token)
+        page = search_registered_models(db, like, MAX_MODELS_PER_PAGE, token, visible)
         found += [m for m in page.items if matches(conditions, lambda c, m=m: _model_field(m, c))]
         token = page.next_page_token
         if not token:
@@ -68,7 +70,8 @@ def _model_sort_key(model: RegisteredModel, key: str) -> str | int:
 
 
 def search_model_versions_by_filter(
-    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
     """A page of versions matching MLflow's registry filter and order. ``name =`` and ``run_id =`` page in the database; anything else (IN,
     LIKE, tags, source_path, an order) is matched over the versions those allow, then paged here."""
@@ -79,13 +82,13 @@ def search_model_versions_by_filter(
     run_id = next((str(c.value) for c in conditions if c.field == "run_id" and c.op == "="), None)
     simple = all(c.op == "=" and c.field in ("name", "run_id") for c in conditions)
     if simple and len(conditions) == len({c.field for c in conditions}) and not order:
-        return search_model_versions(db, name, run_id, max_results, page_token)
+        return search_model_versions(db, name, run_id, max_results, page_token, visible)
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token(_VERSION_FILTERED_TOKEN, page_token)
     found: list[ModelVersion] = []
     token: str | None = None
     while True:
-        page = search_model_versions(db, name, run_id, MAX_VERSIONS_PER_PAGE, token)
+        page = search_model_versions(db, name, run_id, MAX_VERSIONS_PER_PAGE, token, visible)
         found += [v for v in page.items if matches(conditions, lambda c, v=v: _version_field(v, c))]
         token = page.next_page_token
         if not token:

@@ -36,6 +36,7 @@ from . import (
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
 from .middleware import server_middleware
+from .routes_auth import auth_routes
 from .state import ServerState
 from .wire import wire_json
 
@@ -68,8 +69,9 @@ async def server_info(request: Request) -> Response:
 
 
 def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    # Starlette answers HEAD with the GET route; the GET handler serves it.
     async def endpoint(request: Request) -> Response:
-        return await handlers[request.method](request)
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
 
     return endpoint
 
@@ -99,9 +101,12 @@ def create_app(
     allowed_origins: tuple[str, ...] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_artifact_bytes: int | None = None,
+    auth: bool = False,
+    default_permission: str = "NO_PERMISSIONS",
 ) -> Starlette:
     """The server app over the store at ``backend_store_uri`` (a SQLAlchemy URL, a ``.db`` file
-    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``."""
+    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``; ``auth``
+    requires a sign-in and enforces permissions."""
     config = ServerConfig(
         backend_store_uri=database_url(backend_store_uri),
         artifacts_root=artifacts_path(artifacts_root),
@@ -110,6 +115,8 @@ def create_app(
         allowed_origins=allowed_origins,
         max_body_bytes=max_body_bytes,
         max_artifact_bytes=max_artifact_bytes,
+        auth=auth,
+        default_permission=default_permission,
     )
     return build_app(config)
 
@@ -137,10 +144,11 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_cairn_registry.routes(),
         *routes_datasets.routes(),
         *routes_deployments.routes(),
+        *(auth_routes() if config.auth else []),
     ]
     app = Starlette(
         routes=routes,
-        middleware=server_middleware(config),
+        middleware=server_middleware(config, state),
         exception_handlers=exception_handlers(ENDPOINTS),
         lifespan=lifespan,
     )

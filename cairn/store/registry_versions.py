@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -90,9 +90,10 @@ def delete_version(conn: Tx, key: int, version: int) -> None:
 
 
 def search_versions(
-    conn: Tx, name: str | None, run_id: str | None, limit: int, offset: int
+    conn: Tx, name: str | None, run_id: str | None, limit: int, offset: int, visible: Collection[str] | None = None
 ) -> list[ModelVersion]:
-    """Versions matching an exact model name and/or source run, ordered by name then number."""
+    """Versions matching an exact model name and/or source run, ordered by name then number;
+    ``visible`` (model keys) limits the search to those models."""
     mv, rm = model_versions.c, registered_models.c
     stmt = (
         select(mv.registered_model_id, rm.name, mv.version)
@@ -105,6 +106,8 @@ def search_versions(
         stmt = stmt.where(rm.name == name)
     if run_id is not None:
         stmt = stmt.where(mv.run_id == run_id)
+    if visible is not None:
+        stmt = stmt.where(mv.registered_model_id.in_([int(k) for k in visible]))
     grouped: dict[tuple[int, str], list[int]] = {}
     order: list[tuple[int, str, int]] = []
     for key, model_name, version in conn.execute(stmt):

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-HEAD = "0004"
+HEAD = "0005"
 _HERE = Path(__file__).parent
 
 
