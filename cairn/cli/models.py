@@ -3,7 +3,9 @@ rollback, the audit trail and the production timeline.
 
 Thin like the rest of the CLI: each command parses, calls one ``Client`` method, and hands a
 document from ``views.models`` to ``emit`` (compact JSON with ``--json``, Rich otherwise).
-Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unverified).
+Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unverified), except
+on a server with ``--auth``, which records the signed-in user (``MLFLOW_TRACKING_USERNAME``/
+``PASSWORD`` or an API token in ``MLFLOW_TRACKING_TOKEN``/``CAIRN_TRACKING_TOKEN``).
 """
 
 from __future__ import annotations
