@@ -52,6 +52,20 @@ def auth_server(server_factory: Callable[..., Any]) -> Any:
     return server
 
 
+@pytest.fixture
+def fresh_auth_server(server_factory: Callable[..., Any]) -> Callable[..., Any]:
+    """Start another ``cairn server --auth`` (its own store and failed-login counters); with
+    ``admin=False`` it has no user at all."""
+
+    def start(*extra: str, admin: bool = True) -> Any:
+        server = server_factory("--auth", *extra)
+        if admin:
+            create_admin(server)
+        return server
+
+    return start
+
+
 @pytest.fixture(scope="session")
 def admin_http(auth_server: Any) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=auth_server.url, auth=(ADMIN, ADMIN_PASSWORD), timeout=60) as client:
