@@ -72,6 +72,7 @@ MODEL_REF = "model_ref"                    # field ref (NAME@alias, NAME/3, NAME
 PREDICTION_ID = "prediction_id"            # field prediction_id: the model the prediction was made by
 PREDICTION_MODELS = "prediction_models"    # field predictions[].model_name (every one is checked)
 GRANT_TARGET = "grant_target"              # fields resource_type and resource_id (MLflow 3 permission API)
+SERVED_MODEL = "served_model"              # the model a `cairn serve` process serves
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,17 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
 ]
 
 
+# `cairn serve` (the model-serving app). With --auth its admin routes need READ on the served
+# model; scoring stays open like /ping: put /invocations behind the network's own controls.
+SERVING_ROUTES: list[tuple[str, str, Rule]] = [
+    ("POST", "/invocations", public()),
+    ("GET", "/ping", public()),
+    ("GET", "/health", public()),
+    ("GET", "/version", on(REGISTERED_MODEL, CAN_READ, SERVED_MODEL, SCOPE_READ)),
+    ("GET", "/metadata", on(REGISTERED_MODEL, CAN_READ, SERVED_MODEL, SCOPE_READ)),
+]
+
+
 def _entries() -> Iterator[tuple[str, str, Rule]]:
     yield from SERVER_ROUTES
     for prefix in MLFLOW_PREFIXES:
@@ -348,3 +360,4 @@ class RouteTable:
 
 
 ROUTE_TABLE = RouteTable(_entries())
+SERVING_ROUTE_TABLE = RouteTable(SERVING_ROUTES)
