@@ -34,7 +34,7 @@ def read_password(from_stdin: bool) -> str:
     """The password from stdin's first line, or typed twice at a hidden prompt."""
     if from_stdin:
         line = sys.stdin.readline()
-        return line[:-1] if line.endswith("\n") else line
+        return line.removesuffix("\n")
     if not sys.stdin.isatty():
         raise InvalidParameter("Give the password with --password-stdin (no terminal to prompt on).")
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))

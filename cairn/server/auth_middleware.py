@@ -31,7 +31,7 @@ from cairn.auth import grants
 from cairn.auth.access import Target, authorize
 from cairn.auth.authentication import Authenticator
 from cairn.auth.credentials import parse_authorization
-from cairn.auth.route_table import ROUTE_TABLE, Access, Rule, RouteTable
+from cairn.auth.route_table import ROUTE_TABLE, Access, RouteTable, Rule
 from cairn.errors import CairnError, PayloadTooLarge, PermissionDenied, TooManyRequests, Unauthenticated
 from cairn.store.auth_grants import EXPERIMENT
 from cairn.web.errors import send_error

@@ -26,10 +26,10 @@ def startup_notes(config: ServerConfig, db: Database) -> list[str]:
     if not config.auth:
         if is_loopback(config.host):
             return []
-        return [f"Warning: listening on {config.host} without --auth: anyone who can reach this address can read, "
-                "change, promote and delete everything, and the names in the audit trail are unverified. "
-                "Start it with --auth (and create an admin with `cairn users create-admin`)."]
+        return [(f"Warning: listening on {config.host} without --auth: anyone who can reach this address can read, "
+                 "change, promote and delete everything, and the names in the audit trail are unverified. "
+                 "Start it with --auth (and create an admin with `cairn users create-admin`).")]
     if not users.list_users(db):
-        return ["Sign-in is on but there are no users yet: every request will be refused. Create the first admin "
-                "against this store with `cairn --tracking-uri STORE users create-admin NAME --password-stdin`."]
+        return [("Sign-in is on but there are no users yet: every request will be refused. Create the first admin "
+                 "against this store with `cairn --tracking-uri STORE users create-admin NAME --password-stdin`.")]
     return []

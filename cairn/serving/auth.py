@@ -23,7 +23,7 @@ from cairn.auth.authentication import Authenticator
 from cairn.auth.credentials import parse_authorization
 from cairn.auth.grants import REGISTERED_MODEL
 from cairn.auth.permissions import NO_PERMISSIONS
-from cairn.auth.route_table import SERVING_ROUTE_TABLE, Access, Rule, RouteTable
+from cairn.auth.route_table import SERVING_ROUTE_TABLE, Access, RouteTable, Rule
 from cairn.errors import (
     CairnError,
     PermissionDenied,

@@ -59,7 +59,7 @@ def test_create_admin_refuses_a_short_password_and_a_server_uri(tmp_path: Path, 
 def cli(server: Any, *args: str, username: str = ADMIN, password: str = ADMIN_PASSWORD, stdin: str = "") -> Any:
     env = {**os.environ, "MLFLOW_TRACKING_USERNAME": username, "MLFLOW_TRACKING_PASSWORD": password}
     return subprocess.run([sys.executable, "-m", "cairn.cli", "--tracking-uri", server.url, *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=60)
+                          check=False, capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_users_tokens_and_permissions_through_a_running_server(auth_server: Any, admin_http: httpx.Client) -> None:

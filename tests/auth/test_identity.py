@@ -100,9 +100,9 @@ def test_user_token_grant_and_webhook_changes_go_to_the_auth_log_without_secrets
     text = str(mine)
     assert password not in text and minted["secret"] not in text and "s" * 20 not in text
     # Append-only below the API too: the database refuses to change or remove an entry.
-    with sqlite3.connect(auth_server.root / "store" / "cairn.db") as conn:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("DELETE FROM auth_events")
+    with sqlite3.connect(auth_server.root / "store" / "cairn.db") as conn, \
+            pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM auth_events")
 
 
 def test_only_admins_read_the_auth_log(new_account: Callable[..., Any]) -> None:
