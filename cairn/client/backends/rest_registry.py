@@ -110,7 +110,7 @@ class RestRegistry(RestTransport):
 
     def search_model_versions(self, name: str | None, run_id: str | None, max_results: int,
                               page_token: str | None) -> PagedList:
-        conditions = [f"{field} = {quoted(value, _SEARCHED)}" for field, value in (("name", name), ("run_id", run_id))
+        conditions = [f"{field} = {string_literal(value, _SEARCHED)}" for field, value in (("name", name), ("run_id", run_id))
                       if value is not None]
         params = {"max_results": max_results, **given(page_token=page_token)}
         if conditions:
