@@ -3,9 +3,12 @@ the same time whether or not the user exists; no default user or password anywhe
 
 from __future__ import annotations
 
+import ast
+import re
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,3 +71,25 @@ def test_a_new_server_has_no_user_and_refuses_default_credentials(fresh_auth_ser
                                ("root", "root"), ("mlflow", "mlflow")]:
         response = httpx.get(server.url + "/version", auth=(username, password))
         assert response.status_code == 401, (username, password)
+
+
+PACKAGE = Path(__file__).resolve().parents[2] / "cairn"
+README = PACKAGE.parent / "README.md"
+_PASSWORD_TAKERS = {"create_user", "create_admin", "hash_password", "update_password", "check_password"}
+
+
+def test_no_password_is_written_into_the_code_or_the_docs() -> None:
+    """Nothing in cairn/ creates a user or sets a password from a string literal, and the README
+    passes passwords through stdin or the environment, never inline."""
+    literal = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = getattr(node, "func", None)
+            if isinstance(node, ast.Call) and getattr(name, "attr", getattr(name, "id", "")) in _PASSWORD_TAKERS:
+                values = [*node.args, *(k.value for k in node.keywords if k.arg in ("password", "current_password"))]
+                literal += [f"{path}:{node.lineno}" for v in values
+                            if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    assert literal == []
+    docs = README.read_text()
+    assert re.findall(r"PASSWORD=(?!\.\.\.)\S+", docs) == []
+    assert re.findall(r"--password\s+\S", docs) == []
