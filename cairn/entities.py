@@ -158,11 +158,15 @@ class ModelVersionStatus(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who made a change. ``verified`` stays False until authentication exists: until then the
-    name is what the client stated (``CAIRN_USER``, ``--user`` or the OS user)."""
+    """Who made a change. Without authentication (the embedded store, a server without
+    ``--auth``) ``name`` is what the client stated (``CAIRN_USER``, ``--user`` or the OS user) and
+    ``verified`` is False. On a server with ``--auth`` it is the signed-in user: ``verified`` True,
+    ``principal_id`` "user:7" or "token:<id>", and ``method`` "password" or "token"."""
 
     name: str
     verified: bool = False
+    principal_id: str | None = None
+    method: str | None = None
 
 
 @dataclass(slots=True)
@@ -235,6 +239,8 @@ class Policy:
     require_signoff: bool = False
     gated_stages: tuple[str, ...] = (ModelStage.PRODUCTION.value,)
     retention_days: int = 30
+    # With require_signoff: the approver must not be the user who created the version either.
+    signoff_excludes_creator: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +272,8 @@ class AuditEvent:
     reason: str | None = None
     gate_results: tuple[GateResult, ...] = ()
     details: dict[str, object] = field(default_factory=dict)
+    actor_id: str | None = None
+    actor_method: str | None = None
 
 
 @dataclass(slots=True)
@@ -390,3 +398,62 @@ class Prediction:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+# --- authentication ---
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person (signs in with a password) or a service account (``is_service``: tokens only).
+    ``permissions`` lists the user's grants when the record was loaded with them."""
+
+    user_id: int
+    username: str
+    is_admin: bool
+    is_service: bool
+    creation_timestamp: int
+    last_updated_timestamp: int
+    permissions: tuple[ResourceGrant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGrant:
+    """One user's permission on one experiment (``resource_key`` = experiment id) or registered
+    model (``resource_key`` = its name as of loading)."""
+
+    resource_type: str
+    resource_key: str
+    user_id: int
+    username: str
+    permission: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An API token's record; its secret is shown once at creation and stored only as a hash."""
+
+    token_id: str
+    user_id: int
+    username: str
+    name: str
+    scopes: tuple[str, ...]
+    creation_timestamp: int
+    expiration_timestamp: int
+    created_by: str
+    last_used_timestamp: int | None = None
+    revoked_timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthEvent:
+    """One change to users, tokens or grants, from the append-only auth log (no secrets)."""
+
+    event_id: int
+    timestamp: int
+    action: str
+    actor: str
+    actor_id: str | None
+    actor_method: str | None
+    target: str | None
+    details: dict[str, object] = field(default_factory=dict)

@@ -15,6 +15,7 @@ SDK runs embedded or against a server (the REST backend rebuilds it from the JSO
     ├── Unauthenticated   no or bad credentials                         UNAUTHENTICATED / 401
     ├── EndpointNotFound  no such REST endpoint                         ENDPOINT_NOT_FOUND / 404
     ├── PayloadTooLarge   request body over the configured limit        INVALID_PARAMETER_VALUE / 413
+    ├── TooManyRequests   too many failed sign-ins; retry later         REQUEST_LIMIT_EXCEEDED / 429
     └── StoreUnavailable  the database or artifact store failed         TEMPORARILY_UNAVAILABLE / 503
 """
 
@@ -30,6 +31,7 @@ HTTP_404_NOT_FOUND = 404
 HTTP_405_METHOD_NOT_ALLOWED = 405
 HTTP_409_CONFLICT = 409
 HTTP_413_PAYLOAD_TOO_LARGE = 413
+HTTP_429_TOO_MANY_REQUESTS = 429
 HTTP_500_INTERNAL_SERVER_ERROR = 500
 HTTP_503_SERVICE_UNAVAILABLE = 503
 
@@ -120,6 +122,17 @@ class PayloadTooLarge(CairnError):
     http_status = HTTP_413_PAYLOAD_TOO_LARGE
 
 
+class TooManyRequests(CairnError):
+    """Too many attempts (failed sign-ins) in a short time; ``retry_after_s`` says when to retry."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class StoreUnavailable(CairnError):
     """The metadata database or artifact store failed; retrying later may help."""
 
@@ -147,6 +160,7 @@ _BY_CODE: dict[tuple[str, int], type[CairnError]] = {
         Unauthenticated,
         EndpointNotFound,
         PayloadTooLarge,
+        TooManyRequests,
         StoreUnavailable,
     )
 }

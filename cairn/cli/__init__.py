@@ -31,11 +31,14 @@ from cairn.cli import (
     experiments,
     lineage,
     models,
+    permissions,
     predictions,
     runs,
     serve,
     server,
+    tokens,
     ui,
+    users,
     webhooks,
 )
 from cairn.cli.options import CONTEXT_SETTINGS
@@ -76,7 +79,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, serve, server, ui):
+               predictions, serve, server, ui, users, tokens, permissions):
     _group.register(app)
 
 

@@ -3,7 +3,9 @@ rollback, the audit trail and the production timeline.
 
 Thin like the rest of the CLI: each command parses, calls one ``Client`` method, and hands a
 document from ``views.models`` to ``emit`` (compact JSON with ``--json``, Rich otherwise).
-Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unverified).
+Writes are recorded under ``--user``, else ``CAIRN_USER``, else the OS user (unverified), except
+on a server with ``--auth``, which records the signed-in user (``MLFLOW_TRACKING_USERNAME``/
+``PASSWORD`` or an API token in ``MLFLOW_TRACKING_TOKEN``/``CAIRN_TRACKING_TOKEN``).
 """
 
 from __future__ import annotations
@@ -317,6 +319,9 @@ def policy(
         "--allow-direct-production/--forbid-direct-production", help="Whether None → Production is allowed.")] = None,
     signoff: Annotated[bool | None, typer.Option(
         "--require-signoff/--no-require-signoff", help="Production needs approval by another user.")] = None,
+    signoff_not_creator: Annotated[bool | None, typer.Option(
+        "--signoff-excludes-creator/--signoff-allows-creator",
+        help="With sign-off: the approver may not be the version's creator either.")] = None,
     min_staging: Annotated[str | None, typer.Option(
         "--min-staging", metavar="DURATION",
         help="Minimum time in Staging before Production: 30m, 2h, 1d; 0 for none.")] = None,
@@ -342,6 +347,7 @@ def policy(
     changes: dict[str, Any] = {key: value for key, value in {
         "require_signature": signature, "require_input_example": input_example,
         "require_staging_first": staging_first, "allow_direct_to_production": direct, "require_signoff": signoff,
+        "signoff_excludes_creator": signoff_not_creator,
         "min_staging_ms": parse_duration(min_staging) if min_staging is not None else None,
         "gated_stages": tuple(gate_stages) if gate_stages else None, "retention_days": retention_days,
         "required_metrics": tuple(parse_metric_requirement(m) for m in require_metric) if require_metric else None,

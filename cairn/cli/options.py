@@ -28,7 +28,8 @@ NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Registered mo
 VersionArgument = Annotated[int, typer.Argument(metavar="VERSION", help="Version number.", show_default=False)]
 UserOption = Annotated[str | None, typer.Option(
     "--user", "-u", envvar="CAIRN_USER", metavar="NAME",
-    help="Who is acting, for the audit trail (default: CAIRN_USER, else the OS user; recorded as unverified).")]
+    help="Who is acting, for the audit trail (default: CAIRN_USER, else the OS user; recorded as unverified; "
+         "a server with --auth records the signed-in user instead).")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why, for the audit trail.")]
 
 # a window of time over the prediction log

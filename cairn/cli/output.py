@@ -1,5 +1,6 @@
 """What every `cairn` command shares: its ``Client`` (one per invocation, from the root's
-``--tracking-uri``) and ``emit`` (one compact JSON document, or a Rich drawing for a person)."""
+``--tracking-uri``), the ``AuthAdmin`` the user, token and permission commands use, and ``emit``
+(one compact JSON document, or a Rich drawing for a person)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from cairn.auth.admin import AuthAdmin
     from cairn.client.client import Client
 
 
@@ -28,6 +30,17 @@ def client(ctx: typer.Context) -> Client:
         if state is not None:
             state.client = found
         root.call_on_close(found.close)
+    return found
+
+
+def auth_admin(ctx: typer.Context) -> AuthAdmin:
+    """Users, tokens and permissions of the root's ``--tracking-uri``: a server's API, or the
+    store itself; closed with the command."""
+    from cairn.auth.admin import auth_admin_for
+
+    root = ctx.find_root()
+    found = auth_admin_for(getattr(root.obj, "tracking_uri", None))
+    root.call_on_close(found.close)
     return found
 
 

@@ -30,6 +30,10 @@ def serve(
         help="Extra Host names clients use (comma-separated; '*' for any). Others get 403.")] = None,
     prediction_log: Annotated[bool, typer.Option(
         "--prediction-log/--no-prediction-log", help="Record every prediction in the prediction log.")] = True,
+    auth: Annotated[bool, typer.Option(
+        "--auth", show_default=False,
+        help="Admin routes (/version, /metadata) need a sign-in by a user who may read the model, checked "
+             "against the tracking store or server.")] = False,
 ) -> None:
     """Serve a model's deployment: its Production version (or one alias, version or stage),
     plus the canary, shadow or A/B arm set with `cairn deployments set`.
@@ -53,7 +57,7 @@ def serve(
     tracking_uri = getattr(state, "tracking_uri", None)
     run_server(name, model_ref(name, alias, version, stage), host=host, port=port, workers=workers,
                tracking_uri=tracking_uri, extra_columns=extra_columns,  # type: ignore[arg-type]
-               prediction_log=prediction_log,
+               prediction_log=prediction_log, auth=auth,
                allowed_hosts=tuple(n.strip() for n in (allowed_hosts or "").split(",") if n.strip()))
 
 

@@ -27,12 +27,20 @@ def server(
         "--allow-private-webhook-targets", show_default=False,
         help="Let API clients add webhooks to private, loopback and link-local addresses (refused by default; "
              "env CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS).")] = False,
+    auth: Annotated[bool, typer.Option(
+        "--auth", show_default=False,
+        help="Require a sign-in (password or API token) and enforce per-experiment and per-model permissions. "
+             "Create the first admin with `cairn users create-admin` against the same store.")] = False,
+    default_permission: Annotated[str, typer.Option(
+        "--default-permission", metavar="LEVEL",
+        help="With --auth: what a user may do on experiments and models they hold no grant on: "
+             "NO_PERMISSIONS, READ, EDIT or MANAGE.")] = "NO_PERMISSIONS",
 ) -> None:
     """Start the tracking server (MLflow REST API, Cairn API and web UI).
 
     \b
     Example:
-      cairn server --host 0.0.0.0 --port 5000 --workers 4
+      cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth
     """
     try:
         from cairn.server.run import serve
@@ -42,7 +50,8 @@ def server(
         raise CairnError(f"The server needs the Python package '{exc.name}'; install it and retry.") from None
     serve(host=host, port=port, backend_store_uri=backend_store_uri,
           artifacts_destination=artifacts_destination, workers=workers,
-          allow_private_webhook_targets=allow_private_webhook_targets or None)
+          allow_private_webhook_targets=allow_private_webhook_targets or None, auth=auth,
+          default_permission=default_permission)
 
 
 def register(app: typer.Typer) -> None:

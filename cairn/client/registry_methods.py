@@ -1,9 +1,8 @@
 """The model-registry methods of ``Client``: register, promote, approve, roll back, and read the
 audit trail and the production timeline.
 
-Writes record who made them: ``user=`` when given, else ``CAIRN_USER``, else the OS user. Until
-the server authenticates users that name is what the client states, so it is stored as
-unverified (see ``users``).
+Writes record who made them: ``user=`` when given, else ``CAIRN_USER``, else the OS user, stored
+as unverified (see ``users``); a server with ``--auth`` records the signed-in user instead.
 """
 
 from __future__ import annotations

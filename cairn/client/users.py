@@ -1,6 +1,6 @@
 """Who the SDK says is acting: runs are recorded under this name and registry writes are audited
-under it. Until the server authenticates users that name is what the client states, so writes
-carry it as unverified."""
+under it, as unverified: it is what the client states. A server with ``--auth`` ignores it and
+records the signed-in user."""
 
 from __future__ import annotations
 

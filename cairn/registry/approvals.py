@@ -1,12 +1,15 @@
 """Sign-off: transition requests that wait for a second person.
 
 When a model's policy requires sign-off, ``promote`` to Production opens a pending request.
-Another user approves it (the requester cannot: ``PermissionDenied``), which re-runs the gates
+Another user approves it (the requester cannot, nor, when the policy says
+``signoff_excludes_creator``, the version's creator: ``PermissionDenied``), which re-runs the gates
 against the version as it is now and, if they pass, applies the transition with the sign-off
 stored among its gate results. Anyone, the requester included, may reject (withdraw) it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from cairn.entities import Actor, ModelStage, TransitionOutcome, TransitionRequest
 from cairn.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
@@ -27,14 +30,15 @@ PENDING, APPROVED, REJECTED, CANCELLED = rows.PENDING, "APPROVED", "REJECTED", "
 STATUSES = (PENDING, APPROVED, REJECTED, CANCELLED)
 
 
-def list_transition_requests(db: Database, name: str | None = None,
-                             status: str | None = PENDING) -> list[TransitionRequest]:
-    """Requests, oldest first: of one model or all, in one status (default PENDING) or any (None)."""
+def list_transition_requests(db: Database, name: str | None = None, status: str | None = PENDING,
+                             visible: Collection[str] | None = None) -> list[TransitionRequest]:
+    """Requests, oldest first: of one model or all, in one status (default PENDING) or any (None);
+    only of the ``visible`` models (keys; None: all)."""
     if status is not None and status not in STATUSES:
         raise InvalidParameter(f"Unknown request status {status!r}; use one of {', '.join(STATUSES)}.")
     with db.read() as tx:
         key = require_model(tx, validate_model_name(name)).key if name is not None else None
-        return rows.list_requests(tx, key=key, status=status)
+        return rows.list_requests(tx, key=key, status=status, visible=visible)
 
 
 def approve_transition_request(
@@ -60,6 +64,11 @@ def approve_transition_request(
         current = require_version(tx, model, number)
         target = ModelStage(request.to_stage)
         policy = effective_policy(tx, model)[0]
+        if policy.signoff_excludes_creator and actor.name == current.user_id:
+            raise PermissionDenied(
+                f"{actor.name} created version {number} of '{name}' and, under this model's policy, cannot sign "
+                "off its transition; another user must."
+            )
         now = clock.now_ms()
         results = gates.evaluate(policy, gates.gather(tx, model, current, target.value, policy, model_files, now))
         if not all(r.passed for r in results):

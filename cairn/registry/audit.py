@@ -83,6 +83,8 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
         "alias": event.alias,
         "actor": event.actor,
         "actor_verified": event.actor_verified,
+        "actor_id": event.actor_id,
+        "actor_method": event.actor_method,
         "timestamp": event.timestamp,
         "reason": event.reason,
         "gate_results": [gate_payload(g) for g in event.gate_results],

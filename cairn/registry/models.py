@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from cairn.entities import Actor, PagedList, RegisteredModel
 from cairn.errors import AlreadyExists, NotFound
@@ -43,13 +43,15 @@ def get_registered_model(db: Database, name: str) -> RegisteredModel:
 
 
 def search_registered_models(
-    db: Database, name_like: str | None = None, max_results: int = 100, page_token: str | None = None
+    db: Database, name_like: str | None = None, max_results: int = 100, page_token: str | None = None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
-    """Models by name; ``name_like`` is a LIKE pattern (``%`` matches any run of characters)."""
+    """Models by name; ``name_like`` is a LIKE pattern (``%`` matches any run of characters);
+    ``visible`` (model keys; None: all) is what the caller may read, filtered in the query."""
     limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
     offset = decode_token("registered-models", page_token)
     with db.read() as tx:
-        found = rows.search_models(tx, name_like, limit + 1, offset)
+        found = rows.search_models(tx, name_like, limit + 1, offset, visible)
     token = encode_token("registered-models", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)
 

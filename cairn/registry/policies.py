@@ -65,7 +65,7 @@ def validate_policy(policy: Policy) -> Policy:
     if not isinstance(policy, Policy):
         raise InvalidParameter(f"A policy must be a cairn Policy, got {type(policy).__name__}.")
     for flag in ("allow_direct_to_production", "require_staging_first", "require_signature",
-                 "require_input_example", "require_signoff"):
+                 "require_input_example", "require_signoff", "signoff_excludes_creator"):
         if not isinstance(getattr(policy, flag), bool):
             raise InvalidParameter(f"Policy field {flag} must be true or false.")
     if not _is_int(policy.min_staging_ms) or policy.min_staging_ms < 0:

@@ -20,6 +20,21 @@ from .validation import parse_stage, validate_alias, validate_model_name
 MODELS_SCHEME = "models:/"
 
 
+def split_model_ref(ref: object) -> tuple[str, str | None, str]:
+    """(model name, alias or None, selector after the slash or "") of a reference;
+    ``InvalidParameter`` when it is not a string naming something."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise InvalidParameter("Name a model version: NAME, NAME@alias, NAME/version or NAME/stage.")
+    text = ref.strip()
+    if text.startswith(MODELS_SCHEME):
+        text = text[len(MODELS_SCHEME):]
+    if "/" not in text and "@" in text:
+        name, alias = text.rsplit("@", 1)
+        return name, alias, ""
+    name, _, selector = text.partition("/")
+    return name, None, selector
+
+
 def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
     """The version ``ref`` names; ``NotFound`` when it names nothing, ``InvalidParameter`` when
     it cannot be read."""
@@ -29,18 +44,11 @@ def resolve_model_ref(db: Database, ref: str) -> ModelVersion:
 
 def find_version(tx: Tx, ref: str) -> ModelVersion:
     """``resolve_model_ref`` inside an open transaction."""
-    if not isinstance(ref, str) or not ref.strip():
-        raise InvalidParameter("Name a model version: NAME, NAME@alias, NAME/version or NAME/stage.")
-    text = ref.strip()
-    if text.startswith(MODELS_SCHEME):
-        text = text[len(MODELS_SCHEME):]
-    if "/" not in text and "@" in text:
-        name, alias = text.rsplit("@", 1)
-        validate_model_name(name)
+    name, alias, selector = split_model_ref(ref)
+    validate_model_name(name)
+    if alias is not None:
         validate_alias(alias)
         return version_by_alias(tx, require_model(tx, name), alias)
-    name, _, selector = text.partition("/")
-    validate_model_name(name)
     model = require_model(tx, name)
     if selector.isdigit():
         return require_version(tx, model, int(selector))

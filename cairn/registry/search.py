@@ -3,6 +3,8 @@ routes and any other caller (the grammar is in ``search_filters``).
 
 The store pages by model name or run id in any order; other conditions (IN, LIKE, tags,
 source_path) are matched over the models or versions those allow, then ordered and paged here.
+``visible`` (model keys the caller may read; None: all) is applied in the store's query, before
+any paging.
 
 Orders are MLflow's: versions come newest first (``last_updated_timestamp DESC``), and every
 order ends with ``name ASC`` then ``version_number DESC`` unless it names them itself; models
@@ -12,7 +14,7 @@ field twice is refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from cairn.entities import ModelVersion, PagedList, RegisteredModel
 from cairn.errors import InvalidParameter
@@ -40,7 +42,8 @@ _MODEL_TIE_BREAKS = (("name", True),)
 
 
 def search_registered_models_by_filter(
-    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
     """A page of models matching MLflow's registry filter and order. Without a filter or order the domain pages in the database; otherwise
     every model a name condition allows (the domain's LIKE ignores case, so it finds a superset)
@@ -51,13 +54,13 @@ def search_registered_models_by_filter(
     like = next((str(c.value) for c in conditions if c.field == "name" and c.op in ("=", "LIKE")), None)
     order = _full_order(order, (), _MODEL_TIE_BREAKS)
     if not conditions and order == list(_MODEL_TIE_BREAKS):
-        return search_registered_models(db, None, max_results, page_token)
+        return search_registered_models(db, None, max_results, page_token, visible)
     limit = validate_max_results(max_results, MAX_MODELS_PER_PAGE)
     offset = decode_token(_MODEL_FILTERED_TOKEN, page_token)
     found: list[RegisteredModel] = []
     token: str | None = None
     while True:
-        page = search_registered_models(db, like, MAX_MODELS_PER_PAGE, token)
+        page = search_registered_models(db, like, MAX_MODELS_PER_PAGE, token, visible)
         found += [m for m in page.items if matches(conditions, lambda c, m=m: _model_field(m, c))]
         token = page.next_page_token
         if not token:
@@ -79,7 +82,8 @@ def _model_sort_key(model: RegisteredModel, key: str) -> str | int:
 
 
 def search_model_versions_by_filter(
-    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None
+    db: Database, filter_string: str | None, order_by: Sequence[str], max_results: int, page_token: str | None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
     """A page of versions matching MLflow's registry filter and order. ``name =`` and ``run_id =`` page in the database; anything else (IN,
     LIKE, tags, source_path, an order) is matched over the versions those allow, then paged here."""
@@ -91,13 +95,13 @@ def search_model_versions_by_filter(
     run_id = next((str(c.value) for c in conditions if c.field == "run_id" and c.op == "="), None)
     simple = all(c.op == "=" and c.field in ("name", "run_id") for c in conditions)
     if simple and len(conditions) == len({c.field for c in conditions}):
-        return search_model_versions(db, name, run_id, max_results, page_token, order=order)
+        return search_model_versions(db, name, run_id, max_results, page_token, visible, order=order)
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token(_VERSION_FILTERED_TOKEN, page_token)
     found: list[ModelVersion] = []
     token: str | None = None
     while True:
-        page = search_model_versions(db, name, run_id, MAX_VERSIONS_PER_PAGE, token)
+        page = search_model_versions(db, name, run_id, MAX_VERSIONS_PER_PAGE, token, visible)
         found += [v for v in page.items if matches(conditions, lambda c, v=v: _version_field(v, c))]
         token = page.next_page_token
         if not token:

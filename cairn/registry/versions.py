@@ -8,7 +8,7 @@ it up. Concurrent registrations therefore queue and never share or skip a number
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from cairn.entities import Actor, ModelStage, ModelVersion, ModelVersionStatus, PagedList
 from cairn.errors import InvalidParameter, NotFound
@@ -86,10 +86,12 @@ def get_latest_versions(db: Database, name: str, stages: Sequence[str] | None = 
 
 def search_model_versions(
     db: Database, name: str | None = None, run_id: str | None = None, max_results: int = 100,
-    page_token: str | None = None, *, order: Sequence[tuple[str, bool]] = BY_NAME_AND_NUMBER,
+    page_token: str | None = None, visible: Collection[str] | None = None, *,
+    order: Sequence[tuple[str, bool]] = BY_NAME_AND_NUMBER,
 ) -> PagedList:
     """Versions of one model and/or one source run, by model name then number unless ``order``
-    ((key, ascending) pairs over ``rows.VERSION_ORDER_KEYS``) says otherwise."""
+    ((key, ascending) pairs over ``rows.VERSION_ORDER_KEYS``) says otherwise; ``visible`` (model
+    keys; None: all) is what the caller may read, filtered in the query."""
     if name is not None:
         validate_model_name(name)
     if run_id is not None:
@@ -100,7 +102,7 @@ def search_model_versions(
     limit = validate_max_results(max_results, MAX_VERSIONS_PER_PAGE)
     offset = decode_token("model-versions", page_token)
     with db.read() as tx:
-        found = rows.search_versions(tx, name, run_id, limit + 1, offset, order)
+        found = rows.search_versions(tx, name, run_id, limit + 1, offset, order, visible)
     token = encode_token("model-versions", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)
 

@@ -1,7 +1,9 @@
 """Webhook subscriptions for CI/CD: which URLs hear which registry events.
 
 Events are queued (``enqueue``) in the transaction of the change they announce, into an outbox
-that doubles as the delivery log; ``webhook_delivery`` sends them, signed and retried.
+that doubles as the delivery log; ``webhook_delivery`` sends them, signed and retried. Adding,
+changing and removing a webhook is recorded, with who did it, in the append-only log of
+administrative changes (the one users, tokens and grants go to; never the signing secret).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import orjson
 
 from cairn.entities import Actor, Webhook, WebhookDelivery
 from cairn.errors import InvalidParameter, NotFound
+from cairn.store import auth_events as admin_log
 from cairn.store import registry_webhooks as rows
 from cairn.store.database import Database
 from cairn.store.page_tokens import decode_token, encode_token
@@ -38,6 +41,7 @@ MAX_NAME_LENGTH = 256
 MAX_DELIVERIES_LISTED = 1000
 MAX_WEBHOOKS_PER_PAGE = 1000
 WEBHOOK_PAGES = "webhooks"
+WEBHOOK_CREATED, WEBHOOK_UPDATED, WEBHOOK_DELETED = "webhook.created", "webhook.updated", "webhook.deleted"
 
 
 def create_webhook(
@@ -71,6 +75,8 @@ def create_webhook(
     )
     with db.write() as tx:
         rows.insert_webhook(tx, webhook, secret)
+        admin_log.insert_event(tx, WEBHOOK_CREATED, actor, now, webhook.webhook_id,
+                               {"url": url, "events": wanted, "allow_private": webhook.allow_private})
     log.info("webhook %s to %s added by %s", webhook.webhook_id, url, actor.name)
     return webhook, secret
 
@@ -110,7 +116,10 @@ def update_webhook(
             changes["allow_private"] = private
         if name is not None:
             changes["name"] = _validate_name(name, changes.get("url", current.url))
-        rows.update_webhook(tx, webhook_id, new_secret, **changes, last_updated_time=clock.now_ms())
+        now = clock.now_ms()
+        rows.update_webhook(tx, webhook_id, new_secret, **changes, last_updated_time=now)
+        admin_log.insert_event(tx, WEBHOOK_UPDATED, actor, now, webhook_id,
+                               {**changes, "secret_changed": new_secret is not None})
         updated = require_webhook(tx, webhook_id)
     log.info("webhook %s changed by %s (%s)", webhook_id, actor.name, ", ".join(sorted(changes)) or "no fields")
     return updated
@@ -141,8 +150,9 @@ def get_webhook(db: Database, webhook_id: str) -> Webhook:
 def delete_webhook(db: Database, webhook_id: str, actor: Actor) -> None:
     """Remove a webhook and its delivery log; ``NotFound`` if there is no such webhook."""
     with db.write() as tx:
-        require_webhook(tx, webhook_id)
+        removed = require_webhook(tx, webhook_id)
         rows.delete_webhook(tx, webhook_id)
+        admin_log.insert_event(tx, WEBHOOK_DELETED, actor, clock.now_ms(), webhook_id, {"url": removed.url})
     log.info("webhook %s removed by %s", webhook_id, actor.name)
 
 

@@ -44,6 +44,7 @@ from . import (
 )
 from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
 from .middleware import server_middleware
+from .routes_auth import auth_routes
 from .state import ServerState
 from .wire import wire_json
 
@@ -76,8 +77,9 @@ async def server_info(request: Request) -> Response:
 
 
 def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    # Starlette answers HEAD with the GET route; the GET handler serves it.
     async def endpoint(request: Request) -> Response:
-        return await handlers[request.method](request)
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
 
     return endpoint
 
@@ -108,9 +110,12 @@ def create_app(
     allowed_origins: tuple[str, ...] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_artifact_bytes: int | None = None,
+    auth: bool = False,
+    default_permission: str = "NO_PERMISSIONS",
 ) -> Starlette:
     """The server app over the store at ``backend_store_uri`` (a SQLAlchemy URL, a ``.db`` file
-    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``."""
+    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``; ``auth``
+    requires a sign-in and enforces permissions."""
     config = ServerConfig(
         backend_store_uri=database_url(backend_store_uri),
         artifacts_root=artifacts_path(artifacts_root),
@@ -119,6 +124,8 @@ def create_app(
         allowed_origins=allowed_origins,
         max_body_bytes=max_body_bytes,
         max_artifact_bytes=max_artifact_bytes,
+        auth=auth,
+        default_permission=default_permission,
     )
     return build_app(config)
 
@@ -149,11 +156,12 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_graphql.routes(),
         *routes_get_artifact.routes(),
         *routes_metric_series.routes(),
+        *(auth_routes() if config.auth else []),
         *ui.routes(),  # the web UI at /, last: every API route above wins
     ]
     app = Starlette(
         routes=routes,
-        middleware=server_middleware(config),
+        middleware=server_middleware(config, state),
         exception_handlers=exception_handlers(ENDPOINTS),
         lifespan=lifespan,
     )

@@ -27,6 +27,8 @@ ENV_ALLOWED_ORIGINS = "CAIRN_SERVER_ALLOWED_ORIGINS"
 ENV_MAX_BODY_BYTES = "CAIRN_SERVER_MAX_BODY_BYTES"
 ENV_MAX_ARTIFACT_BYTES = "CAIRN_SERVER_MAX_ARTIFACT_BYTES"
 ENV_ALLOW_PRIVATE_WEBHOOKS = "CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS"
+ENV_AUTH = "CAIRN_SERVER_AUTH"
+ENV_AUTH_DEFAULT_PERMISSION = "CAIRN_SERVER_AUTH_DEFAULT_PERMISSION"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -41,7 +43,9 @@ class ServerConfig:
     ``max_body_bytes`` limits JSON API bodies; ``max_artifact_bytes`` (None: no limit) uploads.
     ``allow_private_webhook_targets`` lets API clients add webhooks to private, loopback and
     link-local addresses (refused by default, so a registry user cannot make the server probe its
-    own network).
+    own network). ``auth`` turns on sign-in and permissions (``cairn.auth``); ``default_permission``
+    is what a signed-in user may do on an experiment or model they hold no grant on
+    (NO_PERMISSIONS unless the operator says READ, EDIT or MANAGE).
     """
 
     backend_store_uri: str
@@ -52,6 +56,8 @@ class ServerConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_artifact_bytes: int | None = None
     allow_private_webhook_targets: bool = False
+    auth: bool = False
+    default_permission: str = "NO_PERMISSIONS"
 
     def to_env(self) -> dict[str, str]:
         env = {
@@ -62,6 +68,8 @@ class ServerConfig:
             ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
             ENV_MAX_BODY_BYTES: str(self.max_body_bytes),
             ENV_ALLOW_PRIVATE_WEBHOOKS: "true" if self.allow_private_webhook_targets else "false",
+            ENV_AUTH: "true" if self.auth else "false",
+            ENV_AUTH_DEFAULT_PERMISSION: self.default_permission,
         }
         if self.max_artifact_bytes is not None:
             env[ENV_MAX_ARTIFACT_BYTES] = str(self.max_artifact_bytes)
@@ -80,6 +88,8 @@ class ServerConfig:
             max_body_bytes=_byte_count(ENV_MAX_BODY_BYTES, env.get(ENV_MAX_BODY_BYTES), DEFAULT_MAX_BODY_BYTES),
             max_artifact_bytes=_byte_count(ENV_MAX_ARTIFACT_BYTES, artifact_limit, 0) if artifact_limit else None,
             allow_private_webhook_targets=flag(ENV_ALLOW_PRIVATE_WEBHOOKS, env.get(ENV_ALLOW_PRIVATE_WEBHOOKS)),
+            auth=flag(ENV_AUTH, env.get(ENV_AUTH)),
+            default_permission=env.get(ENV_AUTH_DEFAULT_PERMISSION) or "NO_PERMISSIONS",
         )
 
 

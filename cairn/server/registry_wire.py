@@ -38,12 +38,14 @@ from cairn.registry.validation import validate_actor_name
 from cairn.registry.webhook_delivery import DeliveryWorker
 from cairn.registry.webhooks import has_pending_deliveries
 
+from .auth_context import principal_of
 from .encoders import key_values
 from .fields import Fields
 from .state import artifacts_of, db_of, state_of
 
-# Until the server authenticates users, the name a client states is recorded as unverified; the
-# mlflow client states none, so its changes are recorded under UNKNOWN_USER.
+# Without --auth, the name a client states is recorded as unverified; the mlflow client states
+# none, so its changes are recorded under UNKNOWN_USER. With --auth, the signed-in user is the
+# actor and a stated name is ignored.
 USER_HEADER = "X-Cairn-User"
 UNKNOWN_USER = "unknown"
 
@@ -51,6 +53,9 @@ UNKNOWN_USER = "unknown"
 # request side ------------------------------------------------------------------------------
 
 def actor_of(request: Request) -> Actor:
+    principal = principal_of(request)
+    if principal is not None:
+        return principal.actor()
     stated = request.headers.get(USER_HEADER)
     # Percent-encoded UTF-8, since header values are Latin-1 on the wire.
     return Actor(validate_actor_name(unquote(stated)) if stated is not None else UNKNOWN_USER, verified=False)

@@ -23,6 +23,7 @@ from cairn.entities import Policy
 from cairn.registry.approvals import PENDING
 from cairn.registry.policies import policy_from_dict
 
+from .auth_context import REGISTERED_MODEL, readable_keys
 from .decoders import request_fields
 from .fields import Fields
 from .registry_wire import (
@@ -89,8 +90,9 @@ async def list_requests(request: Request) -> Response:
     f = await request_fields(request)
     name = f.string("name") or None
     status = f.string("status", default=PENDING)
+    visible = await run_in_threadpool(readable_keys, request, REGISTERED_MODEL)
     found = await run_in_threadpool(registry.list_transition_requests, db_of(request), name,
-                                    None if status == ANY_STATUS else status)
+                                    None if status == ANY_STATUS else status, visible)
     return wire_json({"requests": [request_to_wire(r) for r in found]})
 
 
@@ -319,6 +321,6 @@ def _dispatch(handlers: dict[str, Handler]) -> Handler:
         return next(iter(handlers.values()))
 
     async def endpoint(request: Request) -> Response:
-        return await handlers[request.method](request)
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
 
     return endpoint

@@ -11,6 +11,7 @@ from cairn.entities import ViewType
 from cairn.errors import NotFound
 from cairn.tracking import experiments
 
+from .auth_context import EXPERIMENT, readable_keys
 from .decoders import request_fields
 from .encoders import experiment_to_wire
 from .state import db_of
@@ -52,10 +53,11 @@ async def search_experiments(request: Request) -> Response:
     page_token = f.string("page_token") or None
     filter_string = f.string("filter") or None
     order_by = f.strings("order_by")
+    visible = await run_in_threadpool(readable_keys, request, EXPERIMENT)
     page = await run_in_threadpool(
         lambda: experiments.search_experiments(
             db_of(request), ViewType(view_type), max_results=max_results, page_token=page_token,
-            filter_string=filter_string, order_by=order_by,
+            filter_string=filter_string, order_by=order_by, visible=visible,
         )
     )
     payload: dict[str, object] = {}

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from cairn import registry
 from cairn.registry.search import search_model_versions_by_filter
 
+from .auth_context import REGISTERED_MODEL, readable_keys
 from .decoders import request_fields
 from .registry_wire import (
     actor_of,
@@ -76,9 +77,10 @@ async def search_model_versions(request: Request) -> Response:
     f = await request_fields(request)
     max_results = f.int64("max_results", default=DEFAULT_MAX_VERSIONS)
     page_token = f.string("page_token") or None
+    visible = await run_in_threadpool(readable_keys, request, REGISTERED_MODEL)
     page = await run_in_threadpool(
         search_model_versions_by_filter, db_of(request), f.string("filter"), f.strings("order_by"),
-        max_results, page_token,
+        max_results, page_token, visible,
     )
     return wire_json(model_versions_payload(page.items, page.next_page_token))
 

@@ -16,6 +16,7 @@ from cairn.entities import ModelVersion
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store.database import Database
 
+from .auth_context import REGISTERED_MODEL, readable_keys
 from .decoders import request_fields
 from .registry_wire import (
     actor_of,
@@ -78,9 +79,10 @@ async def search_registered_models(request: Request) -> Response:
     f = await request_fields(request)
     max_results = f.int64("max_results", default=DEFAULT_MAX_MODELS)
     page_token = f.string("page_token") or None
+    visible = await run_in_threadpool(readable_keys, request, REGISTERED_MODEL)
     page = await run_in_threadpool(
         search_registered_models_by_filter, db_of(request), f.string("filter"), f.strings("order_by"),
-        max_results, page_token,
+        max_results, page_token, visible,
     )
     payload: dict[str, object] = {}
     if page.items:

@@ -11,6 +11,7 @@ from cairn.entities import Metric, Param, RunStatus, RunTag, ViewType
 from cairn.tracking import logged_models, run_data, runs
 from cairn.tracking.logged_models import ModelLink, ModelMetric
 
+from .auth_context import principal_of
 from .decoders import decode_dataset_inputs, decode_metrics, request_fields, run_id_of
 from .encoders import run_info_to_wire, run_to_wire
 from .state import db_of
@@ -24,7 +25,9 @@ DEFAULT_MAX_RUNS = 1000
 async def create_run(request: Request) -> Response:
     f = await request_fields(request)
     experiment_id = f.required_string("experiment_id")
-    user_id = f.string("user_id", default="") or ""
+    principal = principal_of(request)
+    # With --auth the run belongs to whoever signed in, whatever name the client states.
+    user_id = principal.username if principal is not None else f.string("user_id", default="") or ""
     start_time = f.int64("start_time")
     run_name = f.string("run_name") or None
     tags = f.key_values("tags")

@@ -17,9 +17,11 @@ import sys
 from collections.abc import Sequence
 
 from cairn.artifacts.local import LocalArtifactStore
+from cairn.auth.permissions import validate_default_level
 from cairn.errors import CairnError
 from cairn.store.database import open_database
 
+from .auth_notes import startup_notes
 from .config import (
     DEFAULT_HOST,
     DEFAULT_MAX_BODY_BYTES,
@@ -51,6 +53,8 @@ def serve(
     allow_private_webhook_targets: bool | None = None,
     log_level: str = "info",
     access_log: bool = False,
+    auth: bool = False,
+    default_permission: str = "NO_PERMISSIONS",
 ) -> None:
     """Run the server until interrupted.
 
@@ -59,7 +63,9 @@ def serve(
     ``./.cairn/artifacts``). ``allowed_hosts`` / ``allowed_origins`` default to the
     ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated),
     ``allow_private_webhook_targets`` to ``CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS`` (default off).
-    Raises ``InvalidParameter`` for unusable settings.
+    ``auth`` requires a sign-in on every route but ``/health`` and enforces permissions, with
+    ``default_permission`` for resources a user holds no grant on. Raises ``InvalidParameter``
+    for unusable settings.
     """
     import uvicorn
 
@@ -79,8 +85,15 @@ def serve(
             allow_private_webhook_targets if allow_private_webhook_targets is not None
             else flag(ENV_ALLOW_PRIVATE_WEBHOOKS, os.environ.get(ENV_ALLOW_PRIVATE_WEBHOOKS))
         ),
+        auth=auth,
+        default_permission=validate_default_level(default_permission),
     )
-    open_database(config.backend_store_uri).close()
+    db = open_database(config.backend_store_uri)
+    try:
+        for line in startup_notes(config, db):
+            print(line, file=sys.stderr)
+    finally:
+        db.close()
     LocalArtifactStore(config.artifacts_root)
     os.environ.update(config.to_env())
     uvicorn.run(
@@ -118,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="let API clients add webhooks to private, loopback and link-local addresses")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--auth", action="store_true", help="require a sign-in and enforce permissions")
+    parser.add_argument("--default-permission", default="NO_PERMISSIONS",
+                        help="with --auth: NO_PERMISSIONS, READ, EDIT or MANAGE on resources without a grant")
     args = parser.parse_args(argv)
     try:
         serve(
@@ -126,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             allowed_origins=None if args.allowed_origins is None else split_names(args.allowed_origins),
             max_body_bytes=args.max_body_bytes, max_artifact_bytes=args.max_artifact_bytes,
             allow_private_webhook_targets=args.allow_private_webhook_targets,
-            log_level=args.log_level, access_log=args.access_log,
+            log_level=args.log_level, access_log=args.access_log, auth=args.auth,
+            default_permission=args.default_permission,
         )  # fmt: skip
     except CairnError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)

@@ -5,7 +5,8 @@ client, the deployment (loaded at start, then followed), and the prediction log.
 Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
 model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval,
 bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``).
-``CAIRN_PREDICTION_LOG=off`` turns the prediction log off.
+``CAIRN_PREDICTION_LOG=off`` turns the prediction log off; ``CAIRN_SERVE_AUTH=true`` puts the admin
+routes behind a sign-in (``auth``).
 """
 
 from __future__ import annotations
@@ -32,12 +33,23 @@ ENV_POLL_INTERVAL = "CAIRN_SERVE_POLL_INTERVAL"
 ENV_PREDICTION_LOG = "CAIRN_PREDICTION_LOG"
 ENV_HOST = "CAIRN_SERVE_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVE_ALLOWED_HOSTS"
+ENV_AUTH = "CAIRN_SERVE_AUTH"
 _OFF = ("0", "off", "false", "no")
+_ON = ("1", "on", "true", "yes")
 
 
 def prediction_log_enabled(env: Any = None) -> bool:
     env = os.environ if env is None else env
     return str(env.get(ENV_PREDICTION_LOG, "on")).strip().lower() not in _OFF
+
+
+def _access_check(name: str) -> Any:
+    """The sign-in check of ``--auth`` (``CAIRN_SERVE_AUTH``), or None without it."""
+    if str(os.environ.get(ENV_AUTH, "")).strip().lower() not in _ON:
+        return None
+    from .auth import access_check_for
+
+    return access_check_for(os.environ.get("CAIRN_TRACKING_URI"), name)
 
 
 def app_from_env() -> Starlette:
@@ -61,6 +73,8 @@ def app_from_env() -> Starlette:
     follower = Follower(holder, lambda: client.resolve_deployment(name, ref), build, interval)
     log = PredictionLogger(client.log_predictions) if prediction_log_enabled() else None
 
+    access = _access_check(name)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         follower.start()
@@ -69,9 +83,16 @@ def app_from_env() -> Starlette:
         finally:
             follower.stop()
             client.close()
+            if access is not None:
+                access.close()
             shutil.rmtree(loader.folder, ignore_errors=True)
 
     allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
     app = create_app(holder, prediction_log=log, lifespan=lifespan)
     # Browsers never call a scoring endpoint on purpose: no Origin is allowed to POST to it.
-    return HostCheckMiddleware(app, os.environ.get(ENV_HOST, "127.0.0.1"), allowed)  # type: ignore[return-value]
+    checked = HostCheckMiddleware(app, os.environ.get(ENV_HOST, "127.0.0.1"), allowed)
+    if access is None:
+        return checked  # type: ignore[return-value]
+    from .auth import ServingAuthMiddleware
+
+    return ServingAuthMiddleware(checked, access)  # type: ignore[return-value]

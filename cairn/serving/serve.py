@@ -16,14 +16,15 @@ APP_FACTORY = "cairn.serving.runtime:app_from_env"
 
 def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           workers: int = 1, tracking_uri: str | None = None, extra_columns: ExtraColumns = "reject",
-          prediction_log: bool = True, allowed_hosts: tuple[str, ...] = ()) -> None:
+          prediction_log: bool = True, allowed_hosts: tuple[str, ...] = (), auth: bool = False) -> None:
     """Serve ``name`` until interrupted. ``ref`` pins the primary (``NAME@alias``, ``NAME/3``,
     ``NAME/Staging``); None follows the deployment: its primary alias, else the Production
     version, plus any canary, shadow or A/B arm. Promotions, rollbacks and traffic changes take
     effect within a second or two, without a restart.
 
     Requests naming another ``Host`` than localhost, ``host``, an IP address or one of
-    ``allowed_hosts`` are refused (DNS rebinding), as are cross-origin browser POSTs.
+    ``allowed_hosts`` are refused (DNS rebinding), as are cross-origin browser POSTs. ``auth``
+    puts ``/version`` and ``/metadata`` behind a sign-in by a user who may read the model.
 
     ``NotFound`` (before any worker starts) when there is nothing to serve.
     """
@@ -43,6 +44,7 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
     os.environ[runtime.ENV_ALLOWED_HOSTS] = ",".join(allowed_hosts)
     if not prediction_log:
         os.environ[runtime.ENV_PREDICTION_LOG] = "off"
+    os.environ[runtime.ENV_AUTH] = "true" if auth else "false"
     if tracking_uri:
         os.environ["CAIRN_TRACKING_URI"] = tracking_uri
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -81,10 +81,14 @@ def list_experiments(
     order_by_name: bool,
     conditions: Sequence[Condition] = (),
     order: Sequence[OrderKey] = (),
+    visible: Collection[str] | None = None,
 ) -> list[Experiment]:
     """A page of experiments. ``conditions`` and ``order`` come from ``entity_filters`` parsed
-    with ``EXPERIMENT_SEARCH``; with an ``order``, ties break on experiment_id as in MLflow."""
+    with ``EXPERIMENT_SEARCH``; with an ``order``, ties break on experiment_id as in MLflow.
+    ``visible`` (experiment ids) limits the search to those, before paging."""
     stmt = select(experiments)
+    if visible is not None:
+        stmt = stmt.where(experiments.c.experiment_id.in_([int(k) for k in visible]))
     if view_type is ViewType.ACTIVE_ONLY:
         stmt = stmt.where(experiments.c.lifecycle_stage == "active")
     elif view_type is ViewType.DELETED_ONLY:

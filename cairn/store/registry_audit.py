@@ -46,6 +46,8 @@ def insert_event(
             alias=alias,
             actor=actor.name,
             actor_verified=actor.verified,
+            actor_id=actor.principal_id,
+            actor_method=actor.method,
             timestamp=timestamp,
             reason=reason,
             gate_results=encode_gate_results(gate_results) if gate_results else None,
@@ -56,6 +58,7 @@ def insert_event(
         event_id=int(result.inserted_primary_key[0]), model_name=model_name, version=version, action=action,
         from_value=from_value, to_value=to_value, alias=alias, actor=actor.name, actor_verified=actor.verified,
         timestamp=timestamp, reason=reason, gate_results=tuple(gate_results), details=dict(details or {}),
+        actor_id=actor.principal_id, actor_method=actor.method,
     )
 
 
@@ -120,4 +123,6 @@ def _from_row(row) -> AuditEvent:  # type: ignore[no-untyped-def]
         reason=row.reason,
         gate_results=decode_gate_results(row.gate_results),
         details=orjson.loads(row.details) if row.details else {},
+        actor_id=row.actor_id,
+        actor_method=row.actor_method,
     )

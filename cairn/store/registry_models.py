@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -108,10 +108,14 @@ def load_model(conn: Tx, ref: ModelRef) -> RegisteredModel:
     return model
 
 
-def search_models(conn: Tx, name_like: str | None, limit: int, offset: int) -> list[RegisteredModel]:
-    """Models ordered by name; ``name_like`` is a SQL LIKE pattern (``%`` any run of characters)."""
+def search_models(conn: Tx, name_like: str | None, limit: int, offset: int,
+                  visible: Collection[str] | None = None) -> list[RegisteredModel]:
+    """Models ordered by name; ``name_like`` is a SQL LIKE pattern (``%`` any run of characters);
+    ``visible`` (model keys) limits the search to those."""
     rm = registered_models.c
     stmt = select(rm.registered_model_id).order_by(rm.name).limit(limit).offset(offset)
+    if visible is not None:
+        stmt = stmt.where(rm.registered_model_id.in_([int(k) for k in visible]))
     if name_like:
         stmt = stmt.where(rm.name.like(name_like))
     return _load(conn, [row[0] for row in conn.execute(stmt)])

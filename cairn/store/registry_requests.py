@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -42,9 +42,11 @@ def pending_request(conn: Tx, key: int, version: int) -> TransitionRequest | Non
 
 
 def list_requests(
-    conn: Tx, *, key: int | None = None, version: int | None = None, status: str | None = None
+    conn: Tx, *, key: int | None = None, version: int | None = None, status: str | None = None,
+    visible: Collection[str] | None = None,
 ) -> list[TransitionRequest]:
-    """Requests (oldest first), optionally of one model, one version and one status."""
+    """Requests (oldest first), optionally of one model, one version and one status, and only of
+    the ``visible`` models (keys)."""
     r, rm = transition_requests.c, registered_models.c
     stmt = (
         select(transition_requests, rm.name)
@@ -57,6 +59,8 @@ def list_requests(
         stmt = stmt.where(r.version == version)
     if status is not None:
         stmt = stmt.where(r.status == status)
+    if visible is not None:
+        stmt = stmt.where(r.registered_model_id.in_([int(k) for k in visible]))
     return [_from_row(row) for row in conn.execute(stmt)]
 
 

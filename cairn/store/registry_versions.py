@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -129,9 +129,11 @@ VERSION_ORDER_KEYS = ("name", "version_number", "creation_timestamp", "last_upda
 def search_versions(
     conn: Tx, name: str | None, run_id: str | None, limit: int, offset: int,
     order: Sequence[tuple[str, bool]] = (("name", True), ("version_number", True)),
+    visible: Collection[str] | None = None,
 ) -> list[ModelVersion]:
     """Versions matching an exact model name and/or source run, in ``order``: (key, ascending)
-    pairs over ``VERSION_ORDER_KEYS``, by name then number unless told otherwise."""
+    pairs over ``VERSION_ORDER_KEYS``, by name then number unless told otherwise; ``visible``
+    (model keys) limits the search to those models."""
     mv, rm = model_versions.c, registered_models.c
     columns = {"name": rm.name, "version_number": mv.version, "creation_timestamp": mv.creation_time,
                "last_updated_timestamp": mv.last_updated_time}
@@ -146,6 +148,8 @@ def search_versions(
         stmt = stmt.where(rm.name == name)
     if run_id is not None:
         stmt = stmt.where(mv.run_id == run_id)
+    if visible is not None:
+        stmt = stmt.where(mv.registered_model_id.in_([int(k) for k in visible]))
     grouped: dict[tuple[int, str], list[int]] = {}
     found: list[tuple[int, str, int]] = []
     for key, model_name, version in conn.execute(stmt):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from cairn.entities import Experiment, PagedList, ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound
@@ -134,17 +134,19 @@ def search_experiments(
     order_by_name: bool = False,
     filter_string: str | None = None,
     order_by: Sequence[str] | None = None,
+    visible: Collection[str] | None = None,
 ) -> PagedList:
     """A page of experiments; ``filter_string`` and ``order_by`` use MLflow's experiment-search
     grammar (``name LIKE 'a%' AND tags.team = 'x'``; order by name, experiment_id, creation_time
-    or last_update_time)."""
+    or last_update_time). ``visible`` (experiment ids; None: all) is what the caller may read:
+    filtered in the query, so pages and page tokens only ever cover those."""
     limit = validate_max_results(max_results, MAX_EXPERIMENTS_PER_PAGE)
     conditions = parse_filter(filter_string, rows.EXPERIMENT_SEARCH)
     order = parse_order_by(order_by, rows.EXPERIMENT_SEARCH)
     offset = decode_token("experiments", page_token)
     with db.read() as tx:
         found = rows.list_experiments(
-            tx, view_type, name_like, limit + 1, offset, order_by_name, conditions, order
+            tx, view_type, name_like, limit + 1, offset, order_by_name, conditions, order, visible
         )
     token = encode_token("experiments", offset + limit) if len(found) > limit else None
     return PagedList(found[:limit], token)

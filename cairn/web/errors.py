@@ -54,13 +54,16 @@ def error_response(request: Request, error: CairnError, headers: Mapping[str, st
     return _json_error(error, error.http_status, headers)
 
 
-async def send_error(send: Send, error: CairnError) -> None:
-    """Answer ``error`` straight to the ASGI server, for middleware that runs before any app."""
+async def send_error(send: Send, error: CairnError, headers: Mapping[str, str] | None = None) -> None:
+    """Answer ``error`` straight to the ASGI server, for middleware that runs before any app;
+    ``headers`` adds e.g. ``WWW-Authenticate`` or ``Retry-After``."""
     body = error_body(error)
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({
         "type": "http.response.start",
         "status": error.http_status,
-        "headers": [(b"content-type", JSON_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+        "headers": [(b"content-type", JSON_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                    *extra],
     })  # fmt: skip
     await send({"type": "http.response.body", "body": body})
 

@@ -140,7 +140,8 @@ def render_policy(doc: Mapping[str, Any], console: Console) -> None:
         "required metrics": metrics or "none",
         "signature": "required" if policy["require_signature"] else "no",
         "input example": "required" if policy["require_input_example"] else "no",
-        "sign-off for Production": "another user" if policy["require_signoff"] else "no",
+        "sign-off for Production": ("another user, not the version's creator" if policy.get("signoff_excludes_creator")
+                                    else "another user") if policy["require_signoff"] else "no",
         "metric/model gates on": ", ".join(policy["gated_stages"]),
         "archived artifacts kept": f"{policy['retention_days']} days",
     }), title=Text("Promotion policy", style="bold"), title_align="left", expand=False))

@@ -310,6 +310,7 @@ def _event(e: dict[str, Any]) -> AuditEvent:
         from_value=e.get("from"), to_value=e.get("to"), alias=e.get("alias"), actor=e["actor"],
         actor_verified=bool(e.get("actor_verified")), timestamp=int(e["timestamp"]), reason=e.get("reason"),
         gate_results=_gates(e.get("gate_results")), details=dict(e.get("details") or {}),
+        actor_id=e.get("actor_id"), actor_method=e.get("actor_method"),
     )  # fmt: skip
 
 

@@ -3,12 +3,17 @@ connection; HTTP/1.1 is all MLflow's API needs), compact JSON bodies, and error 
 (``{"error_code", "message"}``) rebuilt into the ``cairn.errors`` class of their error code, so
 user code catches ``NotFound`` in either mode. Nothing here reads an error's message text.
 
-Every write names its actor in ``X-Cairn-User``; the server records that name as unverified.
+Credentials come from the environment, as the mlflow client reads them: an API token from
+``CAIRN_TRACKING_TOKEN`` or ``MLFLOW_TRACKING_TOKEN`` (sent as ``Authorization: Bearer``), else
+``MLFLOW_TRACKING_USERNAME`` and ``MLFLOW_TRACKING_PASSWORD`` (HTTP Basic). Every write also
+names its actor in ``X-Cairn-User``: a server without ``--auth`` records that name as unverified;
+one with ``--auth`` records the signed-in user instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +30,28 @@ CAIRN = "/api/cairn/v1"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 USER_HEADER = "X-Cairn-User"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+ENV_TOKENS = ("CAIRN_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
+ENV_USERNAME, ENV_PASSWORD = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
+
+
+class BearerToken(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def credentials_from_env() -> httpx.Auth | None:
+    """The sign-in the environment holds: a token first, else a user name and password."""
+    token = next((os.environ[name] for name in ENV_TOKENS if os.environ.get(name)), None)
+    if token:
+        return BearerToken(token)
+    username, password = os.environ.get(ENV_USERNAME), os.environ.get(ENV_PASSWORD)
+    if username and password:
+        return httpx.BasicAuth(username, password)
+    return None
 
 
 class RestTransport:
@@ -33,7 +60,8 @@ class RestTransport:
 
     def __init__(self, uri: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.uri = uri.rstrip("/")
-        self._http = httpx.Client(base_url=self.uri, timeout=TIMEOUT, transport=transport)
+        self._http = httpx.Client(base_url=self.uri, timeout=TIMEOUT, transport=transport,
+                                  auth=credentials_from_env())
 
     def close(self) -> None:
         self._http.close()

@@ -6,14 +6,15 @@ and ``tests/store/test_migrations.py`` checks that they do).
 
 One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
 (experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
-``registry.py`` (models, versions, audit trail, webhooks) and ``serving.py`` (deployments and
-the prediction log). Importing the package registers every table; callers import tables from it.
+``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
+the prediction log) and ``auth.py`` (users, API tokens, grants, their change log). Importing the package registers every table; callers import tables from it.
 
 Indexes are named after the query they serve.
 """
 
 from __future__ import annotations
 
+from .auth import api_tokens, auth_events, login_failures, resource_permissions, users
 from .base import (
     EXPERIMENT_NAME_LENGTH,
     KEY_LENGTH,
@@ -53,9 +54,10 @@ from .tracking import (
 
 __all__ = [
     "ARM_LENGTH", "EXPERIMENT_NAME_LENGTH", "ID_LENGTH", "KEY_LENGTH", "NAME_LENGTH", "PARAM_VALUE_LENGTH",
-    "TAG_VALUE_LENGTH", "audit_events", "datasets", "deployments", "experiment_tags", "experiments",
-    "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags", "logged_models",
-    "metadata", "metrics", "model_aliases", "model_version_tags", "model_versions", "params",
-    "prediction_outcomes", "predictions", "registered_model_tags", "registered_models", "registry_settings",
-    "run_inputs", "run_logged_models", "runs", "tags", "transition_requests", "webhook_deliveries", "webhooks",
+    "TAG_VALUE_LENGTH", "api_tokens", "audit_events", "auth_events", "datasets", "deployments", "experiment_tags",
+    "experiments", "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags",
+    "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
+    "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
+    "registry_settings", "resource_permissions", "run_inputs", "run_logged_models", "runs", "tags",
+    "transition_requests", "users", "webhook_deliveries", "webhooks",
 ]

@@ -136,6 +136,10 @@ audit_events = Table(
     Column("alias", String(NAME_LENGTH), nullable=True),
     Column("actor", String(NAME_LENGTH), nullable=False),
     Column("actor_verified", Boolean, nullable=False),
+    # Who exactly, when the server authenticated the actor (migration 0005): "user:7" or
+    # "token:<id>", and how ("password" or "token").
+    Column("actor_id", String(64), nullable=True),
+    Column("actor_method", String(16), nullable=True),
     Column("timestamp", BigInteger, nullable=False),
     Column("reason", Text, nullable=True),
     Column("gate_results", Text, nullable=True),
