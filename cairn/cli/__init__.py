@@ -109,7 +109,7 @@ def _root(
     ctx: typer.Context,
     tracking_uri: Annotated[str | None, typer.Option(
         "--tracking-uri", envvar="CAIRN_TRACKING_URI", metavar="URI",
-        help="Store to read: a folder, sqlite:///file.db, postgresql+psycopg://... or http(s)://server "
+        help="Store to read: a folder, sqlite:///file.db or http(s)://server "
              "(default: ./.cairn).")] = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Log details of failures (database, network) to stderr.")] = False,

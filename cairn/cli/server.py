@@ -18,10 +18,10 @@ def server(
         help="Interface to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 5000,
     backend_store_uri: Annotated[str | None, typer.Option(
-        metavar="URI", help="Metadata store: a folder, sqlite:///file.db or postgresql+psycopg://... "
+        metavar="URI", help="Metadata store: a folder or sqlite:///file.db "
                             "(default: the server's own, ./.cairn).")] = None,
     artifacts_destination: Annotated[str | None, typer.Option(
-        metavar="DIR_OR_URI", help="Where artifacts are stored: a folder or s3://bucket/prefix.")] = None,
+        metavar="DIR_OR_URI", help="Folder where artifacts are stored.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     allow_private_webhook_targets: Annotated[bool, typer.Option(
         "--allow-private-webhook-targets", show_default=False,

@@ -114,7 +114,7 @@ def seeded(server_factory: Callable[..., Any], tmp_path_factory: pytest.TempPath
     return seed(server_factory(), tmp_path_factory.mktemp("ui-files"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API keeps an event loop running while open
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail(f"The browser tests need Chromium at {CHROMIUM}: run `apt-get install chromium` (as root).")
