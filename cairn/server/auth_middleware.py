@@ -32,7 +32,7 @@ from cairn.auth.access import Target, authorize
 from cairn.auth.authentication import Authenticator
 from cairn.auth.credentials import parse_authorization
 from cairn.auth.route_table import ROUTE_TABLE, Access, RouteTable, Rule
-from cairn.errors import CairnError, PayloadTooLarge, PermissionDenied, TooManyRequests, Unauthenticated
+from cairn.errors import CairnError, PayloadTooLarge, PermissionDenied, Unauthenticated
 from cairn.store.auth_grants import EXPERIMENT
 from cairn.web.errors import send_error
 
@@ -43,7 +43,6 @@ from .wire import decode_json
 
 log = logging.getLogger(__name__)
 
-REALM = 'Basic realm="cairn", charset="UTF-8"'
 SIGN_IN_HINT = ("Sign in: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN "
                 "(or CAIRN_TRACKING_TOKEN) to an API token.")
 
@@ -73,13 +72,7 @@ class AuthMiddleware:
             client = scope.get("client")
             address = client[0] if client else "unknown"
             principal = await run_in_threadpool(self.authenticator.sign_in, credentials, address)
-        except Unauthenticated as exc:
-            await send_error(send, exc, {"WWW-Authenticate": REALM})
-            return
-        except TooManyRequests as exc:
-            await send_error(send, exc, {"Retry-After": str(exc.retry_after_s)})
-            return
-        except CairnError as exc:
+        except CairnError as exc:  # 401 and 429 carry WWW-Authenticate and Retry-After
             await send_error(send, exc)
             return
         if found is None:

@@ -36,7 +36,6 @@ from cairn.store import auth_grants
 from cairn.store.database import Database, open_database
 from cairn.web.errors import send_error
 
-REALM = 'Basic realm="cairn", charset="UTF-8"'
 MODEL_PATH = "/api/2.0/mlflow/registered-models/get"
 CHECK_TIMEOUT_S = 10.0
 
@@ -129,17 +128,11 @@ class ServingAuthMiddleware:
         if found is None:
             error: CairnError = (PermissionDenied if authorization else Unauthenticated)(
                 f"No access rule covers {scope['method']} {scope['path']}, so it is refused (deny by default).")
-            await send_error(send, error, {"WWW-Authenticate": REALM} if not authorization else None)
+            await send_error(send, error)
             return
         try:
             await run_in_threadpool(self.access.check, authorization, client[0] if client else "unknown", found[0])
-        except Unauthenticated as exc:
-            await send_error(send, exc, {"WWW-Authenticate": REALM})
-            return
-        except TooManyRequests as exc:
-            await send_error(send, exc, {"Retry-After": str(exc.retry_after_s)})
-            return
-        except CairnError as exc:
+        except CairnError as exc:  # 401 and 429 carry WWW-Authenticate and Retry-After
             await send_error(send, exc)
             return
         await self.app(scope, receive, send)

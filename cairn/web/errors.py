@@ -25,13 +25,15 @@ from starlette.responses import Response
 from starlette.types import Send
 
 from cairn.errors import (
+    BadRequest,
+    CairnError,
+    EndpointNotFound,
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_405_METHOD_NOT_ALLOWED,
     HTTP_500_INTERNAL_SERVER_ERROR,
-    BadRequest,
-    CairnError,
-    EndpointNotFound,
+    TooManyRequests,
+    Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
@@ -47,18 +49,34 @@ def error_body(error: CairnError) -> bytes:
     return orjson.dumps(error.to_wire())
 
 
+# How a client is asked to sign in (HTTP Basic; a token goes as the password or as a Bearer).
+REALM = 'Basic realm="cairn", charset="UTF-8"'
+
+
+def headers_of(error: CairnError) -> dict[str, str]:
+    """The headers HTTP asks for with ``error``: ``WWW-Authenticate`` on a 401, ``Retry-After``
+    on a 429."""
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": REALM}
+    if isinstance(error, TooManyRequests):
+        return {"Retry-After": str(error.retry_after_s)}
+    return {}
+
+
 def error_response(request: Request, error: CairnError, headers: Mapping[str, str] | None = None) -> Response:
-    """The response for ``error``: its HTTP status and JSON body; a 5xx is logged too."""
+    """The response for ``error``: its HTTP status, JSON body and ``headers_of`` it; a 5xx is
+    logged too."""
     if error.http_status >= HTTP_500_INTERNAL_SERVER_ERROR:
         log.error("%s %s failed: %s: %s", request.method, request.url.path, error.error_code, error.message)
-    return _json_error(error, error.http_status, headers)
+    return _json_error(error, error.http_status, {**headers_of(error), **(headers or {})})
 
 
 async def send_error(send: Send, error: CairnError, headers: Mapping[str, str] | None = None) -> None:
     """Answer ``error`` straight to the ASGI server, for middleware that runs before any app;
-    ``headers`` adds e.g. ``WWW-Authenticate`` or ``Retry-After``."""
+    ``headers_of(error)`` and ``headers`` go with it."""
     body = error_body(error)
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    merged = {**headers_of(error), **(headers or {})}
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
     await send({
         "type": "http.response.start",
         "status": error.http_status,
