@@ -76,7 +76,8 @@ def main() -> None:
                          console=console, tracking_uri=tracking_uri)
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore: [bold].venv/bin/cairn runs list "
-        f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]"
+        f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]  ·  "
+        "in a browser: [bold].venv/bin/cairn ui[/]"
     )
 
 
