@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,10 +18,16 @@ from .conftest import Seeded, shoot
 pytestmark = pytest.mark.slow
 
 
-def new_model(seeded: Seeded, versions: int = 2) -> str:
+@pytest.fixture
+def client(seeded: Seeded) -> Iterator[cairn.Client]:
+    client = cairn.Client(seeded.url)
+    yield client
+    client.close()
+
+
+def new_model(client: cairn.Client, seeded: Seeded, versions: int = 2) -> str:
     """A model of its own per test, so the shared server's other pages keep their data."""
     name = f"actions-{uuid.uuid4().hex[:6]}"
-    client = cairn.Client(seeded.url)
     for _ in range(versions):
         client.register_model(f"runs:/{seeded.chart_run_id}/model", name, user="alice")
     return name
@@ -44,8 +51,8 @@ def audit_rows(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("section[aria-labelledby='audit-h'] tbody tr").all_inner_texts()
 
 
-def test_promote_with_a_reason_after_confirming_shows_in_timeline_and_audit_log(page, seeded: Seeded):
-    name = new_model(seeded)
+def test_promote_with_a_reason_after_confirming_shows_in_timeline_and_audit_log(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded)
     open_model(page, seeded, name)
     promote(page, 1, "Production", "ship it from the UI")
     confirm = page.locator("form.confirm")
@@ -67,8 +74,8 @@ def test_promote_with_a_reason_after_confirming_shows_in_timeline_and_audit_log(
     assert sum("ship it from the UI" in row for row in audit_rows(page)) == 1
 
 
-def test_a_promotion_without_a_reason_is_refused_with_a_message(page, seeded: Seeded):
-    name = new_model(seeded)
+def test_a_promotion_without_a_reason_is_refused_with_a_message(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded)
     open_model(page, seeded, name)
     promote(page, 2, "Staging", "   ")
     alert = page.get_by_role("alert")
@@ -79,9 +86,8 @@ def test_a_promotion_without_a_reason_is_refused_with_a_message(page, seeded: Se
     assert "Staging" not in page.locator("section[aria-labelledby='versions-h'] tbody").inner_text()
 
 
-def test_rollback_after_confirming_shows_in_the_timeline(page, seeded: Seeded):
-    name = new_model(seeded)
-    client = cairn.Client(seeded.url)
+def test_rollback_after_confirming_shows_in_the_timeline(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded)
     client.promote(name, 1, "Production", reason="first", user="alice")
     client.promote(name, 2, "Production", reason="second", user="bob")
     open_model(page, seeded, name, user="carol")
@@ -97,9 +103,9 @@ def test_rollback_after_confirming_shows_in_the_timeline(page, seeded: Seeded):
     shoot(page, "model-rolled-back")
 
 
-def test_a_failing_gate_is_shown_with_what_failed(page, seeded: Seeded):
-    name = new_model(seeded, versions=1)
-    cairn.Client(seeded.url).set_policy(name, Policy(require_signature=True), user="alice")
+def test_a_failing_gate_is_shown_with_what_failed(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded, versions=1)
+    client.set_policy(name, Policy(require_signature=True), user="alice")
     open_model(page, seeded, name)
     promote(page, 1, "Production", "try it")
     page.locator("form.confirm").get_by_role("button", name="Confirm").click()
@@ -110,9 +116,9 @@ def test_a_failing_gate_is_shown_with_what_failed(page, seeded: Seeded):
     shoot(page, "model-gate-refused")
 
 
-def test_a_signoff_request_is_pending_until_another_user_approves_it(page, seeded: Seeded):
-    name = new_model(seeded, versions=1)
-    cairn.Client(seeded.url).set_policy(name, Policy(require_signoff=True), user="alice")
+def test_a_signoff_request_is_pending_until_another_user_approves_it(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded, versions=1)
+    client.set_policy(name, Policy(require_signoff=True), user="alice")
     open_model(page, seeded, name, user="alice")
     promote(page, 1, "Production", "needs a second pair of eyes")
     page.locator("form.confirm").get_by_role("button", name="Confirm").click()
@@ -137,10 +143,10 @@ def test_a_signoff_request_is_pending_until_another_user_approves_it(page, seede
     shoot(page, "model-signoff-approved")
 
 
-def test_a_signoff_request_can_be_rejected(page, seeded: Seeded):
-    name = new_model(seeded, versions=1)
-    cairn.Client(seeded.url).set_policy(name, Policy(require_signoff=True), user="alice")
-    cairn.Client(seeded.url).promote(name, 1, "Production", reason="please", user="alice")
+def test_a_signoff_request_can_be_rejected(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded, versions=1)
+    client.set_policy(name, Policy(require_signoff=True), user="alice")
+    client.promote(name, 1, "Production", reason="please", user="alice")
     open_model(page, seeded, name, user="bob")
     page.get_by_role("button", name="Reject v1").click()
     page.wait_for_url(re.compile(r"done=rejected"))
@@ -148,8 +154,8 @@ def test_a_signoff_request_can_be_rejected(page, seeded: Seeded):
     assert "No version is in Production" in page.locator("p.lead").inner_text()
 
 
-def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(page, seeded: Seeded):
-    name = new_model(seeded, versions=1)
+def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(page, seeded: Seeded, client: cairn.Client):
+    name = new_model(client, seeded, versions=1)
     open_model(page, seeded, name)
     token = page.locator("input[name=csrf_token]").first.input_value()
     form = {"version": "1", "stage": "Staging", "reason": "r", "confirmed": "yes"}
