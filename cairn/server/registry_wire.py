@@ -33,8 +33,7 @@ from cairn.errors import PermissionDenied
 from cairn.registry.audit import event_payload, gate_payload
 from cairn.registry.model_files import ArtifactStoreModelFiles
 from cairn.registry.policies import policy_to_dict
-from cairn.registry.webhook_delivery import DeliveryWorker
-from cairn.registry.webhooks import has_pending_deliveries
+from cairn.registry.webhook_delivery import wake_worker
 
 from .encoders import key_values
 from .fields import Fields
@@ -64,15 +63,7 @@ def require_private_targets_allowed(request: Request, allow_private: bool) -> No
 
 def announce(request: Request) -> None:
     """Wake this process's webhook worker if the change just made queued deliveries."""
-    state = request.app.state
-    worker: DeliveryWorker | None = getattr(state, "cairn_webhook_worker", None)
-    if worker is None:
-        db = db_of(request)
-        if not has_pending_deliveries(db):
-            return
-        worker = DeliveryWorker(db)
-        state.cairn_webhook_worker = worker
-    worker.kick()
+    wake_worker(request.app.state, db_of(request))
 
 
 def version_of(fields: Fields) -> int:

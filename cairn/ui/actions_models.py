@@ -25,8 +25,7 @@ from cairn.entities import Actor
 from cairn.errors import CairnError, InvalidParameter
 from cairn.registry.model_files import ArtifactStoreModelFiles
 from cairn.registry.validation import validate_text
-from cairn.registry.webhook_delivery import DeliveryWorker
-from cairn.registry.webhooks import has_pending_deliveries
+from cairn.registry.webhook_delivery import wake_worker
 from cairn.store.database import Database
 from cairn.web import csrf
 
@@ -90,18 +89,6 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
 }
 
 
-def _announce(request: Request, db: Database) -> None:
-    """Wake the server's webhook worker if the change queued deliveries (as the REST routes do)."""
-    state = request.app.state
-    worker: DeliveryWorker | None = getattr(state, "cairn_webhook_worker", None)
-    if worker is None:
-        if not has_pending_deliveries(db):
-            return
-        worker = DeliveryWorker(db)
-        state.cairn_webhook_worker = worker
-    worker.kick()
-
-
 def action(pages: Pages, kind: str) -> Handler:
     run, confirms = ACTIONS[kind]
 
@@ -118,7 +105,7 @@ def action(pages: Pages, kind: str) -> Handler:
             stores = stores_of(request)
             done = await run_in_threadpool(run, stores.db, name, form, actor_of(request),
                                            ArtifactStoreModelFiles(stores.artifacts))
-            _announce(request, stores.db)
+            wake_worker(request.app.state, stores.db)  # as the REST routes do
         except CairnError as exc:
             try:
                 return await render_model(pages, request, name, status=exc.http_status, error=exc.message,
