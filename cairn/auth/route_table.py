@@ -68,6 +68,7 @@ LOGGED_MODEL = "logged_model"              # path parameter model_id: the logged
 ARTIFACT_PATH = "artifact_path"            # path parameter path: the experiment whose location holds it
 ARTIFACT_QUERY_PATH = "artifact_query_path"  # field path, as above
 MODEL_NAME = "model_name"                  # field name
+MODEL_PATH = "model_path"                  # path parameter name (the web UI's model forms)
 MODEL_REF = "model_ref"                    # field ref (NAME@alias, NAME/3, NAME/Production, NAME)
 PREDICTION_ID = "prediction_id"            # field prediction_id: the model the prediction was made by
 PREDICTION_MODELS = "prediction_models"    # field predictions[].model_name (every one is checked)
@@ -330,6 +331,12 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/runs/{run_id}/preview", read_all()),
     ("GET", "/models", read_all()),
     ("GET", "/models/{name:path}", read_all()),
+    # The model page's forms: the model is named in the path.
+    ("POST", "/models/{name:path}/promote", model(CAN_UPDATE, MODEL_PATH)),
+    ("POST", "/models/{name:path}/rollback", model(CAN_UPDATE, MODEL_PATH)),
+    ("POST", "/models/{name:path}/approve", on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE)),
+    ("POST", "/models/{name:path}/reject",
+     on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE)),
     ("GET", "/static/{name:path}", public()),
 ]
 

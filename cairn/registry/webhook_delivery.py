@@ -39,7 +39,7 @@ from cairn.tracking import clock
 
 from .actions import ALL_WEBHOOK_EVENTS, TEST_EVENT
 from .outbound import Resolver, check_webhook_url, resolve_host
-from .webhooks import require_webhook
+from .webhooks import has_pending_deliveries, require_webhook
 
 log = logging.getLogger(__name__)
 
@@ -238,3 +238,19 @@ class DeliveryWorker:
                 if self._stopped.is_set():
                     return
                 self._wake.wait(wait)
+
+
+WORKER_ATTRIBUTE = "cairn_webhook_worker"
+
+
+def wake_worker(holder: object, db: Database) -> None:
+    """Kick the delivery worker kept on ``holder`` (a server app's state) if the change just made
+    queued deliveries, making it on first need; every HTTP surface that changes the registry
+    (the REST routes, the web UI's forms) calls this after the change."""
+    worker: DeliveryWorker | None = getattr(holder, WORKER_ATTRIBUTE, None)
+    if worker is None:
+        if not has_pending_deliveries(db):
+            return
+        worker = DeliveryWorker(db)
+        setattr(holder, WORKER_ATTRIBUTE, worker)
+    worker.kick()

@@ -8,18 +8,11 @@ from starlette.requests import Request
 
 from cairn.auth import grants
 from cairn.auth.grants import EXPERIMENT, REGISTERED_MODEL
-from cairn.auth.principal import Principal
+from cairn.auth.request_actor import PRINCIPAL_KEY, principal_of
 
 from .state import state_of
 
-PRINCIPAL_KEY = "cairn.principal"
-
 __all__ = ["EXPERIMENT", "PRINCIPAL_KEY", "REGISTERED_MODEL", "principal_of", "readable_keys"]
-
-
-def principal_of(request: Request) -> Principal | None:
-    principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
-    return principal
 
 
 def readable_keys(request: Request, resource_type: str) -> list[str] | None:

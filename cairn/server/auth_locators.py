@@ -27,6 +27,7 @@ from cairn.auth.route_table import (
     GRANT_TARGET,
     LOGGED_MODEL,
     MODEL_NAME,
+    MODEL_PATH,
     MODEL_REF,
     PREDICTION_ID,
     PREDICTION_MODELS,
@@ -103,6 +104,8 @@ def _targets(tx: Tx, check: Check, fields: Fields, params: Mapping[str, str]) ->
         return [_experiment(tx, check, label, key) for key in keys] or [_experiment(tx, check, label, None)]
     if where == MODEL_NAME:
         return [_model(tx, check, _string(fields, "name"))]
+    if where == MODEL_PATH:
+        return [_model(tx, check, params.get("name", ""))]
     if where == MODEL_REF:
         try:
             name = split_model_ref(_string(fields, "ref"))[0]

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.requests import Request
 
+from cairn.auth import request_actor
 from cairn.entities import (
-    Actor,
     AuditEvent,
     CollectedArtifacts,
     GateResult,
@@ -34,31 +33,16 @@ from cairn.errors import PermissionDenied
 from cairn.registry.audit import event_payload, gate_payload
 from cairn.registry.model_files import ArtifactStoreModelFiles
 from cairn.registry.policies import policy_to_dict
-from cairn.registry.validation import validate_actor_name
-from cairn.registry.webhook_delivery import DeliveryWorker
-from cairn.registry.webhooks import has_pending_deliveries
+from cairn.registry.webhook_delivery import wake_worker
 
-from .auth_context import principal_of
 from .encoders import key_values
 from .fields import Fields
 from .state import artifacts_of, db_of, state_of
 
-# Without --auth, the name a client states is recorded as unverified; the mlflow client states
-# none, so its changes are recorded under UNKNOWN_USER. With --auth, the signed-in user is the
-# actor and a stated name is ignored.
-USER_HEADER = "X-Cairn-User"
-UNKNOWN_USER = "unknown"
-
-
 # request side ------------------------------------------------------------------------------
 
-def actor_of(request: Request) -> Actor:
-    principal = principal_of(request)
-    if principal is not None:
-        return principal.actor()
-    stated = request.headers.get(USER_HEADER)
-    # Percent-encoded UTF-8, since header values are Latin-1 on the wire.
-    return Actor(validate_actor_name(unquote(stated)) if stated is not None else UNKNOWN_USER, verified=False)
+# Who the request acts as: read as the web UI reads it (cairn.auth.request_actor).
+actor_of = request_actor.actor_of
 
 
 def model_files_of(request: Request) -> ArtifactStoreModelFiles:
@@ -79,15 +63,7 @@ def require_private_targets_allowed(request: Request, allow_private: bool) -> No
 
 def announce(request: Request) -> None:
     """Wake this process's webhook worker if the change just made queued deliveries."""
-    state = request.app.state
-    worker: DeliveryWorker | None = getattr(state, "cairn_webhook_worker", None)
-    if worker is None:
-        db = db_of(request)
-        if not has_pending_deliveries(db):
-            return
-        worker = DeliveryWorker(db)
-        state.cairn_webhook_worker = worker
-    worker.kick()
+    wake_worker(request.app.state, db_of(request))
 
 
 def version_of(fields: Fields) -> int:

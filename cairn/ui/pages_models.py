@@ -12,11 +12,13 @@ from starlette.responses import Response
 
 from cairn import registry
 from cairn.entities import TimelineInterval
+from cairn.store.database import Database
 from cairn.tracking.clock import now_ms
+from cairn.web import csrf
 
 from .pages import Handler, page
 from .stores import stores_of
-from .templating import Pages, format_time
+from .templating import Pages, base_path, format_time
 
 MAX_MODELS_SHOWN = 500
 MAX_VERSIONS_SHOWN = 500
@@ -24,6 +26,15 @@ MAX_AUDIT_EVENTS_SHOWN = 200
 CHART_WIDTH = 1200  # SVG user units; the chart scales to its container
 LABEL_WIDTH = 120
 ROW_HEIGHT = 26
+STAGES = ("Staging", "Production", "Archived")
+# What the page says after a change went through (``?done=``): fixed texts, never the query's.
+DONE_NOTICES = {
+    "promoted": "Done: the version moved to its new stage.",
+    "pending": "Sign-off requested: the move waits for another user to approve it (listed under Pending sign-off).",
+    "rolled-back": "Done: Production rolled back to the previous version.",
+    "approved": "Approved: the version moved to its new stage.",
+    "rejected": "Rejected: the request is closed and the version stays where it was.",
+}
 
 
 @dataclass(frozen=True)
@@ -89,26 +100,38 @@ def models_page(pages: Pages) -> Handler:
     return handler
 
 
+def model_context(db: Database, name: str) -> dict[str, Any]:
+    """What the model page shows (read in a worker thread)."""
+    model = registry.get_registered_model(db, name)
+    versions = registry.search_model_versions(
+        db, name=name, max_results=MAX_VERSIONS_SHOWN, order=(("version_number", False),)).items
+    intervals = registry.get_timeline(db, name)
+    aliases_of: dict[int, list[str]] = {}
+    for alias, number in sorted(model.aliases.items()):
+        aliases_of.setdefault(number, []).append(alias)
+    return {
+        "model": model, "versions": versions, "aliases_of": aliases_of,
+        "production": current_production(intervals), "gantt": gantt(intervals, now_ms()),
+        "events": registry.list_audit_events(db, name, max_results=MAX_AUDIT_EVENTS_SHOWN, newest_first=True),
+        "pending": registry.list_transition_requests(db, name),
+    }  # fmt: skip
+
+
+async def render_model(pages: Pages, request: Request, name: str, status: int = 200,
+                       **extra: Any) -> Response:
+    """The model page, its forms carrying a CSRF token (``extra``: a notice, an error, the form's input)."""
+    context = await run_in_threadpool(model_context, stores_of(request).db, name)
+    token = csrf.token_for(request)
+    notice = DONE_NOTICES.get(request.query_params.get("done", ""))
+    response = pages.render(request, "model.html", status=status, title=name, csrf_token=token, stages=STAGES,
+                            notice=notice, **context, **extra)
+    csrf.set_cookie(response, token, base_path(request), secure=request.url.scheme == "https")
+    return response
+
+
 def model_page(pages: Pages) -> Handler:
     @page(pages)
     async def handler(request: Request) -> Response:
-        db, name = stores_of(request).db, request.path_params["name"]
-
-        def load() -> dict[str, Any]:
-            model = registry.get_registered_model(db, name)
-            versions = registry.search_model_versions(
-                db, name=name, max_results=MAX_VERSIONS_SHOWN, order=(("version_number", False),)).items
-            intervals = registry.get_timeline(db, name)
-            aliases_of: dict[int, list[str]] = {}
-            for alias, number in sorted(model.aliases.items()):
-                aliases_of.setdefault(number, []).append(alias)
-            return {
-                "model": model, "versions": versions, "aliases_of": aliases_of,
-                "production": current_production(intervals), "gantt": gantt(intervals, now_ms()),
-                "events": registry.list_audit_events(db, name, max_results=MAX_AUDIT_EVENTS_SHOWN, newest_first=True),
-            }  # fmt: skip
-
-        context = await run_in_threadpool(load)
-        return pages.render(request, "model.html", title=name, **context)
+        return await render_model(pages, request, request.path_params["name"])
 
     return handler

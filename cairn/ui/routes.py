@@ -1,7 +1,8 @@
 """The UI's routes, mounted by the server at its root.
 
-Pages answer GET only; nothing here changes state. Static files are under ``/static/`` with
-hashed names (``assets``).
+Pages answer GET and change nothing; the model page's forms POST to its actions
+(``actions_models``), each with a CSRF token. Static files are under ``/static/`` with hashed
+names (``assets``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from . import pages_artifacts
+from .actions_models import action_routes
 from .assets import Assets
 from .pages_experiments import experiments_page
 from .pages_models import model_page, models_page
@@ -28,6 +30,7 @@ def routes() -> list[BaseRoute]:
         Route("/runs/{run_id}/preview", pages_artifacts.preview_part(pages), methods=["GET"]),
         Route("/runs/{run_id}/image", pages_artifacts.image(pages), methods=["GET"]),
         Route("/models", models_page(pages), methods=["GET"]),
+        *(Route(path, handler, methods=["POST"]) for path, handler in action_routes(pages)),
         Route("/models/{name:path}", model_page(pages), methods=["GET"]),
         Route("/static/{name:path}", assets.serve, methods=["GET"]),
     ]

@@ -1,0 +1,56 @@
+"""CSRF tokens for HTML forms: a signed double-submit token.
+
+A page that holds a form sets an HttpOnly, SameSite=Strict cookie with a token and puts the same
+token in a hidden field; a state-changing POST must carry both, equal (compared in constant time)
+and signed by this process's key, or it is refused with 403 PERMISSION_DENIED. Another site can
+neither read the cookie nor set one with a valid signature. ``HostCheckMiddleware`` refuses
+cross-origin POSTs before they get here; the token also covers browsers that send no ``Origin``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cairn.errors import PermissionDenied
+
+COOKIE = "cairn_csrf"
+FIELD = "csrf_token"
+NONCE_BYTES = 24
+# One key per server process: a restart makes open forms ask to reload the page.
+_KEY = secrets.token_bytes(32)
+
+
+def _signature(nonce: str) -> str:
+    return hmac.new(_KEY, nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _is_signed(token: str) -> bool:
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(signature, _signature(nonce))
+
+
+def token_for(request: Request) -> str:
+    """The token a page puts in its forms: the cookie's when it is valid, else a new one."""
+    current = request.cookies.get(COOKIE, "")
+    if current and _is_signed(current):
+        return current
+    nonce = secrets.token_urlsafe(NONCE_BYTES)
+    return f"{nonce}.{_signature(nonce)}"
+
+
+def set_cookie(response: Response, token: str, path: str, secure: bool) -> None:
+    """``secure`` when the page came over HTTPS (a plain-HTTP localhost server must work too)."""
+    response.set_cookie(COOKIE, token, path=path, httponly=True, samesite="strict", secure=secure)
+
+
+def check(request: Request, submitted: str | None) -> None:
+    """Refuse the request unless the form's token equals the cookie's and is signed here."""
+    cookie = request.cookies.get(COOKIE, "")
+    if not submitted or not cookie or not hmac.compare_digest(submitted.encode(), cookie.encode()) \
+            or not _is_signed(cookie):
+        raise PermissionDenied("The form's CSRF token is missing or wrong. Reload the page and submit it again.")
