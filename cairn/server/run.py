@@ -20,14 +20,15 @@ from cairn.artifacts.local import LocalArtifactStore
 from cairn.auth.permissions import validate_default_level
 from cairn.errors import CairnError
 from cairn.store.database import open_database
+from cairn.web import csrf
 
 from .auth_notes import startup_notes
 from .config import (
     DEFAULT_HOST,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_PORT,
-    ENV_ALLOWED_HOSTS,
     ENV_ALLOW_PRIVATE_WEBHOOKS,
+    ENV_ALLOWED_HOSTS,
     ENV_ALLOWED_ORIGINS,
     ServerConfig,
     artifacts_path,
@@ -96,6 +97,7 @@ def serve(
         db.close()
     LocalArtifactStore(config.artifacts_root)
     os.environ.update(config.to_env())
+    os.environ.update(csrf.shared_key_env())
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -2,7 +2,7 @@
 
 A page that holds a form sets an HttpOnly, SameSite=Strict cookie with a token and puts the same
 token in a hidden field; a state-changing POST must carry both, equal (compared in constant time)
-and signed by this process's key, or it is refused with 403 PERMISSION_DENIED. Another site can
+and signed by the server's key, or it is refused with 403 PERMISSION_DENIED. Another site can
 neither read the cookie nor set one with a valid signature. ``HostCheckMiddleware`` refuses
 cross-origin POSTs before they get here; the token also covers browsers that send no ``Origin``.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 
 from starlette.requests import Request
@@ -21,8 +22,27 @@ from cairn.errors import PermissionDenied
 COOKIE = "cairn_csrf"
 FIELD = "csrf_token"
 NONCE_BYTES = 24
-# One key per server process: a restart makes open forms ask to reload the page.
-_KEY = secrets.token_bytes(32)
+# The signing key: from ENV_KEY, which `cairn server` sets once for all its worker processes (so a
+# form rendered by one worker posts to another), else one per process. A restart makes open forms
+# ask to reload the page.
+ENV_KEY = "CAIRN_CSRF_KEY"
+KEY_BYTES = 32
+
+
+def shared_key_env() -> dict[str, str]:
+    """What a server puts in its workers' environment so they all sign with one key."""
+    return {ENV_KEY: os.environ.get(ENV_KEY) or secrets.token_hex(KEY_BYTES)}
+
+
+def _key() -> bytes:
+    given = os.environ.get(ENV_KEY, "")
+    try:
+        return bytes.fromhex(given) if len(given) >= 2 * KEY_BYTES else secrets.token_bytes(KEY_BYTES)
+    except ValueError:
+        return secrets.token_bytes(KEY_BYTES)
+
+
+_KEY = _key()
 
 
 def _signature(nonce: str) -> str:

@@ -69,3 +69,22 @@ def test_a_post_without_a_matching_signed_token_is_refused(client: Any, cookie: 
     assert refused.status_code == 403
     assert refused.json()["error_code"] == "PERMISSION_DENIED"
     assert "CSRF token is missing or wrong" in refused.json()["message"]
+
+
+def test_worker_processes_given_the_servers_key_sign_alike() -> None:
+    """`cairn server --workers N` hands every worker one key, so a form one worker rendered is
+    accepted by another; without it each process signs with its own."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from cairn.web import csrf; print(csrf._signature('same-nonce'))"
+    shared = {**os.environ, **csrf.shared_key_env()}
+
+    def signature(env: dict[str, str]) -> str:
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    assert signature(shared) == signature(shared)
+    unshared = {k: v for k, v in os.environ.items() if k != csrf.ENV_KEY}
+    assert signature(unshared) != signature(unshared)
