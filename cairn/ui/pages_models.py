@@ -79,7 +79,7 @@ def gantt(intervals: list[TimelineInterval], now: int) -> Gantt | None:
         until = "now" if i.end is None else format_time(i.end)
         what = f"v{i.version} in Production" if i.kind == "stage" else f"@{i.label} → v{i.version}"
         why = f": {i.start_reason}" if i.start_reason else ""
-        text = f"{what} from {format_time(i.start)} until {until}, by {i.started_by}{why}"
+        text = f"{what} from {format_time(i.start)} until {until}, by {i.started_by}{'' if i.started_by_verified else ' (unverified)'}{why}"
         width = max(2.0, ((i.end or end) - i.start) * scale)
         bars.append(Bar(row, LABEL_WIDTH + (i.start - start) * scale, width, i.kind, text))
     return Gantt(rows, bars, format_time(start), format_time(end), len(rows) * ROW_HEIGHT + 24)

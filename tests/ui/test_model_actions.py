@@ -98,7 +98,7 @@ def test_rollback_after_confirming_shows_in_the_timeline(page, seeded: Seeded, c
     page.wait_for_url(re.compile(r"done=rolled-back"))
     assert "v1 in Production" in page.locator("p.lead").inner_text()
     labels = page.locator("figure.gantt rect.bar.stage").evaluate_all("bars => bars.map(b => b.getAttribute('aria-label'))")
-    assert any(text.startswith("v1 in Production") and "until now, by carol: v2 misbehaves" in text for text in labels)
+    assert any(text.startswith("v1 in Production") and "until now, by carol (unverified): v2 misbehaves" in text for text in labels)
     assert "carol" in audit_rows(page)[0]
     shoot(page, "model-rolled-back")
 

@@ -129,7 +129,7 @@ def test_models_page_shows_who_put_the_production_version_there(page, seeded: Se
     page.goto(seeded.url + "/models")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=seeded.model))
     cells = row.get_by_role("cell").all_inner_texts()
-    assert cells[1] == "v1" and cells[3] == "carol"
+    assert cells[1] == "v1" and cells[3] == "carol (unverified)"
     shoot(page, "models")
 
 
@@ -141,7 +141,7 @@ def test_model_page_shows_versions_timeline_and_audit_log(page, seeded: Seeded):
     bars = page.locator("figure.gantt rect.bar")
     assert bars.count() == 4  # v1, v2, v1 again in Production, and the alias
     labels = [bars.nth(i).get_attribute("aria-label") for i in range(bars.count())]
-    assert any("by bob: better recall" in label for label in labels)
+    assert any("by bob (unverified): better recall" in label for label in labels)
     audit = page.get_by_role("table").last
     assert "v2 drifts on new data" in audit.inner_text()
     shoot(page, "model")
