@@ -100,7 +100,7 @@ def test_run_page_shows_overview_params_metrics_and_draws_a_chart_that_refetches
     ("notes.txt", lambda p: p.locator("#preview pre").inner_text().startswith("Trained on the March snapshot.")),
     ("config.json", lambda p: '"layers": [' in p.locator("#preview pre").inner_text()),
     ("predictions.csv", lambda p: p.locator("#preview th").all_inner_texts() == ["id", "label", "score"]),
-    ("curve.png", lambda p: p.locator("#preview img").evaluate("img => img.complete && img.naturalWidth") == 24),
+    ("curve.png", lambda p: p.locator("#preview img").evaluate("img => img.decode().then(() => img.naturalWidth)") == 24),
     ("report.html", lambda p: "never displayed" in p.locator("#preview").inner_text()),
     ("logo.svg", lambda p: "never displayed" in p.locator("#preview").inner_text()),
 ])  # fmt: skip
