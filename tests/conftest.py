@@ -4,6 +4,7 @@ HTTP receiver on 127.0.0.1 for webhooks."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -98,6 +99,40 @@ def start_server(root: Path, *extra: str, workers: int = 1) -> ServerProcess:
             stop_server(server)
             raise RuntimeError(f"cairn server did not answer /health:\n{server.log_text()}")
         time.sleep(0.05)  # polling for readiness, not ordering test steps
+
+
+def start_serve(tracking_uri: str | Path, name: str, log_dir: Path, *options: str) -> Iterator[str]:
+    """Run `cairn serve NAME` over ``tracking_uri`` (a store folder or a server URL) until the
+    generator is closed; yields its URL. The log must hold no traceback when it stops."""
+    port = _free_port()
+    log_path = log_dir / f"serve-{port}.log"
+    env = {**os.environ, "CAIRN_TRACKING_URI": str(tracking_uri)}
+    command = [sys.executable, "-m", "cairn.cli", "serve", name, "--port", str(port), *options]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(url + "/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.05)  # polling for readiness, not ordering test steps
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "Traceback" not in log_path.read_text()
+
+
+@pytest.fixture(scope="session")
+def serve_launcher() -> Callable[..., Iterator[str]]:
+    """``start_serve`` for tests outside this folder's conftest (a generator: iterate it once)."""
+    return start_serve
 
 
 def stop_server(server: ServerProcess) -> None:

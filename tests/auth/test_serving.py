@@ -5,11 +5,6 @@ and health checks stay open; a route without a rule is refused."""
 from __future__ import annotations
 
 import base64
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +26,6 @@ from cairn.store.database import open_database
 
 API = "/api/2.0/mlflow"
 FEATURES = pd.DataFrame({"age": [23.0, 45.0, 31.0, 52.0], "visits": [1, 7, 3, 9]})
-STARTUP_TIMEOUT_S = 60
 
 
 def test_every_route_of_the_serving_app_has_an_access_rule() -> None:
@@ -66,32 +60,8 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def served(served_store: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    log_path = served_store.parent / "serve.log"
-    env = {**os.environ, "CAIRN_TRACKING_URI": str(served_store)}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "cairn.cli", "serve", "churn", "--port", str(port),
-                                    "--auth"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(url + "/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.05)  # polling for readiness, not ordering test steps
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert "Traceback" not in log_path.read_text()
+def served(served_store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
+    yield from serve_launcher(served_store, "churn", served_store.parent, "--auth")
 
 
 def test_admin_routes_need_a_reader_of_the_model(served: str) -> None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,48 +10,13 @@ import pytest
 
 from cairn.serving.app import VERSION_HEADER
 
-STARTUP_TIMEOUT_S = 60
 ROWS = [[30.0, 2], [50.0, 8]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_serve(tracking_uri: str | Path, name: str, log_dir: Path, *options: str) -> Iterator[str]:
-    """Run `cairn serve NAME` over ``tracking_uri`` (a store folder or a server URL) until the
-    generator is closed; yields its URL. The log must hold no traceback when it stops."""
-    port = _free_port()
-    log_path = log_dir / f"serve-{port}.log"
-    env = {**os.environ, "CAIRN_TRACKING_URI": str(tracking_uri)}
-    command = [sys.executable, "-m", "cairn.cli", "serve", name, "--port", str(port), *options]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(url + "/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.05)  # polling for readiness, not ordering test steps
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert "Traceback" not in log_path.read_text()
-
-
 @pytest.fixture(scope="module")
-def served(churn_store: Path) -> Iterator[str]:
+def served(churn_store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
     """One `cairn serve` process for the module: starting it costs seconds."""
-    yield from start_serve(churn_store, "churn", churn_store.parent, "--stage", "Production")
+    yield from serve_launcher(churn_store, "churn", churn_store.parent, "--stage", "Production")
 
 
 def test_serve_answers_all_four_scoring_formats_with_version_and_prediction_ids(served: str) -> None:

@@ -8,7 +8,7 @@ about sklearn's untyped predict; both are ignored here as in the server's mlflow
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from sklearn.linear_model import LogisticRegression
 import cairn
 from cairn.errors import NotFound
 
-from .test_serve_command import start_serve
 from .test_traffic import _wait_for
 
 pytestmark = [
@@ -55,10 +54,10 @@ def registered(server_factory: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def test_a_model_mlflow_logged_is_served_and_its_predictions_logged_through_the_server(
-    registered: tuple[str, str, Any], tmp_path: Path
+    registered: tuple[str, str, Any], tmp_path: Path, serve_launcher: Callable[..., Iterator[str]]
 ) -> None:
     url, name, model = registered
-    for served in start_serve(url, name, tmp_path):
+    for served in serve_launcher(url, name, tmp_path):
         rows = [[3.0, 5], [40.0, 1]]
         response = httpx.post(served + "/invocations", timeout=30,
                               json={"dataframe_split": {"columns": ["tenure", "tickets"], "data": rows}})

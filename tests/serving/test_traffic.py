@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cloudpickle
@@ -20,8 +20,6 @@ import pytest
 import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.models.signature import infer_signature
-
-from .test_serve_command import start_serve
 
 FEATURES = pd.DataFrame({"age": [23.0, 45.0], "visits": [1, 7]})
 ROW = {"dataframe_split": {"columns": ["age", "visits"], "data": [[30.0, 2]]}}
@@ -63,8 +61,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def served(store: Path) -> Iterator[str]:
-    yield from start_serve(store, "scorer", store.parent)
+def served(store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
+    yield from serve_launcher(store, "scorer", store.parent)
 
 
 def _configure(url: str, **settings: object) -> None:
