@@ -18,25 +18,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cairn.artifacts.local import LocalArtifactStore
-from cairn.artifacts.paths import clean_relative_path
 from cairn.datasets import catalog
 from cairn.datasets.profile_refs import resolve_profile
-from cairn.entities import Dataset, Metric, Run
-from cairn.errors import NotFound
+from cairn.entities import Dataset, Run
+from cairn.registry.diff_reader import StoreRunReader
 from cairn.registry.refs import model_run_id, resolve_model_ref
-from cairn.registry.diff import MAX_TEXT_ARTIFACT_BYTES
 from cairn.store.database import Database
 from cairn.store.datasets import DatasetRecord, DatasetUse
-from cairn.tracking import metrics_history, runs
-from cairn.tracking.locations import store_path_of
+from cairn.tracking import runs
 
 from .decoders import request_fields
 from .fields import Fields
 from .routes_cairn_registry import PREFIX
 from .state import artifacts_of, db_of
 from .wire import wire_json
-
 
 
 def _ref(f: Fields, name: str = "ref") -> str:
@@ -103,7 +98,7 @@ async def diff_runs(request: Request) -> Response:
     a, b = _ref(f, "a"), _ref(f, "b")
     curves = f.boolean("curves", default=True)
     db = db_of(request)
-    reader = ServerRunReader(db, artifacts_of(request))
+    reader = StoreRunReader(db, artifacts_of(request))
     found = await run_in_threadpool(
         lambda: diff(reader, _run_id_of(db, a), _run_id_of(db, b), curves=curves, git_log=False)
     )
@@ -132,28 +127,6 @@ async def drift(request: Request) -> Response:
 
 
 # helpers ---------------------------------------------------------------------------------
-
-class ServerRunReader:
-    """``registry.diff.RunReader`` over the server's store and artifact store."""
-
-    def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
-        self._db, self._artifacts = db, artifacts
-
-    def get_run(self, run_id: str) -> Run:
-        return runs.get_run(self._db, run_id)
-
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return list(metrics_history.get_metric_history(self._db, run_id, key).items)
-
-    def read_artifact_text(self, run_id: str, path: str) -> str | None:
-        root = store_path_of(self.get_run(run_id).info.artifact_uri)
-        location = f"{root}/{clean_relative_path(path)}"
-        try:
-            with self._artifacts.open(location) as handle:
-                return handle.read(MAX_TEXT_ARTIFACT_BYTES).decode("utf-8", errors="replace")
-        except (NotFound, IsADirectoryError, FileNotFoundError):
-            return None
-
 
 class ServerProfileSources:
     """``profile_refs.ProfileSources`` over the server's store."""
