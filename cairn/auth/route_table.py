@@ -295,6 +295,7 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/runs/diff", read_all()),
     ("GET", "/lineage", read_all()),
     ("GET", "/metric-series", _RUN_READ),
+    ("GET", "/metric-history.csv", _RUN_READ),
     ("POST", "/drift", read_all()),
     ("POST", "/deployments/set", model(CAN_UPDATE)),
     ("GET", "/deployments/get", model(CAN_READ)),

@@ -33,6 +33,7 @@ from . import (
     routes_graphql,
     routes_logged_model_files,
     routes_logged_models,
+    routes_metric_csv,
     routes_metric_series,
     routes_metrics,
     routes_metrics_bulk,
@@ -156,6 +157,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_graphql.routes(),
         *routes_get_artifact.routes(),
         *routes_metric_series.routes(),
+        *routes_metric_csv.routes(),
         *(auth_routes() if config.auth else []),
         *ui.routes(),  # the web UI at /, last: every API route above wins
     ]
