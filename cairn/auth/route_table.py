@@ -339,6 +339,7 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     ("POST", "/models/{name:path}/reject",
      on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE)),
     ("GET", "/static/{name:path}", public()),
+    ("GET", "/compare", read_all()),
 ]
 
 

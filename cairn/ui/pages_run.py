@@ -15,6 +15,7 @@ from cairn.registry.versions import model_versions_of_runs
 from cairn.tracking import experiments, runs
 
 from . import artifact_previews
+from .chart_runs import chart_runs, charts_of, runs_json
 from .pages import Handler, page
 from .stores import stores_of
 from .templating import Pages
@@ -54,6 +55,8 @@ def run_page(pages: Pages) -> Handler:
     @page(pages)
     async def handler(request: Request) -> Response:
         view = await run_in_threadpool(load_run, stores_of(request), request.path_params["run_id"])
-        return pages.render(request, "run.html", view=view, run=view.run, title=view.run.info.run_name)
+        drawn = chart_runs([view.run])
+        return pages.render(request, "run.html", view=view, run=view.run, title=view.run.info.run_name,
+                            charts=charts_of(view.chart_keys, drawn), chart_runs=runs_json(drawn))
 
     return handler

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from . import pages_artifacts
 from .actions_models import action_routes
 from .assets import Assets
+from .pages_compare import compare_page
 from .pages_experiments import experiments_page
 from .pages_models import model_page, models_page
 from .pages_run import run_page
@@ -33,4 +34,5 @@ def routes() -> list[BaseRoute]:
         *(Route(path, handler, methods=["POST"]) for path, handler in action_routes(pages)),
         Route("/models/{name:path}", model_page(pages), methods=["GET"]),
         Route("/static/{name:path}", assets.serve, methods=["GET"]),
+        Route("/compare", compare_page(pages), methods=["GET"]),
     ]
