@@ -171,6 +171,18 @@ def test_charts_switch_to_wall_time_log_scale_and_smoothing(page, sweep: Sweep):
     page.reload()  # the chart options live in the address
     figure = drawn_chart(page, "loss")
     assert figure.get_attribute("data-scale") == "log" and figure.get_attribute("data-x") == "relative"
+    starts = page.evaluate("Object.values(JSON.parse(document.getElementById('chart-runs').textContent)).map(r => r.start)")
+    box = figure.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 40, steps=5)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector(\"figure.chart[data-key='loss']\").dataset.fetches === '2'")
+    zoomed = [r for r in requests if r["key"] == "loss" and "start" in r]
+    assert len(zoomed) == 2 and {r["x"] for r in zoomed} == {"timestamp"}
+    # Relative seconds went back to each run's own timestamps: within its curve, past its start.
+    for request, start in zip(sorted(zoomed, key=lambda r: int(r["start"])), sorted(starts), strict=True):
+        assert start < int(request["start"]) < int(request["end"]) < start + LOSS_POINTS * POINT_SPACING_MS
 
 
 def test_csv_download_holds_every_point_of_the_series(page, sweep: Sweep):

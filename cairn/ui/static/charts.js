@@ -224,15 +224,13 @@ class Chart {
     this.plotted = built.shown;
     const axis = { stroke: cssVar("--fg-muted"), grid: { stroke: cssVar("--chart-grid") }, ticks: { stroke: cssVar("--chart-grid") } };
     const xAxis = settings.x === "relative" ? { ...axis, values: (u, splits) => splits.map(formatSeconds) } : axis;
-    // On a log scale only the powers of ten get a grid line and a label; the rest is clutter.
-    const yAxis = settings.log ? { ...axis, filter: (u, splits) => splits.map((v) => (Math.abs(Math.log10(v) % 1) < 1e-9 ? v : null)) } : axis;
     this.uplot = new window.uPlot({
       width: this.width, height: HEIGHT,
       tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"), // the UI shows every time in UTC
       scales: { x: { time: settings.x === "time" }, y: settings.log ? { distr: 3, log: 10 } : {} },
       series: built.series,
       bands: built.bands,
-      axes: [xAxis, yAxis],
+      axes: [xAxis, axis],
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false },
