@@ -116,7 +116,8 @@ def seed_pages(url: str, folder: Path, launch_serve: Callable[..., Iterator[str]
         while len(client.search_predictions(MODEL, max_results=1000)) < 2 * REQUESTS:  # answers and shadow copies
             assert time.monotonic() < deadline, "the prediction log never reached the server"
             time.sleep(0.2)  # polling for the log's arrival, not ordering test steps
-        seeded.outcome_id = seeded.prediction_ids[0]
+        answered = {p.prediction_id for p in client.search_predictions(MODEL, arm="primary", max_results=1000)}
+        seeded.outcome_id = next(pid for pid in seeded.prediction_ids if pid in answered)
         client.log_outcome(seeded.outcome_id, 1.0, user="dana")
         return seeded
     finally:
