@@ -75,8 +75,7 @@ def build_dossier(client: Client, name: str, version: int) -> Dossier:
     found = client.resolve_model_version(f"{name}/{version}")
     model = client.get_registered_model(found.name)
     intervals = client.timeline(found.name)
-    events = [e for e in client.audit(found.name, max_results=MAX_AUDIT_EVENTS, newest_first=True)
-              if e.version in (None, found.version)]
+    events = _events(client, found)
     run = _source_run(client, found)
     files = _model_files(client, found)
     lineage = _lineage(client, found)
@@ -155,6 +154,14 @@ def slice_table(metrics: dict[str, float]) -> dict[str, Any]:
     return {"columns": columns, "rows": [
         {"slice": name, "rows": values.get(SLICE_ROWS), "metrics": {m: values.get(m) for m in columns}}
         for name, values in sorted(rows.items())]}
+
+
+def _events(client: Client, version: ModelVersion) -> list[AuditEvent]:
+    """The version's own events, and the model's (policy, deployment) among its latest; newest first."""
+    own = client.audit(version.name, version.version, max_results=MAX_AUDIT_EVENTS, newest_first=True)
+    model_wide = [e for e in client.audit(version.name, max_results=MAX_AUDIT_EVENTS, newest_first=True)
+                  if e.version is None]
+    return sorted([*own, *model_wide], key=lambda e: e.event_id, reverse=True)
 
 
 def _verdict(event: AuditEvent) -> str:
