@@ -340,6 +340,14 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
      on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE)),
     ("GET", "/static/{name:path}", public()),
     ("GET", "/compare", read_all()),
+    ("GET", "/models/{name:path}/versions/{version:int}", read_all()),
+    ("GET", "/models/{name:path}/versions/{version:int}/report", read_all()),
+    ("GET", "/deployments", read_all()),
+    ("GET", "/deployments/{name:path}", read_all()),
+    ("GET", "/predictions/{prediction_id}", read_all()),
+    ("GET", "/datasets", read_all()),
+    ("GET", "/datasets/drift", read_all()),
+    ("GET", "/datasets/{ref}", read_all()),
 ]
 
 

@@ -373,4 +373,7 @@ def policy(
 
 def register(app: typer.Typer) -> None:
     """Add ``models`` to the ``cairn`` command."""
+    from cairn.cli import model_report
+
+    models_app.command("report")(model_report.report)
     app.add_typer(models_app, name="models")

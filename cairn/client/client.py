@@ -51,8 +51,10 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods):
     >>> client.log_metric(run.run_id, "loss", 0.3, step=1)
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
-        self._backend: Backend = backend_for(tracking_uri)
+    def __init__(self, tracking_uri: str | None = None, *, backend: Backend | None = None) -> None:
+        # ``backend``: an open one to read through instead (the web UI hands in a LocalBackend
+        # over its server's own store, so its pages ask the questions the CLI asks, the same way).
+        self._backend: Backend = backend if backend is not None else backend_for(tracking_uri)
         self._logger = BatchingLogger(self._send_metrics)
         self._known_keys: set[str] = set()
         self._artifact_uris: dict[str, str] = {}

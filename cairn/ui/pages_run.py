@@ -1,5 +1,6 @@
 """One run: overview (status, times, user, source, git), params, latest metrics with charts,
-registry versions made from it, and the artifacts browser with previews."""
+code, environment, seeds, datasets and logged models (``run_provenance``), registry versions made
+from it, and the artifacts browser with previews."""
 
 from __future__ import annotations
 
@@ -17,15 +18,13 @@ from cairn.tracking import experiments, runs
 from . import artifact_previews
 from .chart_runs import chart_runs, charts_of, runs_json
 from .pages import Handler, page
+from .run_provenance import Provenance, load_provenance
 from .stores import stores_of
 from .templating import Pages
 
 MAX_CHARTS = 12
-_SOURCE_TAGS = {
-    "mlflow.source.name": "Source", "mlflow.source.type": "Source type",
-    "mlflow.source.git.commit": "Git commit", "mlflow.source.git.branch": "Git branch",
-    "mlflow.source.git.repoURL": "Git remote", "cairn.git.dirty": "Uncommitted changes",
-}  # fmt: skip
+# git's commit, branch, remote and dirty flag are in the Code section (run_provenance)
+_SOURCE_TAGS = {"mlflow.source.name": "Source", "mlflow.source.type": "Source type"}
 
 
 @dataclass
@@ -37,6 +36,7 @@ class RunView:
     files: list[FileInfo] = field(default_factory=list)
     versions: list[ModelVersion] = field(default_factory=list)
     chart_keys: list[str] = field(default_factory=list)
+    provenance: Provenance | None = None
 
 
 def load_run(stores: Any, run_id: str) -> RunView:
@@ -48,6 +48,7 @@ def load_run(stores: Any, run_id: str) -> RunView:
     view.files = artifact_previews.list_files(stores.artifacts, run, "")
     view.versions = model_versions_of_runs(stores.db, [run_id]).get(run_id, [])
     view.chart_keys = sorted(run.data.metrics)[:MAX_CHARTS]
+    view.provenance = load_provenance(stores.db, stores.artifacts, run, view.files)
     return view
 
 

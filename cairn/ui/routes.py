@@ -13,10 +13,13 @@ from . import pages_artifacts
 from .actions_models import action_routes
 from .assets import Assets
 from .pages_compare import compare_page
+from .pages_datasets import dataset_routes
+from .pages_deployments import deployment_routes
 from .pages_experiments import experiments_page
 from .pages_models import model_page, models_page
 from .pages_run import run_page
 from .pages_runs import runs_page
+from .pages_versions import version_routes
 from .templating import Pages
 
 
@@ -32,7 +35,10 @@ def routes() -> list[BaseRoute]:
         Route("/runs/{run_id}/image", pages_artifacts.image(pages), methods=["GET"]),
         Route("/models", models_page(pages), methods=["GET"]),
         *(Route(path, handler, methods=["POST"]) for path, handler in action_routes(pages)),
+        *version_routes(pages),  # before models/{name:path}, which would take them whole
         Route("/models/{name:path}", model_page(pages), methods=["GET"]),
         Route("/static/{name:path}", assets.serve, methods=["GET"]),
         Route("/compare", compare_page(pages), methods=["GET"]),
+        *deployment_routes(pages),
+        *dataset_routes(pages),
     ]

@@ -103,7 +103,8 @@ def fill(template: str, world: dict[str, Any]) -> str:
     if template.startswith("/static/"):  # a real asset: the route is public and must answer 200
         return "/static/" + Assets().url_name("app.css")
     values = {**PATH_VALUES, "path": world["path"] + "/file.txt", "model_id": world["model_id"],
-              "experiment_id": world["experiment_id"], "run_id": world["run_id"], "name": world["name"]}
+              "experiment_id": world["experiment_id"], "run_id": world["run_id"], "name": world["name"],
+              "version": world["version"], "prediction_id": world["prediction_id"], "ref": world["ref"]}
     return _PARAM.sub(lambda m: values[m.group(1)], template)
 
 

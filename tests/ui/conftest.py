@@ -154,3 +154,11 @@ def shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = screenshot_dir() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def pages_seed(seeded: Seeded, serve_launcher: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A served model with versions, a deployment and datasets on the suite's server (``seed_pages``)."""
+    from .seed_pages import seed_pages
+
+    return seed_pages(seeded.url, tmp_path_factory.mktemp("ui-serving"), serve_launcher)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli import lookup
-from cairn.cli.views.runs import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, code_view, environment_view, seeds_view
 from cairn.entities import (
     AuditEvent,
     FileInfo,
@@ -27,6 +26,13 @@ from cairn.entities import (
 from cairn.errors import NotFound
 from cairn.registry.audit import event_payload, gate_payload
 from cairn.registry.policies import policy_to_dict
+from cairn.tracking.run_context import (
+    DIFF_ARTIFACT,
+    REQUIREMENTS_ARTIFACT,
+    code_view,
+    environment_view,
+    seeds_view,
+)
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
