@@ -14,19 +14,25 @@ A version whose files are also another version's (two versions registered from o
 still has its files. Versions whose files are outside Cairn's store (an ``s3://`` source, a run
 on another server) have nothing here to delete and are never collected. The ``cairn.`` tag
 prefix is Cairn's: a user who sets ``cairn.artifacts_deleted_at`` by hand retires the version.
+
+``keeps_files`` is the rule's one home: run retention (``run_retention``) asks it too, so a run
+whose version still keeps its files (any stage but Archived, or Archived within the rollback
+window) keeps its artifacts whatever the experiment's policy says.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from cairn.entities import Actor, CollectedArtifacts, ModelStage, ModelVersion
 from cairn.errors import Conflict, InvalidParameter, NotFound
 from cairn.store import registry_retention as files_rows
 from cairn.store import registry_versions as rows
 from cairn.store.database import Database
+from cairn.store.registry_models import Tx
 from cairn.store.registry_retention import VersionFiles
 from cairn.tracking import clock
 from cairn.tracking.locations import store_path_of
@@ -61,24 +67,47 @@ def collect_expired_artifacts(
     clock) and return what was deleted or kept; ``dry_run`` only reports what would go."""
     if not isinstance(dry_run, bool):
         raise InvalidParameter("dry_run must be true or false.")
-    at = clock.now_ms() if now is None else now
+    report, _ = expire_versions(db, artifacts, actor, clock.now_ms() if now is None else now, dry_run=dry_run)
+    if not dry_run and any(r.deleted_time is not None for r in report):
+        artifacts.collect_garbage()
+    return report
+
+
+def expire_versions(db: Database, artifacts: ArtifactDeleter, actor: Actor, at: int, *,
+                    dry_run: bool) -> tuple[list[CollectedArtifacts], list[str]]:
+    """``collect_expired_artifacts`` without freeing the storage: the report, and the store paths
+    whose files were deleted (or would be)."""
     with db.read() as tx:
         everything = files_rows.versions_with_files(tx, ARTIFACTS_DELETED_TAG)
     expired = [v for v in everything if _is_expired(v, at)]
     leaving = {(v.key, v.version) for v in expired}
-    report = []
+    report, removed = [], []
     for candidate in expired:
         sharer = _sharing_version(candidate, [v for v in everything if (v.key, v.version) not in leaving])
         if sharer is not None:
             reason = f"its files are also version {sharer.version} of '{sharer.name}', which keeps them"
             report.append(_entry(candidate, kept_reason=reason))
-        elif dry_run:
-            report.append(_entry(candidate, deleted_time=at))
-        else:
-            report.append(_collect(db, artifacts, candidate, actor, at))
-    if not dry_run and any(r.deleted_time is not None for r in report):
-        artifacts.collect_garbage()
-    return report
+            continue
+        entry = _entry(candidate, deleted_time=at) if dry_run else _collect(db, artifacts, candidate, actor, at)
+        report.append(entry)
+        if entry.deleted_time is not None:
+            removed.append(store_path_of(candidate.location))
+    return report, removed
+
+
+def keeps_files(stage: str, retained_until: int | None, at: int) -> bool:
+    """Whether a version (not yet collected) must keep its files at ``at``: any version but an
+    Archived one whose retention (the model's rollback window) has ended."""
+    return not (stage == ARCHIVED and retained_until is not None and retained_until <= at)
+
+
+def mark_collected(tx: Tx, name: str, number: int, actor: Actor, at: int, reason: str,
+                   details: Mapping[str, Any]) -> None:
+    """Record, in the caller's transaction, that the files of version ``number`` of ``name`` were
+    deleted at ``at``: the marker tag that retires it, and an ``artifacts_deleted`` audit event."""
+    model = require_model(tx, name, lock=True)
+    rows.set_tags(tx, model.key, number, {ARTIFACTS_DELETED_TAG: str(at)})
+    audit.record(tx, model, actions.ARTIFACTS_DELETED, actor, at, version=number, reason=reason, details=details)
 
 
 def refuse_collected(version: ModelVersion, what: str) -> None:
@@ -101,11 +130,9 @@ def _collect(db: Database, artifacts: ArtifactDeleter, candidate: VersionFiles, 
         if (current.current_stage != ARCHIVED or current.artifacts_retained_until is None
                 or current.artifacts_retained_until > at or ARTIFACTS_DELETED_TAG in current.tags):
             return _entry(candidate, kept_reason="it changed while the collector ran")
-        rows.set_tags(tx, model.key, candidate.version, {ARTIFACTS_DELETED_TAG: str(at)})
-        audit.record(tx, model, actions.ARTIFACTS_DELETED, actor, at, version=candidate.version,
-                     reason="retention ended",
-                     details={"source": candidate.source, "location": candidate.location,
-                              "retained_until": current.artifacts_retained_until})
+        mark_collected(tx, candidate.name, candidate.version, actor, at, "retention ended",
+                       {"source": candidate.source, "location": candidate.location,
+                        "retained_until": current.artifacts_retained_until})
         try:
             artifacts.delete(store_path_of(candidate.location))
         except NotFound:
@@ -115,7 +142,7 @@ def _collect(db: Database, artifacts: ArtifactDeleter, candidate: VersionFiles, 
 
 
 def _is_expired(v: VersionFiles, at: int) -> bool:
-    return v.stage == ARCHIVED and v.retained_until is not None and v.retained_until <= at
+    return not keeps_files(v.stage, v.retained_until, at)
 
 
 def _sharing_version(candidate: VersionFiles, keeping: list[VersionFiles]) -> VersionFiles | None:
