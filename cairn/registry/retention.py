@@ -23,16 +23,14 @@ window) keeps its artifacts whatever the experiment's policy says.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from cairn.entities import Actor, CollectedArtifacts, ModelStage, ModelVersion
 from cairn.errors import Conflict, InvalidParameter, NotFound
 from cairn.store import registry_retention as files_rows
 from cairn.store import registry_versions as rows
 from cairn.store.database import Database
-from cairn.store.registry_models import Tx
 from cairn.store.registry_retention import VersionFiles
 from cairn.tracking import clock
 from cairn.tracking.locations import store_path_of
@@ -101,15 +99,6 @@ def keeps_files(stage: str, retained_until: int | None, at: int) -> bool:
     return not (stage == ARCHIVED and retained_until is not None and retained_until <= at)
 
 
-def mark_collected(tx: Tx, name: str, number: int, actor: Actor, at: int, reason: str,
-                   details: Mapping[str, Any]) -> None:
-    """Record, in the caller's transaction, that the files of version ``number`` of ``name`` were
-    deleted at ``at``: the marker tag that retires it, and an ``artifacts_deleted`` audit event."""
-    model = require_model(tx, name, lock=True)
-    rows.set_tags(tx, model.key, number, {ARTIFACTS_DELETED_TAG: str(at)})
-    audit.record(tx, model, actions.ARTIFACTS_DELETED, actor, at, version=number, reason=reason, details=details)
-
-
 def refuse_collected(version: ModelVersion, what: str) -> None:
     """``Conflict`` if ``version``'s files were deleted; ``what`` is the refused action."""
     deleted = version.tags.get(ARTIFACTS_DELETED_TAG)
@@ -130,9 +119,11 @@ def _collect(db: Database, artifacts: ArtifactDeleter, candidate: VersionFiles, 
         if (current.current_stage != ARCHIVED or current.artifacts_retained_until is None
                 or current.artifacts_retained_until > at or ARTIFACTS_DELETED_TAG in current.tags):
             return _entry(candidate, kept_reason="it changed while the collector ran")
-        mark_collected(tx, candidate.name, candidate.version, actor, at, "retention ended",
-                       {"source": candidate.source, "location": candidate.location,
-                        "retained_until": current.artifacts_retained_until})
+        rows.set_tags(tx, model.key, candidate.version, {ARTIFACTS_DELETED_TAG: str(at)})
+        audit.record(tx, model, actions.ARTIFACTS_DELETED, actor, at, version=candidate.version,
+                     reason="retention ended",
+                     details={"source": candidate.source, "location": candidate.location,
+                              "retained_until": current.artifacts_retained_until})
         try:
             artifacts.delete(store_path_of(candidate.location))
         except NotFound:

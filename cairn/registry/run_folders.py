@@ -19,11 +19,8 @@ from cairn.entities import Actor, CollectedRun, FileInfo
 from cairn.errors import NotFound
 from cairn.store import retention_events as trail
 from cairn.store.registry_models import Tx
-from cairn.store.registry_retention import version_holds
 from cairn.store.run_retention import RunRow
 from cairn.tracking.locations import SCHEME, store_path_of
-
-from .retention import ARTIFACTS_DELETED_TAG, mark_collected
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +81,10 @@ def kept(files: RunFiles, action: str, policy: str, reason: str) -> CollectedRun
 
 def remove(tx: Tx, store: RunFileStore, files: RunFiles, folders: Sequence[Folder], action: str, policy: str,
            actor: Actor, at: int) -> None:
-    """In the caller's write transaction: one trail event per folder, the versions whose files lay
-    inside marked as collected, then the folders deleted (if deleting fails, the caller's
-    transaction rolls back and the trail says nothing went)."""
+    """In the caller's write transaction: one trail event per folder, then the folders deleted (if
+    deleting fails, the caller's transaction rolls back and the trail says nothing went). No
+    version's files are inside unless already collected: a version that keeps its files holds the
+    run (``production_holds``), and ``garbage`` collects the expired ones first."""
     run = files.run
     recorded = list(folders)
     if not recorded:  # a purged run with no files still leaves its event
@@ -95,7 +93,6 @@ def remove(tx: Tx, store: RunFileStore, files: RunFiles, folders: Sequence[Folde
         trail.insert_event(tx, action=action, actor=actor, timestamp=at, policy=policy,
                            experiment_id=run.experiment_id, run_id=run.run_id, location=folder.location or None,
                            files=folder.files, size=folder.size, details={"run_name": run.name})
-    _retire_versions_inside(tx, files, policy, actor, at)
     for location in files.folders:
         try:
             store.delete(location)
@@ -103,20 +100,7 @@ def remove(tx: Tx, store: RunFileStore, files: RunFiles, folders: Sequence[Folde
             log.info("run %s had no files left at %s", run.run_id, location)
 
 
-def _retire_versions_inside(tx: Tx, files: RunFiles, policy: str, actor: Actor, at: int) -> None:
-    # Only versions whose rollback window has ended can still be here (the others hold the run),
-    # but their files are going: they must say so, as the archived versions' collector makes them.
-    prefixes = [f"{SCHEME}/{folder}" for folder in files.folders]
-    for v in version_holds(tx, ARTIFACTS_DELETED_TAG, location_prefixes=prefixes):
-        if v.collected or v.location is None or not _inside(store_path_of(v.location), files.folders):
-            continue
-        mark_collected(tx, v.name, v.version, actor, at, f"deleted with run {files.run.run_id} by {policy}",
-                       {"location": v.location, "run_id": files.run.run_id})
-
-
 def _store_path(uri: str) -> str | None:
     return store_path_of(uri) if uri.startswith(SCHEME) else None
 
 
-def _inside(path: str, folders: Sequence[str]) -> bool:
-    return any(path == f or path.startswith(f + "/") for f in folders)

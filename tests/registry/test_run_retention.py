@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from cairn import registry
-from cairn.entities import Actor
-from cairn.errors import NotFound
+from cairn.entities import Actor, Dataset, DatasetInput
+from cairn.errors import InvalidParameter, NotFound
 from cairn.registry.transitions import DAY_MS
-from cairn.tracking import experiments, retention_policies, retention_trail, runs
+from cairn.tracking import experiments, retention_policies, retention_trail, run_data, runs
 from cairn.tracking.locations import store_path_of
 
 HOUR_MS = 3_600_000
@@ -128,3 +128,84 @@ def _walk(artifacts):
     from cairn.artifacts.inventory import walk_files
 
     return list(walk_files(artifacts))
+
+
+def test_keep_days_keeps_recent_runs_whatever_their_rank(db, artifacts, clock, alice):
+    experiment_id = experiments.create_experiment(db, "recent")
+    old = _finished_run(db, artifacts, clock, experiment_id, "old", {"a.txt": b"old"})
+    clock.advance(10 * DAY_MS)
+    recent = [_finished_run(db, artifacts, clock, experiment_id, f"r{i}", {"a.txt": b"r%d" % i}) for i in range(3)]
+    retention_policies.set_retention_policy(db, experiment_id, 1, 7, alice)
+    report = registry.collect_garbage(db, artifacts, OPS)
+    assert [c.run_id for c in report.runs if c.deleted_time is not None] == [old]
+    assert all(artifacts.list(store_path_of(runs.get_run(db, r).info.artifact_uri)) for r in recent)
+
+
+def test_a_run_still_running_keeps_its_artifacts(db, artifacts, clock, alice):
+    experiment_id = experiments.create_experiment(db, "long")
+    clock.advance(HOUR_MS)
+    running = runs.create_run(db, experiment_id, "alice")
+    artifacts.put_bytes(f"{store_path_of(running.info.artifact_uri)}/checkpoint.pt", b"weights")
+    _finished_run(db, artifacts, clock, experiment_id, "later", {"a.txt": b"later"})
+    retention_policies.set_retention_policy(db, experiment_id, 1, None, alice)
+    (entry,) = registry.collect_garbage(db, artifacts, OPS).runs
+    assert (entry.run_id, entry.kept_reason) == (running.run_id, "it is still running")
+
+
+def test_the_run_holding_a_production_versions_training_data_is_kept(db, artifacts, clock, alice):
+    experiment_id = experiments.create_experiment(db, "data")
+    data_run = _finished_run(db, artifacts, clock, experiment_id, "prepare", {"train.csv": b"x,y\n1,2\n"})
+    trainer = _finished_run(db, artifacts, clock, experiment_id, "train", {"model/MLmodel": b"flavors: {}\n"})
+    source = f'{{"uri": "runs:/{data_run}/train.csv"}}'
+    run_data.log_inputs(db, trainer, [DatasetInput(Dataset("churn-train", "ab" * 16, "artifact", source),
+                                                   {"mlflow.data.context": "training"})])
+    version = registry.register_model(db, f"runs:/{trainer}/model", "data-model", alice).version
+    registry.promote(db, "data-model", version, "Production", alice)
+    for i in range(2):
+        _finished_run(db, artifacts, clock, experiment_id, f"later{i}", {"a.txt": b"%d" % i})
+    retention_policies.set_retention_policy(db, experiment_id, 1, None, alice)
+    kept = {c.run_id: c.kept_reason for c in registry.collect_garbage(db, artifacts, OPS).runs if c.kept_reason}
+    assert kept[data_run] == ("holds dataset 'churn-train' (abababababab) that version 1 of 'data-model' "
+                              "(Production) trained on")
+
+
+def test_a_version_past_its_rollback_window_no_longer_holds_its_run(db, artifacts, clock, alice):
+    experiment_id = experiments.create_experiment(db, "old-model")
+    first = _finished_run(db, artifacts, clock, experiment_id, "v1", {"model/MLmodel": b"flavors: {}\n",
+                                                                      "loss.png": b"\x89PNG"})
+    second = _finished_run(db, artifacts, clock, experiment_id, "v2", {"model/MLmodel": b"flavors: {}\n"})
+    for run_id in (first, second):
+        version = registry.register_model(db, f"runs:/{run_id}/model", "old", alice).version
+        registry.promote(db, "old", version, "Production", alice)
+    retention_policies.set_retention_policy(db, experiment_id, 1, None, alice)
+    clock.advance(31 * DAY_MS)
+    report = registry.collect_garbage(db, artifacts, OPS)
+    assert [(v.version, v.deleted_time) for v in report.versions] == [(1, clock.now)]
+    assert [(c.run_id, c.files) for c in report.runs if c.deleted_time is not None] == [(first, 1)]
+    assert registry.get_model_version(db, "old", 1).tags["cairn.artifacts_deleted_at"] == str(clock.now)
+
+
+def test_setting_a_policy_checks_its_numbers(db, alice):
+    with pytest.raises(InvalidParameter, match="give at least one"):
+        retention_policies.set_retention_policy(db, "0", None, None, alice)
+    with pytest.raises(InvalidParameter, match="keep_last must be a whole number from 1"):
+        retention_policies.set_retention_policy(db, "0", 0, None, alice)
+    with pytest.raises(InvalidParameter, match="keep_days must be a whole number from 0"):
+        retention_policies.set_retention_policy(db, "0", None, -1, alice)
+    with pytest.raises(NotFound, match="No Experiment with id=42"):
+        retention_policies.set_retention_policy(db, "42", 3, None, alice)
+    with pytest.raises(NotFound, match="has no retention policy"):
+        retention_policies.clear_retention_policy(db, "0", alice)
+
+
+def test_policy_changes_are_in_the_trail(db, alice):
+    retention_policies.set_retention_policy(db, "0", 3, 30, alice)
+    assert retention_policies.get_retention_policy(db, "0").keep_last == 3
+    retention_policies.clear_retention_policy(db, "0", alice)
+    assert retention_policies.get_retention_policy(db, "0") is None
+    assert [(e.action, e.policy) for e in retention_trail.list_retention_events(db, "0")] == [
+        ("policy_cleared", "the retention policy of experiment 'Default' (keep the 3 latest runs and runs newer "
+                           "than 30 days)"),
+        ("policy_set", "the retention policy of experiment 'Default' (keep the 3 latest runs and runs newer than "
+                       "30 days)"),
+    ]
