@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from cairn.cli import (
     artifacts,
+    backup,
     datasets,
     deployments,
     diff,
@@ -80,7 +81,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, retention, serve, server, ui, users, tokens, permissions):
+               predictions, retention, backup, serve, server, ui, users, tokens, permissions):
     _group.register(app)
 
 
