@@ -63,8 +63,8 @@ def find_holds(tx: Tx, at: int) -> Holds:
         if v.run_id:
             holds.runs.setdefault(v.run_id, reason)
         if v.location and v.location.startswith(SCHEME):
-            holds.locations.append((store_path_of(v.location), f"holds the files of version {v.version} of "
-                                                               f"'{v.name}' ({_stage_words(v)})"))
+            files = f"holds the files of version {v.version} of '{v.name}' ({_stage_words(v)})"
+            holds.locations.append((store_path_of(v.location), files))
     _hold_training_data(tx, needing, holds)
     return holds
 

@@ -140,7 +140,7 @@ def _run(command: Sequence[str], url: URL, *, database_flag: bool = False) -> No
         env["PGPASSWORD"] = str(url.password)
     target = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
     args = [binary, *command[1:], *(["-d", target] if database_flag else [target])]
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         log.error("%s failed with exit %s: %s", command[0], done.returncode, done.stderr)
         raise errors.StoreUnavailable(f"{command[0]} failed (exit {done.returncode}): "

@@ -22,7 +22,15 @@ from cairn.store import migrations
 from cairn.store.database import Database, migrate
 from cairn.store.snapshots import filled_tables, restore_snapshot, table_counts
 
-from .backup_manifest import ARTIFACT_INDEX, ARTIFACTS_FOLDER, BackupManifest, Progress, Silent, file_sha256, read_manifest
+from .backup_manifest import (
+    ARTIFACT_INDEX,
+    ARTIFACTS_FOLDER,
+    BackupManifest,
+    Progress,
+    Silent,
+    file_sha256,
+    read_manifest,
+)
 
 
 class WritableStore(Protocol):

@@ -203,9 +203,6 @@ def test_policy_changes_are_in_the_trail(db, alice):
     assert retention_policies.get_retention_policy(db, "0").keep_last == 3
     retention_policies.clear_retention_policy(db, "0", alice)
     assert retention_policies.get_retention_policy(db, "0") is None
+    policy = "the retention policy of experiment 'Default' (keep the 3 latest runs and runs newer than 30 days)"
     assert [(e.action, e.policy) for e in retention_trail.list_retention_events(db, "0")] == [
-        ("policy_cleared", "the retention policy of experiment 'Default' (keep the 3 latest runs and runs newer "
-                           "than 30 days)"),
-        ("policy_set", "the retention policy of experiment 'Default' (keep the 3 latest runs and runs newer than "
-                       "30 days)"),
-    ]
+        ("policy_cleared", policy), ("policy_set", policy)]

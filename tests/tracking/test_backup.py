@@ -34,19 +34,20 @@ WRITER = textwrap.dedent("""
     import cairn
     from cairn.entities import Metric, RunTag
     folder, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    KEYS, STEPS = sys.argv[3].split(","), int(sys.argv[4])
     client = cairn.Client(folder)
     experiment_id = client.create_experiment("busy")
     count = 0
     while not stop.exists():
         run = client.create_run(experiment_id, run_name=f"run-{count}")
         client.log_text(run.run_id, f"payload of run {count}\\n" * 200, "data/payload.txt")
-        points = [Metric(key, float(step), 1_700_000_000_000 + step, step) for key in %r for step in range(%d)]
+        points = [Metric(key, float(step), 1_700_000_000_000 + step, step) for key in KEYS for step in range(STEPS)]
         client.log_batch(run.run_id, metrics=points, tags=[RunTag("complete", "yes")])
         client.set_terminated(run.run_id)
         count += 1
     client.close()
     print(count)
-""" % (KEYS, STEPS))
+""")
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +77,8 @@ def _wait_for(predicate: Callable[[], bool], what: str) -> None:
 def busy_backup(tmp_path: Path) -> Iterator[tuple[Path, Path, Any]]:
     """A store another process writes to all along, and a backup of it taken meanwhile."""
     live, stop = tmp_path / "live", tmp_path / "stop"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop)], stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop), ",".join(KEYS), str(STEPS)],
+                              stdout=subprocess.PIPE, text=True)
     try:
         _wait_for(lambda: (live / "cairn.db").exists() and _runs(live) >= 5, "the writer's first runs")
         manifest = backup_store(tmp_path / "backup", tracking_uri=str(live), cairn_version="test")
