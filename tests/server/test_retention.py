@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from cairn import Client
 from cairn.cli import main as cairn_main
+from cairn.client import tracking_uri
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,7 @@ def cairn_client(gc_server: Any) -> Iterator[Client]:
     client = Client(gc_server.url)
     yield client
     client.close()
+    tracking_uri.close_all()  # the REST backend's keep-alive connection
 
 
 def _runs_with_files(mlflow_client: MlflowClient, tmp_path: Path, count: int) -> tuple[str, str, list[str]]:
@@ -76,8 +78,12 @@ def test_mlflow_client_reading_a_collected_artifact_is_told_when_and_by_which_po
     answer = httpx.get(f"{gc_server.url}/get-artifact", params={"run_uuid": old, "path": "report-0.txt"})
     assert answer.status_code == 404 and answer.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert "cairn gc run by ops" in answer.json()["message"]
-    preview = httpx.get(f"{gc_server.url}/runs/{old}/artifacts", params={"path": ""})
-    assert "were deleted on" in preview.text
+    listing = httpx.get(f"{gc_server.url}/runs/{old}/artifacts", params={"path": ""})
+    assert "were deleted on" in listing.text
+    page = httpx.get(f"{gc_server.url}/runs/{old}")
+    assert page.status_code == 200 and f"the artifacts of run {old} were deleted on" in page.text
+    preview = httpx.get(f"{gc_server.url}/runs/{old}/preview", params={"path": "report-0.txt"})
+    assert preview.status_code == 404 and "cairn gc run by ops" in preview.text
     local = mlflow.artifacts.download_artifacts(run_id=new, artifact_path="report-1.txt", dst_path=str(tmp_path))
     assert Path(local).read_text().startswith("report 1")
     (event,) = [e for e in cairn_client.list_retention_events(experiment_id) if e.action == "artifacts_deleted"]
