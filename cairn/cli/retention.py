@@ -17,6 +17,7 @@ from cairn.cli.output import client, emit
 from cairn.cli.render.retention import render_events, render_gc, render_policy
 from cairn.cli.views.retention import events_view, gc_view, policy_view
 from cairn.entities import ViewType
+from cairn.tracking.retention_trail import MAX_EVENTS
 
 ExperimentArgument = Annotated[str, typer.Argument(
     metavar="EXPERIMENT", help="Experiment name or id.", show_default=False)]
@@ -90,7 +91,7 @@ def log(
     experiment: Annotated[str | None, typer.Argument(
         metavar="[EXPERIMENT]", help="Only this experiment (name or id).", show_default=False)] = None,
     run: Annotated[str | None, typer.Option("--run", metavar="RUN_ID", help="Only this run.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="At most this many events.")] = 100,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=MAX_EVENTS, help="At most this many events.")] = 100,
     as_json: JsonOption = False,
 ) -> None:
     """The retention trail, newest first: what was deleted or purged, when, by which policy and

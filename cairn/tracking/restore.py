@@ -6,12 +6,14 @@ refused), the dialect (a SQLite backup restores into a SQLite store), and that t
 no data (nothing but the Default experiment, and no artifact). Then the metadata is put back and
 migrated to this Cairn's schema if it is older, the artifacts are copied in through the target
 store's public ``put_stream`` (each read verified against its sha256), and the restored counts
-are compared with the manifest's.
+are compared with the manifest's. A restore that fails half-way leaves a partial store behind:
+remove it (a new folder, or drop and recreate the database) before restoring again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +37,7 @@ from .backup_manifest import (
 
 class WritableStore(Protocol):
     def list(self, location: str = "") -> list[FileInfo]: ...
-    def put_stream(self, location: str, chunks, *, durable: bool = False) -> FileInfo: ...  # type: ignore[no-untyped-def]
+    def put_stream(self, location: str, chunks: Iterable[bytes], *, durable: bool = False) -> FileInfo: ...
 
 
 def restore_store(db: Database, artifacts: WritableStore, src: Path, *,
