@@ -373,6 +373,68 @@ class CollectedArtifacts:
     kept_reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """Which runs of an experiment keep their artifacts: the ``keep_last`` latest (by start time)
+    and those started less than ``keep_days`` ago. Either may be None, not both; the artifacts of
+    every other run are collected by ``cairn gc``, unless production may still need them."""
+
+    experiment_id: str
+    keep_last: int | None = None
+    keep_days: int | None = None
+    updated_time: int | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionEvent:
+    """One entry of the retention trail: files deleted (``artifacts_deleted``), a deleted run
+    purged (``run_purged``), or a policy set or cleared; ``location`` is the store path that went."""
+
+    event_id: int
+    timestamp: int
+    action: str
+    actor: str
+    actor_verified: bool
+    policy: str
+    experiment_id: str | None = None
+    run_id: str | None = None
+    location: str | None = None
+    files: int | None = None
+    bytes: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedRun:
+    """One folder of a run that garbage collection looked at: deleted (or would be, in a dry run)
+    at ``deleted_time`` with ``files`` files of ``bytes`` bytes, or kept for ``kept_reason``.
+    ``action`` is ``artifacts_deleted`` (an experiment's retention policy) or ``run_purged`` (a
+    deleted run past its grace period: its metadata goes too); ``policy`` says which rule."""
+
+    action: str
+    experiment_id: str
+    run_id: str
+    run_name: str
+    location: str | None
+    policy: str
+    files: int | None = None
+    bytes: int | None = None
+    deleted_time: int | None = None
+    kept_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GcReport:
+    """What ``cairn gc`` did (or would do): run folders, archived versions' files, and the bytes
+    of storage freed (in a dry run, the content no remaining artifact would share)."""
+
+    dry_run: bool
+    runs: tuple[CollectedRun, ...] = ()
+    versions: tuple[CollectedArtifacts, ...] = ()
+    bytes_freed: int = 0
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled

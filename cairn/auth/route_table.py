@@ -282,6 +282,13 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/models/timeline", model(CAN_READ)),
     ("GET", "/models/show", model(CAN_READ, MODEL_REF)),
     ("POST", "/models/collect-expired-artifacts", admin()),
+    # Retention: a policy decides which runs lose their files, so setting it is managing the
+    # experiment; garbage collection deletes across experiments: admins only.
+    ("GET", "/experiments/retention", experiment(CAN_READ)),
+    ("POST", "/experiments/retention", experiment(CAN_MANAGE)),
+    ("DELETE", "/experiments/retention", experiment(CAN_MANAGE)),
+    ("POST", "/gc", admin()),
+    ("GET", "/retention/events", read_all()),
     ("GET", "/webhooks", admin()),
     ("POST", "/webhooks", admin()),
     ("GET", "/webhooks/deliveries", admin()),

@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from cairn.cli import (
     artifacts,
+    backup,
     datasets,
     deployments,
     diff,
@@ -33,6 +34,7 @@ from cairn.cli import (
     models,
     permissions,
     predictions,
+    retention,
     runs,
     serve,
     server,
@@ -79,7 +81,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, serve, server, ui, users, tokens, permissions):
+               predictions, retention, backup, serve, server, ui, users, tokens, permissions):
     _group.register(app)
 
 

@@ -15,6 +15,7 @@ from cairn.cli import lookup
 from cairn.cli.options import CONTEXT_SETTINGS, JsonOption
 from cairn.cli.output import client, emit
 from cairn.cli.render.experiments import render_experiments
+from cairn.cli.retention import retention_app
 from cairn.cli.views.experiments import experiments_view
 from cairn.entities import ViewType
 
@@ -45,5 +46,6 @@ def list_experiments(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``experiments`` to the ``cairn`` command."""
+    """Add ``experiments`` (with its ``retention`` group) to the ``cairn`` command."""
+    experiments_app.add_typer(retention_app, name="retention")
     app.add_typer(experiments_app, name="experiments")

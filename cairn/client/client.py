@@ -37,13 +37,14 @@ from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
 from .registry_methods import RegistryMethods
+from .retention_methods import RetentionMethods
 from .tracking_uri import backend_for
 from .users import default_user
 
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client(RegistryMethods, DatasetMethods, DeploymentMethods):
+class Client(RegistryMethods, DatasetMethods, DeploymentMethods, RetentionMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn

@@ -1,7 +1,8 @@
 """Registry domain rules: registered models, versions, stages, aliases, policies and gates,
 sign-off, the audit trail, the production timeline, rollback, retention of archived versions'
-files, webhooks, deployments, and lineage (dataset -> run -> model version -> deployment, in
-``registry.lineage``).
+files, webhooks, deployments, lineage (dataset -> run -> model version -> deployment, in
+``registry.lineage``), and garbage collection (``registry.garbage``: experiments' retention
+policies and deleted runs, never touching what production may need).
 
 Both the embedded SDK (``LocalBackend``) and the server's routes call these functions, so a rule
 such as "at most one Production version per model" holds the same in both modes. Each takes the
@@ -17,6 +18,7 @@ from cairn.registry.approvals import (
     reject_transition_request,
 )
 from cairn.registry.audit import list_audit_events
+from cairn.registry.garbage import collect_garbage
 from cairn.registry.model_files import ArtifactStoreModelFiles, ModelFiles
 from cairn.registry.models import (
     create_registered_model,
@@ -66,7 +68,7 @@ from cairn.registry.webhooks import (
 
 __all__ = [
     "ArtifactStoreModelFiles", "DeliveryWorker", "ModelFiles", "aliases_at", "approve_transition_request",
-    "collect_expired_artifacts",
+    "collect_expired_artifacts", "collect_garbage",
     "create_model_version", "create_registered_model", "create_webhook", "delete_alias", "delete_model_version",
     "delete_model_version_tag", "delete_registered_model", "delete_registered_model_tag", "delete_webhook",
     "deliver_due", "get_default_policy", "get_latest_versions", "get_model_version",

@@ -14,6 +14,10 @@ A version whose files are also another version's (two versions registered from o
 still has its files. Versions whose files are outside Cairn's store (an ``s3://`` source, a run
 on another server) have nothing here to delete and are never collected. The ``cairn.`` tag
 prefix is Cairn's: a user who sets ``cairn.artifacts_deleted_at`` by hand retires the version.
+
+``keeps_files`` is the rule's one home: run retention (``run_retention``) asks it too, so a run
+whose version still keeps its files (any stage but Archived, or Archived within the rollback
+window) keeps its artifacts whatever the experiment's policy says.
 """
 
 from __future__ import annotations
@@ -61,24 +65,38 @@ def collect_expired_artifacts(
     clock) and return what was deleted or kept; ``dry_run`` only reports what would go."""
     if not isinstance(dry_run, bool):
         raise InvalidParameter("dry_run must be true or false.")
-    at = clock.now_ms() if now is None else now
+    report, _ = expire_versions(db, artifacts, actor, clock.now_ms() if now is None else now, dry_run=dry_run)
+    if not dry_run and any(r.deleted_time is not None for r in report):
+        artifacts.collect_garbage()
+    return report
+
+
+def expire_versions(db: Database, artifacts: ArtifactDeleter, actor: Actor, at: int, *,
+                    dry_run: bool) -> tuple[list[CollectedArtifacts], list[str]]:
+    """``collect_expired_artifacts`` without freeing the storage: the report, and the store paths
+    whose files were deleted (or would be)."""
     with db.read() as tx:
         everything = files_rows.versions_with_files(tx, ARTIFACTS_DELETED_TAG)
     expired = [v for v in everything if _is_expired(v, at)]
     leaving = {(v.key, v.version) for v in expired}
-    report = []
+    report, removed = [], []
     for candidate in expired:
         sharer = _sharing_version(candidate, [v for v in everything if (v.key, v.version) not in leaving])
         if sharer is not None:
             reason = f"its files are also version {sharer.version} of '{sharer.name}', which keeps them"
             report.append(_entry(candidate, kept_reason=reason))
-        elif dry_run:
-            report.append(_entry(candidate, deleted_time=at))
-        else:
-            report.append(_collect(db, artifacts, candidate, actor, at))
-    if not dry_run and any(r.deleted_time is not None for r in report):
-        artifacts.collect_garbage()
-    return report
+            continue
+        entry = _entry(candidate, deleted_time=at) if dry_run else _collect(db, artifacts, candidate, actor, at)
+        report.append(entry)
+        if entry.deleted_time is not None:
+            removed.append(store_path_of(candidate.location))
+    return report, removed
+
+
+def keeps_files(stage: str, retained_until: int | None, at: int) -> bool:
+    """Whether a version (not yet collected) must keep its files at ``at``: any version but an
+    Archived one whose retention (the model's rollback window) has ended."""
+    return not (stage == ARCHIVED and retained_until is not None and retained_until <= at)
 
 
 def refuse_collected(version: ModelVersion, what: str) -> None:
@@ -115,7 +133,7 @@ def _collect(db: Database, artifacts: ArtifactDeleter, candidate: VersionFiles, 
 
 
 def _is_expired(v: VersionFiles, at: int) -> bool:
-    return v.stage == ARCHIVED and v.retained_until is not None and v.retained_until <= at
+    return not keeps_files(v.stage, v.retained_until, at)
 
 
 def _sharing_version(candidate: VersionFiles, keeping: list[VersionFiles]) -> VersionFiles | None:

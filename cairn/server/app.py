@@ -40,6 +40,7 @@ from . import (
     routes_mlflow_webhooks,
     routes_model_versions,
     routes_models,
+    routes_retention,
     routes_runs,
     routes_upload_artifact,
 )
@@ -158,6 +159,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_get_artifact.routes(),
         *routes_metric_series.routes(),
         *routes_metric_csv.routes(),
+        *routes_retention.routes(),
         *(auth_routes() if config.auth else []),
         *ui.routes(),  # the web UI at /, last: every API route above wins
     ]

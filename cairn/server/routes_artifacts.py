@@ -21,9 +21,12 @@ from starlette.responses import Response, StreamingResponse
 
 from cairn.artifacts.local import LocalArtifactStore
 from cairn.artifacts.paths import clean_relative_path
+from cairn.entities import FileInfo
 from cairn.errors import NotFound
+from cairn.store.database import Database
 from cairn.tracking import runs
 from cairn.tracking.locations import store_path_of
+from cairn.tracking.retention_trail import explained
 
 from .decoders import request_fields, run_id_of
 from .encoders import file_info_to_wire
@@ -117,12 +120,13 @@ async def upload_artifact(request: Request) -> Response:
 
 async def download_artifact(request: Request) -> Response:
     location = clean_relative_path(request.path_params["path"], allow_empty=False)
-    return await file_response(artifacts_of(request), location)
+    return await file_response(artifacts_of(request), location, db_of(request))
 
 
-async def file_response(store: LocalArtifactStore, location: str) -> Response:
-    """The file at ``location`` (already cleaned), streamed as an attachment with ``nosniff``."""
-    info = await run_in_threadpool(store.stat, location)
+async def file_response(store: LocalArtifactStore, location: str, db: Database) -> Response:
+    """The file at ``location`` (already cleaned), streamed as an attachment with ``nosniff``;
+    a file retention deleted is a ``NotFound`` saying when and by which policy."""
+    info = await run_in_threadpool(_stat, store, location, db)
     if info.is_dir:
         raise NotFound(f"'{location}' is a directory, not a file; list it with ?path= instead.")
     chunks = await run_in_threadpool(store.iter_bytes, location, BLOCK_SIZE)
@@ -133,6 +137,11 @@ async def file_response(store: LocalArtifactStore, location: str) -> Response:
         "x-content-type-options": "nosniff",
     }
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
+
+
+def _stat(store: LocalArtifactStore, location: str, db: Database) -> FileInfo:
+    with explained(db, location):
+        return store.stat(location)
 
 
 async def delete_artifact(request: Request) -> Response:

@@ -111,6 +111,12 @@ def open_database(url: str) -> Database:
     return db
 
 
+def migrate(db: Database) -> None:
+    """Bring an open store to the newest schema (after its contents were replaced by a restore)."""
+    with _translated_errors():
+        _migrate_once(db.engine)
+
+
 def _migrate_once(engine: Engine) -> None:
     if migrations.current_revision(engine) == migrations.HEAD:
         return  # the common case: no lock, one query

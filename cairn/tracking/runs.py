@@ -17,6 +17,7 @@ from cairn.store.search_grammar import parse_filter, parse_order_by
 
 from . import clock
 from .locations import run_artifact_uri
+from .retention_trail import explain_missing_run
 from .run_names import generate_run_name
 from .validation import (
     parse_experiment_id,
@@ -94,6 +95,9 @@ def get_run(db: Database, run_id: str) -> Run:
     with db.read() as tx:
         found = rows.load_runs(tx, [run_id])
     if not found:
+        purged = explain_missing_run(db, run_id)
+        if purged is not None:
+            raise NotFound(f"Run with id={run_id} not found: {purged}")
         raise NotFound(f"Run with id={run_id} not found. Check the id with `cairn runs list`.")
     return found[0]
 

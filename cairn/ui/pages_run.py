@@ -14,6 +14,7 @@ from starlette.responses import Response
 from cairn.entities import Experiment, FileInfo, ModelVersion, Run
 from cairn.registry.versions import model_versions_of_runs
 from cairn.tracking import experiments, runs
+from cairn.tracking.retention_trail import explain_missing
 
 from . import artifact_previews
 from .chart_runs import chart_runs, charts_of, runs_json
@@ -34,6 +35,7 @@ class RunView:
     source: list[tuple[str, str]] = field(default_factory=list)
     tags: list[tuple[str, str]] = field(default_factory=list)
     files: list[FileInfo] = field(default_factory=list)
+    files_gone: str | None = None  # why there are none: retention deleted them
     versions: list[ModelVersion] = field(default_factory=list)
     chart_keys: list[str] = field(default_factory=list)
     provenance: Provenance | None = None
@@ -46,6 +48,8 @@ def load_run(stores: Any, run_id: str) -> RunView:
     view.source = [(label, tags[key]) for key, label in _SOURCE_TAGS.items() if key in tags]
     view.tags = sorted((k, v) for k, v in tags.items() if not k.startswith(("mlflow.", "cairn.")))
     view.files = artifact_previews.list_files(stores.artifacts, run, "")
+    if not view.files:
+        view.files_gone = explain_missing(stores.db, artifact_previews.location_of(run, ""))
     view.versions = model_versions_of_runs(stores.db, [run_id]).get(run_id, [])
     view.chart_keys = sorted(run.data.metrics)[:MAX_CHARTS]
     view.provenance = load_provenance(stores.db, stores.artifacts, run, view.files)

@@ -23,11 +23,11 @@ def parameters(function: Callable[..., Any]) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def test_the_interface_covers_tracking_registry_datasets_and_deployments() -> None:
+def test_the_interface_covers_tracking_registry_datasets_deployments_and_retention() -> None:
     assert [part.__name__ for part in PARTS] == [
-        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend"]
+        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend", "RetentionBackend"]
     assert {"log_batch", "promote", "search_datasets", "lineage", "set_deployment",
-            "search_predictions"} <= set(declared_methods())
+            "search_predictions", "set_retention_policy", "collect_garbage"} <= set(declared_methods())
 
 
 @pytest.mark.parametrize("backend", [LocalBackend, RestBackend], ids=["local", "rest"])

@@ -1,5 +1,6 @@
-"""The one contract between ``Client`` and where data lives, in four parts: tracking (experiments,
-runs, metrics, artifacts), the model registry, datasets, and deployments with their prediction log.
+"""The one contract between ``Client`` and where data lives, in five parts: tracking (experiments,
+runs, metrics, artifacts), the model registry, datasets, deployments with their prediction log,
+and retention (policies, garbage collection and its trail).
 
 Two implementations, each complete: ``LocalBackend`` calls the domain packages in-process on an
 embedded store; ``RestBackend`` sends the same calls to a Cairn server. Both raise
@@ -23,12 +24,15 @@ from cairn.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    GcReport,
     Metric,
     ModelVersion,
     PagedList,
     Param,
     Policy,
     RegisteredModel,
+    RetentionEvent,
+    RetentionPolicy,
     Run,
     RunInfo,
     RunTag,
@@ -210,5 +214,18 @@ class DeploymentBackend(Protocol):
     def compare_deployment(self, name: str, since: int | None, until: int | None) -> DeploymentComparison: ...
 
 
-class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, Protocol):
+class RetentionBackend(Protocol):
+    """Experiments' retention policies, garbage collection and its trail."""
+
+    def set_retention_policy(self, experiment_id: str, keep_last: int | None, keep_days: int | None,
+                             actor: Actor) -> RetentionPolicy: ...
+    def get_retention_policy(self, experiment_id: str) -> RetentionPolicy | None: ...
+    def clear_retention_policy(self, experiment_id: str, actor: Actor) -> None: ...
+    def collect_garbage(self, actor: Actor, dry_run: bool, grace_days: int | None) -> GcReport:
+        """Apply every retention rule and free the storage (``dry_run``: only report)."""
+    def list_retention_events(self, experiment_id: str | None, run_id: str | None,
+                              max_results: int) -> list[RetentionEvent]: ...
+
+
+class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, RetentionBackend, Protocol):
     """Everything ``Client`` can ask of a store; ``LocalBackend`` and ``RestBackend`` implement all of it."""

@@ -26,13 +26,15 @@ from cairn.entities import (
 from cairn.store.database import Database
 from cairn.tracking import experiments, metrics_history, run_data, runs
 from cairn.tracking.locations import store_path_of
+from cairn.tracking.retention_trail import explained
 
 from .local_datasets import LocalDatasets
 from .local_deployments import LocalDeployments
 from .local_registry import LocalRegistry
+from .local_retention import LocalRetention
 
 
-class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments):
+class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetention):
     """``Backend`` on an embedded store: the ``Database`` and the artifact folder it was opened on."""
 
     def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
@@ -106,7 +108,9 @@ class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments):
         ]
 
     def download_artifacts(self, artifact_uri: str, path: str, dest_dir: Path) -> Path:
-        return self.artifacts.download(_location(artifact_uri, path), dest_dir)
+        location = _location(artifact_uri, path)
+        with explained(self.db, location):
+            return self.artifacts.download(location, dest_dir)
 
     def close(self) -> None:
         self._stop_webhook_worker()

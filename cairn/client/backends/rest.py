@@ -39,6 +39,7 @@ from cairn.tracking.locations import store_path_of
 from .rest_datasets import RestDatasets
 from .rest_deployments import RestDeployments
 from .rest_registry import RestRegistry
+from .rest_retention import RestRetention
 from cairn.store.search_grammar import string_literal
 
 from .rest_transport import ARTIFACTS, decode, pairs, tags_of
@@ -46,7 +47,7 @@ from .rest_transport import ARTIFACTS, decode, pairs, tags_of
 CHUNK_SIZE = 1 << 20
 
 
-class RestBackend(RestRegistry, RestDatasets, RestDeployments):
+class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention):
     """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
 
     # experiments -------------------------------------------------------------------------

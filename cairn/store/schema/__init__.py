@@ -7,7 +7,9 @@ and ``tests/store/test_migrations.py`` checks that they do).
 One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
 (experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
 ``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
-the prediction log) and ``auth.py`` (users, API tokens, grants, their change log). Importing the package registers every table; callers import tables from it.
+the prediction log), ``auth.py`` (users, API tokens, grants, their change log) and
+``retention.py`` (retention policies and the trail of deletions). Importing the package registers
+every table; callers import tables from it.
 
 Indexes are named after the query they serve.
 """
@@ -36,6 +38,7 @@ from .registry import (
     webhook_deliveries,
     webhooks,
 )
+from .retention import retention_events, retention_policies
 from .serving import ARM_LENGTH, ID_LENGTH, deployments, prediction_outcomes, predictions
 from .tracking import (
     experiment_tags,
@@ -58,6 +61,6 @@ __all__ = [
     "experiments", "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags",
     "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
     "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
-    "registry_settings", "resource_permissions", "run_inputs", "run_logged_models", "runs", "tags",
-    "transition_requests", "users", "webhook_deliveries", "webhooks",
+    "registry_settings", "resource_permissions", "retention_events", "retention_policies", "run_inputs",
+    "run_logged_models", "runs", "tags", "transition_requests", "users", "webhook_deliveries", "webhooks",
 ]
