@@ -15,10 +15,18 @@ cover HEAD too, as Starlette's routes do.
 
 Searches and lists (``FILTERED``) are open to any signed-in caller; their handlers return only
 what the caller may read, filtered in the query so page tokens cannot reveal hidden rows.
+
+The web UI's pages and forms are ``browser`` rules (``page(...)``) with the same checks as their
+REST twins: a page naming an experiment, run or model needs READ on it (403 when it exists and the
+caller may not read it, 404 from the page when it does not exist, as the API answers), the lists
+show only what the caller may read, and each form needs what its REST twin needs. On those rules
+alone the login page's session cookie signs a browser in, and an anonymous browser is sent to the
+login page instead of being asked for HTTP Basic credentials; the REST API never reads the cookie.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Iterable, Iterator
@@ -68,7 +76,9 @@ LOGGED_MODEL = "logged_model"              # path parameter model_id: the logged
 ARTIFACT_PATH = "artifact_path"            # path parameter path: the experiment whose location holds it
 ARTIFACT_QUERY_PATH = "artifact_query_path"  # field path, as above
 MODEL_NAME = "model_name"                  # field name
-MODEL_PATH = "model_path"                  # path parameter name (the web UI's model forms)
+MODEL_PATH = "model_path"                  # path parameter name (the web UI's model pages and forms)
+EXPERIMENT_PATH = "experiment_path"        # path parameter experiment_id (the web UI's runs page)
+RUN_PATH = "run_path"                      # path parameter run_id: the run's experiment (the web UI's run pages)
 MODEL_REF = "model_ref"                    # field ref (NAME@alias, NAME/3, NAME/Production, NAME)
 PREDICTION_ID = "prediction_id"            # field prediction_id: the model the prediction was made by
 PREDICTION_MODELS = "prediction_models"    # field predictions[].model_name (every one is checked)
@@ -95,6 +105,9 @@ class Rule:
     scopes: tuple[str, ...] = ()   # a token needs one of these (none: any token)
     checks: tuple[Check, ...] = ()
     creates: str | None = None     # after success, the creator gets MANAGE on the new resource
+    # A web UI route: a browser's session cookie signs in here, and an anonymous browser is sent
+    # to the login page (an API route reads no cookie and answers 401).
+    browser: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,11 @@ def read_all() -> Rule:
     return Rule(Access.READ_ALL, (SCOPE_READ,))
 
 
+def page(rule: Rule) -> Rule:
+    """``rule`` for a web UI page or form (see ``Rule.browser``)."""
+    return dataclasses.replace(rule, browser=True)
+
+
 def on(resource: str, capability: str, where: str, *scopes: str, also: Iterable[Check] = (),
        create_if_missing: bool = False, creates: str | None = None) -> Rule:
     check = Check(resource, capability, where, create_if_missing=create_if_missing)
@@ -149,6 +167,7 @@ _RUN_READ, _RUN_UPDATE, _RUN_DELETE = (experiment(c, RUN_ID) for c in (CAN_READ,
 _LOGGED_READ, _LOGGED_UPDATE, _LOGGED_DELETE = (experiment(c, LOGGED_MODEL) for c in (CAN_READ, CAN_UPDATE,
                                                                                        CAN_DELETE))
 _SOURCE_RUN = Check(EXPERIMENT, CAN_READ, SOURCE_RUN_ID, optional=True)
+_RUN_PAGE = page(experiment(CAN_READ, RUN_PATH))
 _MANAGE_EXPERIMENT_GRANTS = on(EXPERIMENT, CAN_MANAGE, EXPERIMENT_ID, SCOPE_ADMIN)
 _MANAGE_MODEL_GRANTS = on(REGISTERED_MODEL, CAN_MANAGE, MODEL_NAME, SCOPE_ADMIN)
 _ARTIFACTS = "/mlflow-artifacts/artifacts"
@@ -321,22 +340,29 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     # GraphQL resolvers read across experiments and models without filtering per caller.
     ("GET", "/graphql", read_all()),
     ("POST", "/graphql", read_all()),
-    # The web UI: its pages list every experiment and model, unfiltered, so with --auth they are
-    # for callers who may read everything; its static assets hold no data.
-    ("GET", "/", read_all()),
-    ("GET", "/experiments/{experiment_id}", read_all()),
-    ("GET", "/runs/{run_id}", read_all()),
-    ("GET", "/runs/{run_id}/artifacts", read_all()),
-    ("GET", "/runs/{run_id}/image", read_all()),
-    ("GET", "/runs/{run_id}/preview", read_all()),
-    ("GET", "/models", read_all()),
-    ("GET", "/models/{name:path}", read_all()),
-    # The model page's forms: the model is named in the path.
-    ("POST", "/models/{name:path}/promote", model(CAN_UPDATE, MODEL_PATH)),
-    ("POST", "/models/{name:path}/rollback", model(CAN_UPDATE, MODEL_PATH)),
-    ("POST", "/models/{name:path}/approve", on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE)),
+    # The web UI (``Rule.browser``): lists filtered to what the caller may read; a page naming an
+    # experiment, run or model needs READ on it; each form needs what its REST twin needs.
+    ("GET", "/", page(filtered())),
+    ("GET", "/experiments/{experiment_id}", page(experiment(CAN_READ, EXPERIMENT_PATH))),
+    ("GET", "/runs/{run_id}", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/artifacts", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/image", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/preview", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/download", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/metric-series", _RUN_PAGE),
+    ("GET", "/models", page(filtered())),
+    ("GET", "/models/{name:path}", page(model(CAN_READ, MODEL_PATH))),
+    ("POST", "/models/{name:path}/promote", page(model(CAN_UPDATE, MODEL_PATH))),
+    ("POST", "/models/{name:path}/rollback", page(model(CAN_UPDATE, MODEL_PATH))),
+    ("POST", "/models/{name:path}/approve",
+     page(on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE))),
     ("POST", "/models/{name:path}/reject",
-     on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE)),
+     page(on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE))),
+    # Signing in and out of the web UI (mounted only with --auth): the handlers check the
+    # password (throttled like HTTP Basic) and the forms' CSRF tokens themselves.
+    ("GET", "/login", public()),
+    ("POST", "/login", public()),
+    ("POST", "/logout", public()),
     ("GET", "/static/{name:path}", public()),
 ]
 
