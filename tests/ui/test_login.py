@@ -22,8 +22,8 @@ from cairn.auth.admin import store_actor
 from cairn.auth.sessions import SESSION_LIFETIME_MS
 from cairn.store.database import open_database
 
-from .conftest import shoot
 from .axe_audit import audit
+from .conftest import shoot
 
 pytestmark = pytest.mark.slow
 
