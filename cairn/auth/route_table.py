@@ -16,12 +16,10 @@ cover HEAD too, as Starlette's routes do.
 Searches and lists (``FILTERED``) are open to any signed-in caller; their handlers return only
 what the caller may read, filtered in the query so page tokens cannot reveal hidden rows.
 
-The web UI's pages and forms are ``browser`` rules (``page(...)``) with the same checks as their
-REST twins: a page naming an experiment, run or model needs READ on it (403 when it exists and the
-caller may not read it, 404 from the page when it does not exist, as the API answers), the lists
-show only what the caller may read, and each form needs what its REST twin needs. On those rules
-alone the login page's session cookie signs a browser in, and an anonymous browser is sent to the
-login page instead of being asked for HTTP Basic credentials; the REST API never reads the cookie.
+The web UI's pages and forms are ``browser`` rules (``page(...)``) with their REST twins' checks:
+READ on the experiment, run or model a page names (403 if it exists, else the page's 404, as the
+API answers), lists filtered like searches, each form what its REST twin needs. Only on these does
+the UI's session cookie sign a browser in; the REST API never reads it.
 """
 
 from __future__ import annotations
@@ -358,8 +356,7 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
      page(on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE))),
     ("POST", "/models/{name:path}/reject",
      page(on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE))),
-    # Signing in and out of the web UI (mounted only with --auth): the handlers check the
-    # password (throttled like HTTP Basic) and the forms' CSRF tokens themselves.
+    # Web UI sign-in and sign-out (with --auth): the handlers check passwords and CSRF tokens.
     ("GET", "/login", public()),
     ("POST", "/login", public()),
     ("POST", "/logout", public()),
