@@ -41,11 +41,12 @@ class Authenticator:
         """The principal the credentials prove; ``Unauthenticated`` or ``TooManyRequests``."""
         if credentials.scheme == BEARER or tokens.looks_like_token(credentials.secret):
             return self._token(credentials, address)
-        return self._password(credentials, address)
+        return self.sign_in_with_password(credentials.username or "", credentials.secret, address)
 
-    def _password(self, credentials: Credentials, address: str) -> Principal:
-        username = credentials.username or ""
-        fingerprint = hmac.new(self._key, f"{username}\0{credentials.secret}".encode(), hashlib.sha256).digest()
+    def sign_in_with_password(self, username: str, password: str, address: str) -> Principal:
+        """The user whose password this is (the API's Basic sign-in and the web UI's login page
+        both come here): ``Unauthenticated`` when wrong, ``TooManyRequests`` while throttled."""
+        fingerprint = hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
         record = users.find_user(self.db, username)
         if record is not None and record.password_hash is not None:
             with self._lock:
@@ -53,7 +54,7 @@ class Authenticator:
             if remembered is not None and hmac.compare_digest(remembered, record.password_hash):
                 return Principal(record.user, PASSWORD)
         throttle.check(self.db, username, address)
-        user = users.check_password(self.db, username, credentials.secret)
+        user = users.check_password(self.db, username, password)
         if user is None:
             throttle.count_failure(self.db, username, address)
             raise Unauthenticated(WRONG_PASSWORD)

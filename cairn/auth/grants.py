@@ -125,6 +125,15 @@ def readable_keys(db: Database, user: User, resource_type: str, default: str) ->
         return rows.granted_keys(tx, user.user_id, resource_type, _READABLE_LEVELS)
 
 
+def may_read(db: Database, user: User, resource_type: str, resource: str, default: str) -> bool:
+    """Whether the user may read one resource (an experiment id, a model name) that exists."""
+    if user.is_admin or allows(default, CAN_READ):
+        return True
+    with db.read() as tx:
+        key = resource_key(tx, resource_type, resource)
+        return key is not None and allows(effective_level(tx, user, resource_type, key, default), CAN_READ)
+
+
 def _require_resource(tx: Tx, resource_type: str, resource: str) -> str:
     key = resource_key(tx, resource_type, resource)
     if key is None:
@@ -149,4 +158,4 @@ def _record(tx: Tx, action: str, actor: Actor, resource_type: str, resource: str
 
 
 __all__ = ["EXPERIMENT", "NO_PERMISSIONS", "REGISTERED_MODEL", "RESOURCE_TYPES", "create_grant", "delete_grant",
-           "effective_level", "get_grant", "grant_creator", "readable_keys", "set_grant", "update_grant"]
+           "effective_level", "get_grant", "grant_creator", "may_read", "readable_keys", "set_grant", "update_grant"]

@@ -1,5 +1,6 @@
-"""Who a request is from, once authenticated: a user signed in with a password, or an API token
-acting for its owner within its scopes."""
+"""Who a request is from, once authenticated: a user signed in with a password (on each request, or
+once on the web UI's login page: a session), or an API token acting for its owner within its
+scopes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from cairn.entities import Actor, User
 
 from .permissions import SCOPES
 
-PASSWORD, TOKEN = "password", "token"
+PASSWORD, TOKEN, SESSION = "password", "token", "session"
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,16 @@ cover HEAD too, as Starlette's routes do.
 
 Searches and lists (``FILTERED``) are open to any signed-in caller; their handlers return only
 what the caller may read, filtered in the query so page tokens cannot reveal hidden rows.
+
+The web UI's pages and forms are ``browser`` rules (``page(...)``) with their REST twins' checks:
+READ on the experiment, run or model a page names (403 if it exists, else the page's 404, as the
+API answers), lists filtered like searches, each form what its REST twin needs. Only on these does
+the UI's session cookie sign a browser in; the REST API never reads it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Iterable, Iterator
@@ -68,7 +74,9 @@ LOGGED_MODEL = "logged_model"              # path parameter model_id: the logged
 ARTIFACT_PATH = "artifact_path"            # path parameter path: the experiment whose location holds it
 ARTIFACT_QUERY_PATH = "artifact_query_path"  # field path, as above
 MODEL_NAME = "model_name"                  # field name
-MODEL_PATH = "model_path"                  # path parameter name (the web UI's model forms)
+MODEL_PATH = "model_path"                  # path parameter name (the web UI's model pages and forms)
+EXPERIMENT_PATH = "experiment_path"        # path parameter experiment_id (the web UI's runs page)
+RUN_PATH = "run_path"                      # path parameter run_id: the run's experiment (the web UI's run pages)
 MODEL_REF = "model_ref"                    # field ref (NAME@alias, NAME/3, NAME/Production, NAME)
 PREDICTION_ID = "prediction_id"            # field prediction_id: the model the prediction was made by
 PREDICTION_MODELS = "prediction_models"    # field predictions[].model_name (every one is checked)
@@ -95,6 +103,9 @@ class Rule:
     scopes: tuple[str, ...] = ()   # a token needs one of these (none: any token)
     checks: tuple[Check, ...] = ()
     creates: str | None = None     # after success, the creator gets MANAGE on the new resource
+    # A web UI route: a browser's session cookie signs in here, and an anonymous browser is sent
+    # to the login page (an API route reads no cookie and answers 401).
+    browser: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,11 @@ def read_all() -> Rule:
     return Rule(Access.READ_ALL, (SCOPE_READ,))
 
 
+def page(rule: Rule) -> Rule:
+    """``rule`` for a web UI page or form (see ``Rule.browser``)."""
+    return dataclasses.replace(rule, browser=True)
+
+
 def on(resource: str, capability: str, where: str, *scopes: str, also: Iterable[Check] = (),
        create_if_missing: bool = False, creates: str | None = None) -> Rule:
     check = Check(resource, capability, where, create_if_missing=create_if_missing)
@@ -149,6 +165,7 @@ _RUN_READ, _RUN_UPDATE, _RUN_DELETE = (experiment(c, RUN_ID) for c in (CAN_READ,
 _LOGGED_READ, _LOGGED_UPDATE, _LOGGED_DELETE = (experiment(c, LOGGED_MODEL) for c in (CAN_READ, CAN_UPDATE,
                                                                                        CAN_DELETE))
 _SOURCE_RUN = Check(EXPERIMENT, CAN_READ, SOURCE_RUN_ID, optional=True)
+_RUN_PAGE = page(experiment(CAN_READ, RUN_PATH))
 _MANAGE_EXPERIMENT_GRANTS = on(EXPERIMENT, CAN_MANAGE, EXPERIMENT_ID, SCOPE_ADMIN)
 _MANAGE_MODEL_GRANTS = on(REGISTERED_MODEL, CAN_MANAGE, MODEL_NAME, SCOPE_ADMIN)
 _ARTIFACTS = "/mlflow-artifacts/artifacts"
@@ -329,32 +346,42 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     # GraphQL resolvers read across experiments and models without filtering per caller.
     ("GET", "/graphql", read_all()),
     ("POST", "/graphql", read_all()),
-    # The web UI: its pages list every experiment and model, unfiltered, so with --auth they are
-    # for callers who may read everything; its static assets hold no data.
-    ("GET", "/", read_all()),
-    ("GET", "/experiments/{experiment_id}", read_all()),
-    ("GET", "/runs/{run_id}", read_all()),
-    ("GET", "/runs/{run_id}/artifacts", read_all()),
-    ("GET", "/runs/{run_id}/image", read_all()),
-    ("GET", "/runs/{run_id}/preview", read_all()),
-    ("GET", "/models", read_all()),
-    ("GET", "/models/{name:path}", read_all()),
-    # The model page's forms: the model is named in the path.
-    ("POST", "/models/{name:path}/promote", model(CAN_UPDATE, MODEL_PATH)),
-    ("POST", "/models/{name:path}/rollback", model(CAN_UPDATE, MODEL_PATH)),
-    ("POST", "/models/{name:path}/approve", on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE)),
+    # The web UI (``Rule.browser``): lists filtered to what the caller may read; a page naming an
+    # experiment, run or model needs READ on it; each form needs what its REST twin needs.
+    ("GET", "/", page(filtered())),
+    ("GET", "/experiments/{experiment_id}", page(experiment(CAN_READ, EXPERIMENT_PATH))),
+    ("GET", "/runs/{run_id}", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/artifacts", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/image", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/preview", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/download", _RUN_PAGE),
+    ("GET", "/runs/{run_id}/metric-series", _RUN_PAGE),
+    ("GET", "/models", page(filtered())),
+    # before models/{name:path}, which would take a version's path whole as a model name
+    ("GET", "/models/{name:path}/versions/{version:int}", page(model(CAN_READ, MODEL_PATH))),
+    ("GET", "/models/{name:path}/versions/{version:int}/report", page(model(CAN_READ, MODEL_PATH))),
+    ("GET", "/models/{name:path}", page(model(CAN_READ, MODEL_PATH))),
+    ("POST", "/models/{name:path}/promote", page(model(CAN_UPDATE, MODEL_PATH))),
+    ("POST", "/models/{name:path}/rollback", page(model(CAN_UPDATE, MODEL_PATH))),
+    ("POST", "/models/{name:path}/approve",
+     page(on(REGISTERED_MODEL, CAN_APPROVE, MODEL_PATH, SCOPE_REGISTRY_APPROVE))),
     ("POST", "/models/{name:path}/reject",
-     on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE)),
+     page(on(REGISTERED_MODEL, CAN_DECIDE, MODEL_PATH, SCOPE_REGISTRY_WRITE, SCOPE_REGISTRY_APPROVE))),
+    # Web UI sign-in and sign-out (with --auth): the handlers check passwords and CSRF tokens.
+    ("GET", "/login", public()),
+    ("POST", "/login", public()),
+    ("POST", "/logout", public()),
     ("GET", "/static/{name:path}", public()),
-    ("GET", "/compare", read_all()),
-    ("GET", "/models/{name:path}/versions/{version:int}", read_all()),
-    ("GET", "/models/{name:path}/versions/{version:int}/report", read_all()),
-    ("GET", "/deployments", read_all()),
-    ("GET", "/deployments/{name:path}", read_all()),
-    ("GET", "/predictions/{prediction_id}", read_all()),
-    ("GET", "/datasets", read_all()),
-    ("GET", "/datasets/drift", read_all()),
-    ("GET", "/datasets/{ref}", read_all()),
+    # Pages that read across experiments and models (compare, deployments, datasets) are for callers
+    # who may read everything until they filter per caller; a version's pages need READ on its model.
+    ("GET", "/runs/{run_id}/metric-history.csv", _RUN_PAGE),
+    ("GET", "/compare", page(read_all())),
+    ("GET", "/deployments", page(read_all())),
+    ("GET", "/deployments/{name:path}", page(model(CAN_READ, MODEL_PATH))),
+    ("GET", "/predictions/{prediction_id}", page(read_all())),
+    ("GET", "/datasets", page(read_all())),
+    ("GET", "/datasets/drift", page(read_all())),
+    ("GET", "/datasets/{ref}", page(read_all())),
 ]
 
 

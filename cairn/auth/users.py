@@ -9,14 +9,16 @@ Rules, in the order they apply:
    silently take the account over); an admin changing someone else's does not.
 4. Nobody deletes themselves, and the last admin cannot be deleted or demoted: the server would
    be left with no one able to manage it.
-5. Every change is written to the auth log in the same transaction, without secrets.
+5. A new password ends the user's web UI sessions, in the same transaction (a session opened
+   with the old password, perhaps by someone else, does not outlive it).
+6. Every change is written to the auth log in the same transaction, without secrets.
 """
 
 from __future__ import annotations
 
 from cairn.entities import Actor, User
 from cairn.errors import AlreadyExists, Conflict, InvalidParameter, NotFound
-from cairn.store import auth_grants, auth_users
+from cairn.store import auth_grants, auth_sessions, auth_users
 from cairn.store.auth_users import Tx, UserRecord
 from cairn.store.database import Database
 from cairn.tracking import clock
@@ -96,7 +98,9 @@ def update_password(db: Database, username: str, password: str, actor: Actor, *,
     hashed = hash_password(password)
     with db.write() as tx:
         now = clock.now_ms()
-        auth_users.update_user(tx, _require(tx, username).user.user_id, now, password_hash=hashed)
+        user_id = _require(tx, username).user.user_id
+        auth_users.update_user(tx, user_id, now, password_hash=hashed)
+        auth_sessions.delete_sessions_of(tx, user_id)  # rule 5
         audit.record(tx, audit.PASSWORD_CHANGED, actor, now, username)
 
 

@@ -161,7 +161,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_metric_csv.routes(),
         *routes_retention.routes(),
         *(auth_routes() if config.auth else []),
-        *ui.routes(),  # the web UI at /, last: every API route above wins
+        *ui.routes(sign_in=config.auth),  # the web UI at /, last: every API route above wins
     ]
     app = Starlette(
         routes=routes,

@@ -24,6 +24,7 @@ from cairn.auth.route_table import (
     EXPERIMENT_ID,
     EXPERIMENT_IDS,
     EXPERIMENT_NAME,
+    EXPERIMENT_PATH,
     GRANT_TARGET,
     LOGGED_MODEL,
     MODEL_NAME,
@@ -32,6 +33,7 @@ from cairn.auth.route_table import (
     PREDICTION_ID,
     PREDICTION_MODELS,
     RUN_ID,
+    RUN_PATH,
     SOURCE_RUN_ID,
     Check,
     Rule,
@@ -79,6 +81,9 @@ def _targets(tx: Tx, check: Check, fields: Fields, params: Mapping[str, str]) ->
     if where == EXPERIMENT_ID:
         text = _string(fields, "experiment_id")
         return [_experiment(tx, check, text, _experiment_key(tx, text), named=bool(text))]
+    if where == EXPERIMENT_PATH:
+        text = params.get("experiment_id", "")
+        return [_experiment(tx, check, text, _experiment_key(tx, text), named=bool(text))]
     if where == EXPERIMENT_IDS:
         ids = _strings(fields, "experiment_ids")
         return [_experiment(tx, check, text, _experiment_key(tx, text), named=True) for text in ids] or [
@@ -91,6 +96,10 @@ def _targets(tx: Tx, check: Check, fields: Fields, params: Mapping[str, str]) ->
         run_id = _string(fields, "run_id") or _string(fields, "run_uuid")
         if not run_id and check.optional:
             return []
+        return [_experiment(tx, check, f"of run {run_id}", rows.experiment_key_of_run(tx, run_id) if run_id else None,
+                            named=bool(run_id))]
+    if where == RUN_PATH:
+        run_id = params.get("run_id", "")
         return [_experiment(tx, check, f"of run {run_id}", rows.experiment_key_of_run(tx, run_id) if run_id else None,
                             named=bool(run_id))]
     if where == LOGGED_MODEL:

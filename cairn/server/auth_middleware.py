@@ -5,7 +5,9 @@ For each request, in order:
    needs a signed-in caller.
 2. Sign in from the ``Authorization`` header (HTTP Basic with a password or an API token, or a
    Bearer token). None or wrong: 401 with ``WWW-Authenticate`` and ``UNAUTHENTICATED``; too many
-   failures: 429 with ``Retry-After``.
+   failures: 429 with ``Retry-After``. On the web UI's routes (``Rule.browser``) only, a request
+   without the header may sign in with the UI's session cookie instead; without either, the
+   ``browser`` gate answers (a browser goes to the login page, a script gets the 401).
 3. A route with no entry in the table is refused (403; deny by default).
 4. Read the resources the rule names (a field of the query string or JSON body, a path
    parameter) and decide (``cairn.auth.access``): 403 ``PERMISSION_DENIED`` when not allowed.
@@ -14,7 +16,8 @@ For each request, in order:
 6. For routes that create an experiment or model, give the creator MANAGE on it once the
    response says it was created.
 
-Every refusal is MLflow's JSON error body, never an HTML page.
+Every refusal is MLflow's JSON error body, except that on the web UI's routes a browser gets an
+HTML page (``cairn.ui.sign_in_gate``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from cairn.auth.credentials import parse_authorization
 from cairn.auth.route_table import ROUTE_TABLE, Access, RouteTable, Rule
 from cairn.errors import CairnError, PayloadTooLarge, PermissionDenied, Unauthenticated
 from cairn.store.auth_grants import EXPERIMENT
+from cairn.ui.sign_in_gate import BrowserGate
 from cairn.web.errors import send_error
 
 from .auth_context import PRINCIPAL_KEY
@@ -50,11 +54,13 @@ SIGN_IN_HINT = ("Sign in: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSW
 class AuthMiddleware:
     """Applies the route table to every HTTP request of the tracking server."""
 
-    def __init__(self, app: ASGIApp, state: ServerState, table: RouteTable = ROUTE_TABLE) -> None:
+    def __init__(self, app: ASGIApp, state: ServerState, table: RouteTable = ROUTE_TABLE,
+                 browser: BrowserGate | None = None) -> None:
         self.app = app
         self.state = state
         self.table = table
         self.authenticator = Authenticator(state.db)
+        self.browser = browser
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,13 +71,21 @@ class AuthMiddleware:
         if found is not None and found[0].access is Access.PUBLIC:
             await self.app(scope, receive, send)
             return
+        browser = self.browser if found is not None and found[0].browser else None
         try:
             credentials = parse_authorization(Headers(scope=scope).get("authorization"))
-            if credentials is None:
+            if credentials is None and browser is not None:
+                session = await run_in_threadpool(browser.session_principal, self.state.db, scope)
+                if session is None:
+                    await browser.sign_in_first(scope)(scope, receive, send)
+                    return
+                principal = session
+            elif credentials is None:
                 raise Unauthenticated(f"This server requires a sign-in. {SIGN_IN_HINT}")
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
-            principal = await run_in_threadpool(self.authenticator.sign_in, credentials, address)
+            else:
+                client = scope.get("client")
+                address = client[0] if client else "unknown"
+                principal = await run_in_threadpool(self.authenticator.sign_in, credentials, address)
         except CairnError as exc:  # 401 and 429 carry WWW-Authenticate and Retry-After
             await send_error(send, exc)
             return
@@ -86,6 +100,10 @@ class AuthMiddleware:
             await run_in_threadpool(authorize, self.state.db, principal, rule, targets,
                                     default_permission=config.default_permission, subject=subject)
         except CairnError as exc:
+            if browser is not None:
+                scope[PRINCIPAL_KEY] = principal  # the refusal page says who is signed in
+                await browser.refusal(scope, exc)(scope, receive, send)
+                return
             await send_error(send, exc)
             return
         scope[PRINCIPAL_KEY] = principal

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from starlette.middleware import Middleware
 
+from cairn.ui.sign_in_gate import BrowserGate
 from cairn.web.body_limit import BodyLimit, BodyLimitMiddleware
 from cairn.web.host_check import HostCheckMiddleware
 
@@ -27,7 +28,7 @@ BATCH_HINT = "Split large batches (log-batch takes at most 1000 metrics) or uplo
 
 def server_middleware(config: ServerConfig, state: ServerState) -> list[Middleware]:
     artifact_limit = BodyLimit(config.max_artifact_bytes, what="Artifact uploads")
-    signed_in = [Middleware(AuthMiddleware, state=state)] if config.auth else []
+    signed_in = [Middleware(AuthMiddleware, state=state, browser=BrowserGate())] if config.auth else []
     return [
         *signed_in,
         Middleware(HostCheckMiddleware, bind_host=config.host, allowed_hosts=config.allowed_hosts,

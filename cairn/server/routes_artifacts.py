@@ -11,29 +11,24 @@ uploaded HTML or SVG file is never rendered by a browser on this origin.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import anyio
 import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from cairn.artifacts.local import LocalArtifactStore
 from cairn.artifacts.paths import clean_relative_path
-from cairn.entities import FileInfo
-from cairn.errors import NotFound
-from cairn.store.database import Database
 from cairn.tracking import runs
 from cairn.tracking.locations import store_path_of
-from cairn.tracking.retention_trail import explained
+from cairn.web.downloads import BLOCK_SIZE, file_response
 
 from .decoders import request_fields, run_id_of
 from .encoders import file_info_to_wire
 from .state import artifacts_of, db_of
 from .wire import empty_response, wire_json
 
-BLOCK_SIZE = 1 << 20
 PIPELINE_BLOCKS = 4
 PROXY = "/mlflow-artifacts/artifacts"
 
@@ -121,27 +116,6 @@ async def upload_artifact(request: Request) -> Response:
 async def download_artifact(request: Request) -> Response:
     location = clean_relative_path(request.path_params["path"], allow_empty=False)
     return await file_response(artifacts_of(request), location, db_of(request))
-
-
-async def file_response(store: LocalArtifactStore, location: str, db: Database) -> Response:
-    """The file at ``location`` (already cleaned), streamed as an attachment with ``nosniff``;
-    a file retention deleted is a ``NotFound`` saying when and by which policy."""
-    info = await run_in_threadpool(_stat, store, location, db)
-    if info.is_dir:
-        raise NotFound(f"'{location}' is a directory, not a file; list it with ?path= instead.")
-    chunks = await run_in_threadpool(store.iter_bytes, location, BLOCK_SIZE)
-    name = location.rsplit("/", 1)[-1]
-    headers = {
-        "content-length": str(info.file_size),
-        "content-disposition": f"attachment; filename*=utf-8''{quote(name)}",
-        "x-content-type-options": "nosniff",
-    }
-    return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
-
-
-def _stat(store: LocalArtifactStore, location: str, db: Database) -> FileInfo:
-    with explained(db, location):
-        return store.stat(location)
 
 
 async def delete_artifact(request: Request) -> Response:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cairn.entities import User
 
-from .schema import api_tokens, resource_permissions, users
+from .schema import api_tokens, resource_permissions, users, web_sessions
 
 Tx = Connection
 
@@ -32,16 +32,16 @@ def insert_user(conn: Tx, username: str, password_hash: str | None, *, is_admin:
 
 def find_user(conn: Tx, username: str) -> UserRecord | None:
     row = conn.execute(select(users).where(users.c.username == username)).first()
-    return _record(row) if row is not None else None
+    return record_of(row) if row is not None else None
 
 
 def find_user_by_id(conn: Tx, user_id: int) -> UserRecord | None:
     row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
-    return _record(row) if row is not None else None
+    return record_of(row) if row is not None else None
 
 
 def list_users(conn: Tx) -> list[User]:
-    return [_record(row).user for row in conn.execute(select(users).order_by(users.c.username))]
+    return [record_of(row).user for row in conn.execute(select(users).order_by(users.c.username))]
 
 
 def count_admins(conn: Tx) -> int:
@@ -55,13 +55,15 @@ def update_user(conn: Tx, user_id: int, now: int, **values: object) -> None:
 
 
 def delete_user(conn: Tx, user_id: int) -> None:
-    """Remove a user with their grants and tokens (the auth log keeps what happened)."""
+    """Remove a user with their grants, tokens and web sessions (the auth log keeps what happened)."""
+    conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
     conn.execute(delete(resource_permissions).where(resource_permissions.c.user_id == user_id))
     conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id))
     conn.execute(delete(users).where(users.c.user_id == user_id))
 
 
-def _record(row) -> UserRecord:  # type: ignore[no-untyped-def]
+def record_of(row) -> UserRecord:  # type: ignore[no-untyped-def]
+    """A ``users`` row as a ``UserRecord``."""
     user = User(row.user_id, row.username, bool(row.is_admin), bool(row.is_service), row.creation_time,
                 row.last_updated_time)
     return UserRecord(user, row.password_hash)

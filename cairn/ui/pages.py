@@ -1,4 +1,5 @@
-"""What every page handler shares: a domain error becomes an HTML error page with its status."""
+"""What every page handler shares: a domain error becomes an HTML error page with its status (or,
+for a JSON twin, the API's JSON error)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.errors import CairnError
+from cairn.web.errors import error_response
 
+from .json_twin import wants_json
 from .templating import Pages
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -24,6 +27,8 @@ def page(pages: Pages) -> Callable[[Handler], Handler]:
             try:
                 return await handler(request)
             except CairnError as exc:
+                if wants_json(request):
+                    return error_response(request, exc)
                 return pages.render(request, "error.html", status=exc.http_status,
                                     title="Error", message=exc.message)
 

@@ -1,5 +1,6 @@
 """The registry pages: every model with its Production version (since when, put there by whom),
-and one model's versions, aliases, production timeline (drawn as a Gantt chart) and audit log."""
+and one model's versions, aliases, production timeline (drawn as a Gantt chart) and audit log.
+With ``--auth`` the list holds only the models the caller may read."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from cairn.web import csrf
 
 from .pages import Handler, page
 from .stores import stores_of
-from .templating import Pages, base_path, format_time
+from .templating import Pages, format_time
+from .visibility import REGISTERED_MODEL, readable_keys
 
 MAX_MODELS_SHOWN = 500
 MAX_VERSIONS_SHOWN = 500
@@ -27,6 +29,8 @@ CHART_WIDTH = 1200  # SVG user units; the chart scales to its container
 LABEL_WIDTH = 120
 ROW_HEIGHT = 26
 STAGES = ("Staging", "Production", "Archived")
+# What the model page's JSON twin holds (the Gantt chart is drawn from ``timeline``).
+MODEL_TWIN = ("model", "versions", "aliases_of", "production", "timeline", "events", "pending")
 # What the page says after a change went through (``?done=``): fixed texts, never the query's.
 DONE_NOTICES = {
     "promoted": "Done: the version moved to its new stage.",
@@ -91,11 +95,13 @@ def models_page(pages: Pages) -> Handler:
         db = stores_of(request).db
 
         def load() -> list[tuple[Any, TimelineInterval | None]]:
-            found = registry.search_registered_models(db, max_results=MAX_MODELS_SHOWN).items
+            visible = readable_keys(request, REGISTERED_MODEL)
+            found = registry.search_registered_models(db, max_results=MAX_MODELS_SHOWN, visible=visible).items
             return [(m, current_production(registry.get_timeline(db, m.name, include_aliases=False))) for m in found]
 
         rows = await run_in_threadpool(load)
-        return pages.render(request, "models.html", rows=rows, title="Models")
+        twin = {"models": [{"model": model, "production": production} for model, production in rows]}
+        return pages.render(request, "models.html", twin=twin, rows=rows, title="Models")
 
     return handler
 
@@ -111,27 +117,27 @@ def model_context(db: Database, name: str) -> dict[str, Any]:
         aliases_of.setdefault(number, []).append(alias)
     return {
         "model": model, "versions": versions, "aliases_of": aliases_of,
-        "production": current_production(intervals), "gantt": gantt(intervals, now_ms()),
+        "production": current_production(intervals), "timeline": intervals, "gantt": gantt(intervals, now_ms()),
         "events": registry.list_audit_events(db, name, max_results=MAX_AUDIT_EVENTS_SHOWN, newest_first=True),
         "pending": registry.list_transition_requests(db, name),
     }  # fmt: skip
 
 
-async def render_model(pages: Pages, request: Request, name: str, status: int = 200,
+async def render_model(pages: Pages, request: Request, name: str, status: int = 200, *, with_twin: bool = False,
                        **extra: Any) -> Response:
-    """The model page, its forms carrying a CSRF token (``extra``: a notice, an error, the form's input)."""
+    """The model page, its forms carrying a CSRF token (``extra``: a notice, an error, the form's
+    input); ``with_twin``: or its JSON twin, when asked for."""
     context = await run_in_threadpool(model_context, stores_of(request).db, name)
+    twin = {key: context[key] for key in MODEL_TWIN} if with_twin else None
     token = csrf.token_for(request)
     notice = DONE_NOTICES.get(request.query_params.get("done", ""))
-    response = pages.render(request, "model.html", status=status, title=name, csrf_token=token, stages=STAGES,
-                            notice=notice, **context, **extra)
-    csrf.set_cookie(response, token, base_path(request), secure=request.url.scheme == "https")
-    return response
+    return pages.render(request, "model.html", status=status, twin=twin, title=name, csrf_token=token,
+                        stages=STAGES, notice=notice, **context, **extra)
 
 
 def model_page(pages: Pages) -> Handler:
     @page(pages)
     async def handler(request: Request) -> Response:
-        return await render_model(pages, request, request.path_params["name"])
+        return await render_model(pages, request, request.path_params["name"], with_twin=True)
 
     return handler

@@ -22,6 +22,7 @@ from .pages import Handler, page
 from .run_provenance import Provenance, load_provenance
 from .stores import stores_of
 from .templating import Pages
+from .visibility import REGISTERED_MODEL, readable_names
 
 MAX_CHARTS = 12
 # git's commit, branch, remote and dirty flag are in the Code section (run_provenance)
@@ -41,7 +42,9 @@ class RunView:
     provenance: Provenance | None = None
 
 
-def load_run(stores: Any, run_id: str) -> RunView:
+def load_run(stores: Any, run_id: str, request: Request | None = None) -> RunView:
+    """The run page's data; with ``request``, registry versions of models its caller may not read
+    are left out."""
     run = runs.get_run(stores.db, run_id)
     view = RunView(run, experiments.get_experiment(stores.db, run.info.experiment_id))
     tags = run.data.tags
@@ -50,7 +53,11 @@ def load_run(stores: Any, run_id: str) -> RunView:
     view.files = artifact_previews.list_files(stores.artifacts, run, "")
     if not view.files:
         view.files_gone = explain_missing(stores.db, artifact_previews.location_of(run, ""))
-    view.versions = model_versions_of_runs(stores.db, [run_id]).get(run_id, [])
+    versions = model_versions_of_runs(stores.db, [run_id]).get(run_id, [])
+    if request is not None:
+        shown = readable_names(request, REGISTERED_MODEL, {v.name for v in versions})
+        versions = [v for v in versions if v.name in shown]
+    view.versions = versions
     view.chart_keys = sorted(run.data.metrics)[:MAX_CHARTS]
     view.provenance = load_provenance(stores.db, stores.artifacts, run, view.files)
     return view
@@ -59,9 +66,9 @@ def load_run(stores: Any, run_id: str) -> RunView:
 def run_page(pages: Pages) -> Handler:
     @page(pages)
     async def handler(request: Request) -> Response:
-        view = await run_in_threadpool(load_run, stores_of(request), request.path_params["run_id"])
+        view = await run_in_threadpool(load_run, stores_of(request), request.path_params["run_id"], request)
         drawn = chart_runs([view.run])
-        return pages.render(request, "run.html", view=view, run=view.run, title=view.run.info.run_name,
+        return pages.render(request, "run.html", twin=view, view=view, run=view.run, title=view.run.info.run_name,
                             charts=charts_of(view.chart_keys, drawn), chart_runs=runs_json(drawn))
 
     return handler

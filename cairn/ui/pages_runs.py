@@ -122,6 +122,6 @@ def runs_page(pages: Pages) -> Handler:
     async def handler(request: Request) -> Response:
         db = stores_of(request).db
         view = await run_in_threadpool(load_view, db, request.path_params["experiment_id"], request.query_params)
-        return pages.render(request, "runs.html", view=view, cell=cell, title=view.experiment.name)
+        return pages.render(request, "runs.html", twin=view, view=view, cell=cell, title=view.experiment.name)
 
     return handler

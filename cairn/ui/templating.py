@@ -3,6 +3,10 @@
 Behind a reverse proxy the UI may live under a prefix (``/cairn/``): the base is the ASGI
 ``root_path`` (uvicorn's ``--root-path``) plus an ``X-Forwarded-Prefix`` header when it is a plain
 path, and every link, form and asset URL in a template starts from it.
+
+``render`` also answers a page's JSON twin (``json_twin``) when asked and the handler gives one,
+shows who is signed in (with a sign-out form when a session cookie signed them in), and sets the
+CSRF cookie whenever the page put a token in a form.
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
+
+from cairn.auth.principal import SESSION
+from cairn.auth.request_actor import principal_of
+from cairn.web import csrf
+from cairn.web.session_cookie import came_over_tls
 
 from .assets import Assets
+from .json_twin import json_twin, wants_json
 
 TEMPLATES = Path(__file__).parent / "templates"
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
@@ -74,10 +84,21 @@ class Pages:
         self.env.filters.update(time=format_time, value=format_value, filesize=format_size, quote=lambda s: quote(str(s), safe=""))
         self.env.globals.update(duration=format_duration, urlencode=urlencode)
 
-    def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, request: Request, template: str, status: int = 200, twin: Any = None,
+               **context: Any) -> Response:
+        """The page, or its JSON twin (``twin``: the data it shows) when the request asks for it."""
+        if twin is not None and wants_json(request):
+            return json_twin(twin, status)
         base = base_path(request)
+        principal = principal_of(request)
+        signed_in = principal.username if principal is not None else None
+        sign_out_token = csrf.token_for(request) if principal is not None and principal.method == SESSION else None
         html = self.env.get_template(template).render(
             base=base, asset=lambda name: f"{base}static/{self.assets.url_name(name)}",
-            request=request, **context,
+            request=request, signed_in=signed_in, sign_out_token=sign_out_token, **context,
         )  # fmt: skip
-        return HTMLResponse(html, status_code=status, headers={"X-Content-Type-Options": "nosniff"})
+        response = HTMLResponse(html, status_code=status, headers={"X-Content-Type-Options": "nosniff"})
+        token = csrf.issued_token(request)
+        if token is not None:
+            csrf.set_cookie(response, token, base, secure=came_over_tls(request.scope))
+        return response

@@ -7,6 +7,8 @@
   ``{"error_code", "message"}`` with its own HTTP status; anything else a generic 500 whose
   details go to the server log only.
 * ``csrf``: signed double-submit tokens for HTML forms (403 when missing or wrong).
+* ``session_cookie``: the web UI's session cookie and its flags (what it stands for is
+  ``cairn.auth.sessions``').
 * ``version``: the Cairn version an app reports on ``/version``.
 
 Starlette, because it is ASGI with nothing hidden between a request and a handler: middleware is

@@ -27,6 +27,7 @@ NONCE_BYTES = 24
 # ask to reload the page.
 ENV_KEY = "CAIRN_CSRF_KEY"
 KEY_BYTES = 32
+_ISSUED = "cairn_csrf_token"
 
 
 def shared_key_env() -> dict[str, str]:
@@ -55,12 +56,25 @@ def _is_signed(token: str) -> bool:
 
 
 def token_for(request: Request) -> str:
-    """The token a page puts in its forms: the cookie's when it is valid, else a new one."""
+    """The token a page puts in its forms: the cookie's when it is valid, else a new one; the
+    same one however often a request asks (``issued_token`` gives it back for the cookie)."""
+    issued: str | None = getattr(request.state, _ISSUED, None)
+    if issued is not None:
+        return issued
     current = request.cookies.get(COOKIE, "")
     if current and _is_signed(current):
-        return current
-    nonce = secrets.token_urlsafe(NONCE_BYTES)
-    return f"{nonce}.{_signature(nonce)}"
+        token = current
+    else:
+        nonce = secrets.token_urlsafe(NONCE_BYTES)
+        token = f"{nonce}.{_signature(nonce)}"
+    setattr(request.state, _ISSUED, token)
+    return token
+
+
+def issued_token(request: Request) -> str | None:
+    """The token ``token_for`` gave this request's forms, if it was asked: the cookie to set."""
+    issued: str | None = getattr(request.state, _ISSUED, None)
+    return issued
 
 
 def set_cookie(response: Response, token: str, path: str, secure: bool) -> None:

@@ -24,6 +24,7 @@ from cairn.artifacts.local import LocalArtifactStore
 from cairn.client import tracking_uri
 from cairn.client.backups import backup_store, restore_store
 from cairn.errors import Conflict, InvalidParameter
+from cairn.store import migrations
 from cairn.store.database import open_database
 from cairn.store.snapshots import table_counts
 
@@ -154,7 +155,7 @@ def test_the_cli_backs_up_and_restores_with_progress(tmp_path, capsys, monkeypat
     assert cli.main(["--tracking-uri", str(store), "backup", str(tmp_path / "b"), "--json"]) == 0
     out, err = capsys.readouterr()
     doc = json.loads(out)
-    assert (doc["counts"]["runs"], doc["artifact_files"], doc["schema_revision"]) == (1, 1, "0007")
+    assert (doc["counts"]["runs"], doc["artifact_files"], doc["schema_revision"]) == (1, 1, migrations.HEAD)
     assert "Copying the metadata (one consistent snapshot)..." in err and "Copying 1 artifact files..." in err
     assert cli.main(["--tracking-uri", str(tmp_path / "r"), "restore", str(tmp_path / "b")]) == 0
     out, err = capsys.readouterr()

@@ -81,7 +81,7 @@ def sweep(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Sweep:
 def series_requests(page) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     seen: list[dict[str, str]] = []
     page.on("request", lambda r: seen.append({k: v[0] for k, v in parse_qs(urlsplit(r.url).query).items()})
-            if "/api/cairn/v1/metric-series" in r.url else None)
+            if "/metric-series" in r.url else None)
     return seen
 
 

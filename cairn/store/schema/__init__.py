@@ -7,7 +7,7 @@ and ``tests/store/test_migrations.py`` checks that they do).
 One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
 (experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
 ``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
-the prediction log), ``auth.py`` (users, API tokens, grants, their change log) and
+the prediction log), ``auth.py`` (users, API tokens, grants, their change log, web sessions) and
 ``retention.py`` (retention policies and the trail of deletions). Importing the package registers
 every table; callers import tables from it.
 
@@ -16,7 +16,7 @@ Indexes are named after the query they serve.
 
 from __future__ import annotations
 
-from .auth import api_tokens, auth_events, login_failures, resource_permissions, users
+from .auth import api_tokens, auth_events, login_failures, resource_permissions, users, web_sessions
 from .base import (
     EXPERIMENT_NAME_LENGTH,
     KEY_LENGTH,
@@ -62,5 +62,6 @@ __all__ = [
     "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
     "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
     "registry_settings", "resource_permissions", "retention_events", "retention_policies", "run_inputs",
-    "run_logged_models", "runs", "tags", "transition_requests", "users", "webhook_deliveries", "webhooks",
+    "run_logged_models", "runs", "tags", "transition_requests", "users", "web_sessions", "webhook_deliveries",
+    "webhooks",
 ]

@@ -1,8 +1,10 @@
-"""The authentication tables (migration 0005): users and service accounts, API tokens, per-resource
-grants, the append-only log of changes to them, and failed-login counters for throttling.
+"""The authentication tables (migration 0006): users and service accounts, API tokens, per-resource
+grants, the append-only log of changes to them, and failed-login counters for throttling; and
+(migration 0007) the web UI's sign-in sessions.
 
 No password or token secret is stored: ``password_hash`` is an Argon2id hash (a service account
-has none and signs in only with tokens), ``secret_hash`` the SHA-256 of a token's random secret.
+has none and signs in only with tokens), ``secret_hash`` the SHA-256 of a token's random secret,
+``session_hash`` the SHA-256 of a session cookie's.
 """
 
 from __future__ import annotations
@@ -93,4 +95,19 @@ login_failures = Table(
     Column("key", String(NAME_LENGTH + 80), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("window_start", BigInteger, nullable=False),
+)
+
+# One row per signed-in browser (``cairn.auth.sessions``). Keyed by the SHA-256 of the cookie's
+# random value, so a copy of the table does not sign anyone in.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("expiration_time", BigInteger, nullable=False),
+    # Serves "end every session of this user" (password change, deletion).
+    Index("ix_web_sessions_user", "user_id"),
+    # Serves the sweep of expired sessions.
+    Index("ix_web_sessions_expiry", "expiration_time"),
 )

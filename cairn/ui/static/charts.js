@@ -98,7 +98,8 @@ class Chart {
       query.set("start", String(range[0]));
       query.set("end", String(range[1]));
     }
-    const response = await fetch(`${this.figure.dataset.series}?${query}`, { headers: { Accept: "application/json" } });
+    // the UI's twin of /api/cairn/v1/metric-series under the run's path (a session cookie opens only UI routes)
+    const response = await fetch(`${this.figure.dataset.series}${encodeURIComponent(run.id)}/metric-series?${query}`, { headers: { Accept: "application/json" } });
     const body = await response.json();
     if (!response.ok) throw new Error(body.message || response.statusText);
     return body;
