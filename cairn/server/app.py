@@ -39,6 +39,7 @@ from . import (
     routes_mlflow_webhooks,
     routes_model_versions,
     routes_models,
+    routes_run_table,
     routes_runs,
     routes_upload_artifact,
 )
@@ -156,6 +157,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_graphql.routes(),
         *routes_get_artifact.routes(),
         *routes_metric_series.routes(),
+        *routes_run_table.routes(),
         *(auth_routes() if config.auth else []),
         *ui.routes(),  # the web UI at /, last: every API route above wins
     ]
