@@ -73,7 +73,9 @@ export function headerRow(view, hrefFor) {
     const sort = view.order === `${clause} DESC` ? "descending" : view.order === `${clause} ASC` ? "ascending" : "none";
     const next = sort === "descending" ? `${clause} ASC` : `${clause} DESC`;
     const arrow = { descending: " ▼", ascending: " ▲" }[sort] ?? "";
-    const link = h("a", { href: hrefFor(next), "data-order": next }, label, h("span", { class: "sort", "aria-hidden": "true" }, arrow));
+    const hint = view.group && isMetric(column) ? h("span", { class: "agg-hint", "aria-hidden": "true" }, "min · mean · max") : null;
+    const link = h("a", { href: hrefFor(next), "data-order": next, title: label }, label,
+      h("span", { class: "sort", "aria-hidden": "true" }, arrow), hint);
     return h("th", { scope: "col", "aria-sort": sort, "data-column": column, class: cls || null }, link);
   });
   return h("tr", { "aria-rowindex": 1 }, ...cells);
