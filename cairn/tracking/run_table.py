@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cairn.entities import RunInfo
-from cairn.errors import InvalidParameter
-from cairn.store import run_table as table_rows_sql
+from cairn.errors import InvalidFilter, InvalidParameter
+from cairn.store import run_table as table_sql
 from cairn.store.database import Database
 from cairn.store.search_grammar import And, Comparison, Expr, OrderKey, parse_filter, parse_order_by
 
@@ -74,8 +74,8 @@ def parse_column(text: str) -> Column:
 
 @dataclass(frozen=True)
 class TableQuery:
-    """A view of one experiment's runs. Raises InvalidParameter (InvalidFilter for the filter,
-    with the position of the bad token) when used with a bad part."""
+    """A view of one experiment's runs. A bad order, column or grouping raises InvalidParameter
+    here; a bad filter raises InvalidFilter (with the bad token's position) when the query is used."""
 
     experiment_id: str
     filter: str = ""
@@ -88,6 +88,10 @@ class TableQuery:
             raise InvalidParameter(f"At most {MAX_TABLE_COLUMNS} columns, got {len(self.columns)}.")
         if self.group is not None and self.group.entity not in ("params", "tags"):
             raise InvalidParameter(f"Group by a param or a tag (params.KEY or tags.KEY), not '{self.group.name}'.")
+        try:
+            parse_order_by([self.order] if self.order.strip() else None)
+        except InvalidFilter as exc:  # InvalidFilter's position is for the filter box, not the order
+            raise InvalidParameter(exc.message) from None
 
     @classmethod
     def parse(
@@ -157,12 +161,13 @@ def _window(offset: int, limit: int, most: int) -> None:
         raise InvalidParameter(f"limit must be between 1 and {most}, got {limit}.")
 
 
-def _scope(query: TableQuery, *extra: Expr) -> tuple[int, table_rows_sql.Scope, list[OrderKey]]:
+def _scope(query: TableQuery, *extra: Expr) -> tuple[table_sql.Scope, list[OrderKey]]:
+    """The runs ``query`` lists, narrowed by ``extra`` tests (a parent's children, a group)."""
     experiment = parse_experiment_id(query.experiment_id)
     parts = [e for e in (parse_filter(query.filter or None), *extra) if e is not None]
     expr = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
     order = parse_order_by([query.order] if query.order.strip() else None)
-    return experiment, table_rows_sql.Scope([experiment], expr), order
+    return table_sql.Scope([experiment], expr), order
 
 
 def _in_group(group: Column, value: str | None) -> Comparison:
@@ -187,21 +192,22 @@ def table_rows(
             raise InvalidParameter("Name the group (params.KEY or tags.KEY) whose runs to list.")
         extra.append(_in_group(query.group, group_value))
         nest = None
-    experiment, scope, order = _scope(query, *extra)
-    get_experiment(db, experiment)
+    scope, order = _scope(query, *extra)
+    everything, _ = _scope(query)
+    get_experiment(db, query.experiment_id)
     keyed = [(_KEYED[c.entity], c.key) for c in query.columns if c.entity in _KEYED]
     with db.read() as tx:
-        if nest is not None and not table_rows_sql.has_nested_runs(tx, scope.experiment_ids, nest):
+        if nest is not None and not table_sql.has_nested_runs(tx, scope.experiment_ids, nest):
             nest = None
-        ids = table_rows_sql.page_run_ids(tx, scope, order, limit, offset, nest)
-        infos = table_rows_sql.load_infos(tx, ids)
-        values = table_rows_sql.column_values(tx, ids, keyed)
+        ids = table_sql.page_run_ids(tx, scope, order, limit, offset, nest)
+        infos = table_sql.load_infos(tx, ids)
+        values = table_sql.column_values(tx, ids, keyed)
         # Children that match the filter, whichever list their parent is shown in; none in a group.
-        children = {} if in_group else table_rows_sql.child_counts(tx, _scope(query)[1], PARENT_RUN_TAG, ids)
+        children = {} if in_group else table_sql.child_counts(tx, everything, PARENT_RUN_TAG, ids)
         total = matched = None
         if offset == 0:
-            total = table_rows_sql.count_runs(tx, scope, nest)
-            matched = total if nest is None else table_rows_sql.count_runs(tx, scope)
+            total = table_sql.count_runs(tx, scope, nest)
+            matched = total if nest is None else table_sql.count_runs(tx, scope)
     rows = []
     for run_id in ids:
         info = _info(infos[run_id])
@@ -233,18 +239,18 @@ def table_groups(db: Database, query: TableQuery, offset: int = 0, limit: int = 
     metrics = [c.key for c in query.metric_columns]
     if len(metrics) > MAX_GROUP_METRICS:
         raise InvalidParameter(f"At most {MAX_GROUP_METRICS} metrics per group, got {len(metrics)}.")
-    experiment, scope, order = _scope(query)
+    scope, order = _scope(query)
     by_metric, ascending = _group_order(order, query.group, metrics)
     entity = _KEYED[query.group.entity]
-    get_experiment(db, experiment)
+    get_experiment(db, query.experiment_id)
     with db.read() as tx:
-        found = table_rows_sql.group_rows(
+        found = table_sql.group_rows(
             tx, scope, entity, query.group.key, metrics, by_metric, ascending, limit, offset
         )  # fmt: skip
         total = matched = None
         if offset == 0:
-            total = table_rows_sql.count_groups(tx, scope, entity, query.group.key)
-            matched = table_rows_sql.count_runs(tx, scope)
+            total = table_sql.count_groups(tx, scope, entity, query.group.key)
+            matched = table_sql.count_runs(tx, scope)
     groups = [TableGroup(g.value, g.runs, [Aggregate(*a) for a in g.aggregates]) for g in found]
     return TableGroups(groups, total, matched)
 
@@ -266,7 +272,7 @@ def table_keys(db: Database, experiment_id: str) -> TableKeys:
     get_experiment(db, experiment)
     with db.read() as tx:
         found = {
-            kind: table_rows_sql.experiment_keys(tx, experiment, kind, MAX_TABLE_KEYS + 1)
+            kind: table_sql.experiment_keys(tx, experiment, kind, MAX_TABLE_KEYS + 1)
             for kind in ("metric", "param", "tag")
         }  # fmt: skip
     truncated = any(len(keys) > MAX_TABLE_KEYS for keys in found.values())

@@ -160,6 +160,12 @@ def test_grouping_by_a_metric_is_refused(exp):
         TableQuery.parse(exp, group="metrics.acc")
 
 
+def test_a_bad_order_is_invalid_parameter_not_a_filter_error(exp):
+    with pytest.raises(InvalidParameter, match="order_by") as caught:
+        TableQuery.parse(exp, order="metrics.acc SIDEWAYS")
+    assert not isinstance(caught.value, InvalidFilter)
+
+
 def test_a_malformed_filter_says_where(db, exp):
     with pytest.raises(InvalidFilter) as caught:
         table_rows(db, q(exp, filter="metrics.acc >> 1"))

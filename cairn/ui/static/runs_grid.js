@@ -77,7 +77,9 @@ const groupsOf = () => (offset, limit) => getJSON("groups", apiQuery({ offset, l
 // The URL changes once the new view is on screen (or its error is), as a page load would.
 function apply() {
   const url = `${location.pathname}?${pageQuery(view)}`;
-  reload().then(() => { if (`${location.pathname}${location.search}` !== url) history.pushState(null, "", url); });
+  reload().then((current) => {
+    if (current && `${location.pathname}${location.search}` !== url) history.pushState(null, "", url);
+  });
 }
 
 // ---- loading and errors ------------------------------------------------------------------
@@ -111,6 +113,7 @@ function setEmpty(message) {
   empty.hidden = false;
 }
 
+// Resolves to whether this view is still the one asked for (a later change wins).
 async function reload() {
   const ticket = ++generation;
   const list = new List(view.group ? groupsOf() : runsOf({}));
@@ -118,14 +121,14 @@ async function reload() {
   try {
     first = await list.start();
   } catch (error) {
-    if (ticket !== generation) return;
+    if (ticket !== generation) return false;
     tree = null;
     showError(error);
     scroller.hidden = true;
     countLine.textContent = "";
-    return;
+    return true;
   }
-  if (ticket !== generation) return;
+  if (ticket !== generation) return false;
   clearError();
   tree = list;
   root.querySelector("section.empty:not(.grid-empty)")?.remove();
@@ -141,6 +144,7 @@ async function reload() {
   scroller.scrollTop = 0;
   render(true);
   root.dataset.ready = "true";
+  return true;
 }
 
 // ---- drawing the rows in view ------------------------------------------------------------
