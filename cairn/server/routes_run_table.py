@@ -17,30 +17,20 @@ a 400 whose body also has ``position``: the offset of the bad token, for pointin
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from cairn.errors import InvalidFilter, InvalidParameter
-from cairn.tracking.run_table import (
-    TableGroups,
-    TableQuery,
-    TableRow,
-    TableRows,
-    table_groups,
-    table_keys,
-    table_rows,
-)
+from cairn.tracking.run_table import TableQuery, table_groups, table_keys, table_rows
+from cairn.ui.grid_wire import GRID_WINDOW, groups_to_wire, rows_to_wire
 
 from .fields import Fields
 from .state import db_of
 from .wire import wire_json
 
 PREFIX = "/api/cairn/v1/runs"
-DEFAULT_WINDOW = 100
 
 
 def _query(f: Fields, request: Request) -> TableQuery:
@@ -50,41 +40,13 @@ def _query(f: Fields, request: Request) -> TableQuery:
     )  # fmt: skip
 
 
-def row_to_wire(row: TableRow) -> dict[str, Any]:
-    info = row.info
-    return {
-        "run_id": info.run_id, "run_name": info.run_name, "status": info.status, "user_id": info.user_id,
-        "start_time": info.start_time, "end_time": info.end_time, "children": row.children,
-        "values": row.values,
-    }  # fmt: skip
-
-
-def rows_to_wire(query: TableQuery, offset: int, found: TableRows) -> dict[str, Any]:
-    return {
-        "offset": offset, "total": found.total, "matched": found.matched,
-        "columns": [c.name for c in query.columns], "rows": [row_to_wire(r) for r in found.rows],
-    }  # fmt: skip
-
-
-def groups_to_wire(query: TableQuery, offset: int, found: TableGroups) -> dict[str, Any]:
-    return {
-        "offset": offset, "total": found.total, "matched": found.matched,
-        "group": query.group.name if query.group else None,
-        "metrics": [c.name for c in query.metric_columns],
-        "groups": [
-            {"value": g.value, "runs": g.runs, "aggregates": [[a.min, a.mean, a.max, a.runs] for a in g.aggregates]}
-            for g in found.groups
-        ],
-    }  # fmt: skip
-
-
 def _filter_error(error: InvalidFilter) -> Response:
     return wire_json({**error.to_wire(), "position": error.position}, status_code=error.http_status)
 
 
 async def runs_table(request: Request) -> Response:
     f = Fields(request.query_params)
-    offset, limit = f.int64("offset", default=0) or 0, f.int64("limit", default=DEFAULT_WINDOW) or 0
+    offset, limit = f.int64("offset", default=0) or 0, f.int64("limit", default=GRID_WINDOW) or 0
     group_value, group_missing = f.string("group_value"), f.boolean("group_missing")
     in_group = group_value is not None or group_missing
     if group_value is not None and group_missing:
@@ -101,7 +63,7 @@ async def runs_table(request: Request) -> Response:
 
 async def runs_groups(request: Request) -> Response:
     f = Fields(request.query_params)
-    offset, limit = f.int64("offset", default=0) or 0, f.int64("limit", default=DEFAULT_WINDOW) or 0
+    offset, limit = f.int64("offset", default=0) or 0, f.int64("limit", default=GRID_WINDOW) or 0
     try:
         query = _query(f, request)
         found = await run_in_threadpool(table_groups, db_of(request), query, offset, limit)

@@ -57,14 +57,22 @@ def _scoped(scope: Scope, *columns: Any) -> Select[Any]:
 
 
 def _not_nested(scope: Scope, parent_tag: str) -> ColumnElement[bool]:
-    # The parents that count are the runs of the same list: scope and filter apply to them too, so
-    # the subquery selects from its own ``runs`` (no correlation with the outer one).
-    listed = _scoped(scope).correlate(None)
     link = tags.alias("parent_link")  # not ``tags``: the filter's own tag tests must not bind to it
+    if scope.expr is None:
+        # Without a filter the parent only has to be an active run of the same experiments: one
+        # primary-key lookup per run that names a parent.
+        parent = runs.alias("parent")
+        listed: Any = select(parent.c.run_id).where(
+            parent.c.run_id == link.c.value, parent.c.experiment_id.in_(list(scope.experiment_ids)),
+            parent.c.lifecycle_stage == "active",
+        ).exists()  # fmt: skip
+    else:
+        # The parent must match the filter too: the list's runs, from their own ``runs`` (no
+        # correlation with the outer one), computed once.
+        listed = link.c.value.in_(_scoped(scope).correlate(None))
     nested = exists().where(
-        link.c.run_id == runs.c.run_id, link.c.key == parent_tag,
-        link.c.value != runs.c.run_id, link.c.value.in_(listed),
-    )  # fmt: skip
+        link.c.run_id == runs.c.run_id, link.c.key == parent_tag, link.c.value != runs.c.run_id, listed
+    )
     return ~nested
 
 
@@ -195,12 +203,21 @@ def _float(value: Any) -> float | None:
 
 
 def experiment_keys(conn: Tx, experiment_id: int, entity: Keyed, limit: int) -> list[str]:
-    """The distinct keys of ``entity`` among the experiment's active runs, sorted, at most ``limit``."""
+    """The distinct keys of ``entity`` among the experiment's active runs, sorted, at most ``limit``.
+
+    A DISTINCT over the experiment's rows would read every param (metric, tag) of every run. The
+    keys are few, so they are walked instead: each step of the recursive query jumps to the next
+    key in the (key, value) index, and a key is kept when one active run of the experiment has it.
+    """
     table = _KEYED[entity]
-    stmt = (
-        select(table.c.key).distinct()
-        .join_from(runs, table, table.c.run_id == runs.c.run_id)
-        .where(runs.c.experiment_id == experiment_id, runs.c.lifecycle_stage == "active")
-        .order_by(table.c.key).limit(limit)
+    key = table.c.key
+    walk = select(func.min(key).label("key")).cte("walk", recursive=True)
+    following = select(func.min(key)).where(key > walk.c.key).scalar_subquery()
+    walk = walk.union_all(select(following.label("key")).where(walk.c.key.is_not(None)))
+    used = table.alias("used")
+    in_experiment = exists().where(
+        used.c.key == walk.c.key, runs.c.run_id == used.c.run_id,
+        runs.c.experiment_id == experiment_id, runs.c.lifecycle_stage == "active",
     )  # fmt: skip
+    stmt = select(walk.c.key).where(walk.c.key.is_not(None), in_experiment).order_by(walk.c.key).limit(limit)
     return list(conn.execute(stmt).scalars())

@@ -33,6 +33,7 @@ from cairn.tracking.run_table import (
     table_rows,
 )
 
+from .grid_wire import GRID_WINDOW, embedded_json, groups_to_wire, rows_to_wire
 from .pages import Handler, page
 from .stores import stores_of
 from .templating import Pages
@@ -57,6 +58,7 @@ class RunsView:
     error: str | None = None
     error_position: int | None = None
     chosen: bool = False  # the URL names the columns (else they are the defaults)
+    first_window: str | None = None  # the grid's first window as JSON, embedded in the page
 
     @property
     def filter(self) -> str:
@@ -112,7 +114,8 @@ class RunsView:
     def grid(self) -> dict[str, Any]:
         """What the grid island starts from."""
         return {"experiment": self.experiment.experiment_id, "filter": self.filter, "order": self.order,
-                "cols": self.columns, "group": self.group, "compare": [MIN_COMPARE, MAX_COMPARE]}
+                "cols": self.columns, "group": self.group, "compare": [MIN_COMPARE, MAX_COMPARE],
+                "window": GRID_WINDOW}
 
 
 def order_clause(column: str) -> str:
@@ -145,13 +148,19 @@ def load_view(db: Any, experiment_id: str, params: Any) -> RunsView:
                              params.get("group", ""))
     view = RunsView(experiment, query, _page_number(params.get("page")), keys, chosen=chosen)
     offset = (view.page - 1) * RUNS_PER_PAGE
+    # The first page reads the grid's whole first window, which the page embeds for the grid.
+    limit = GRID_WINDOW if view.page == 1 else RUNS_PER_PAGE + 1
     try:
         if query.group is not None:
-            view.groups = table_groups(db, query, offset, RUNS_PER_PAGE + 1)
+            view.groups = table_groups(db, query, offset, limit)
+            if view.page == 1:
+                view.first_window = embedded_json(groups_to_wire(query, 0, view.groups))
             view.has_next = len(view.groups.groups) > RUNS_PER_PAGE
             del view.groups.groups[RUNS_PER_PAGE:]
         else:
-            view.rows = table_rows(db, query, offset, RUNS_PER_PAGE + 1)
+            view.rows = table_rows(db, query, offset, limit)
+            if view.page == 1:
+                view.first_window = embedded_json(rows_to_wire(query, 0, view.rows))
             view.has_next = len(view.rows.rows) > RUNS_PER_PAGE
             del view.rows.rows[RUNS_PER_PAGE:]
     except InvalidFilter as exc:

@@ -1,14 +1,13 @@
 // The runs grid's rows as a tree of lazily loaded lists: the top level (runs or groups), and under
 // any expanded row the list of its children (child runs, or the runs of a group). Each list knows
-// its length from its first window and loads the other windows of WINDOW rows when asked, so
+// its length from its first window and loads the other windows of `window` rows when asked, so
 // 10,000 rows cost a few windows of JSON. `locate(i)` maps the i-th row on screen to its list and
 // index, counting the rows of expanded lists in between.
-export const WINDOW = 100;
-
 export class List {
   // load(offset, limit) resolves to {items, total}; total may be null after the first window.
-  constructor(load, depth = 0) {
+  constructor(load, window, depth = 0) {
     this.load = load;
+    this.window = window;
     this.depth = depth;
     this.size = 0;
     this.windows = new Map(); // window number -> items, or a Promise while loading
@@ -17,7 +16,11 @@ export class List {
   }
 
   async start() {
-    const first = await this.load(0, WINDOW);
+    return this.adopt(await this.load(0, this.window));
+  }
+
+  // Take a first window that is already here (the page embeds one).
+  adopt(first) {
     this.size = first.total ?? first.items.length;
     this.windows.set(0, first.items);
     return first;
@@ -45,20 +48,20 @@ export class List {
 
   // The item, or undefined while its window is missing (`missing` then names the window).
   item(index) {
-    const got = this.windows.get(Math.floor(index / WINDOW));
-    return Array.isArray(got) ? got[index % WINDOW] : undefined;
+    const got = this.windows.get(Math.floor(index / this.window));
+    return Array.isArray(got) ? got[index % this.window] : undefined;
   }
 
   isLoading(index) {
-    return this.windows.get(Math.floor(index / WINDOW)) instanceof Promise;
+    return this.windows.get(Math.floor(index / this.window)) instanceof Promise;
   }
 
   // Load the window holding `index`; resolves when it is in.
   fetch(index) {
-    const number = Math.floor(index / WINDOW);
+    const number = Math.floor(index / this.window);
     const got = this.windows.get(number);
     if (got !== undefined) return got instanceof Promise ? got : Promise.resolve(got);
-    const promise = this.load(number * WINDOW, WINDOW).then(
+    const promise = this.load(number * this.window, this.window).then(
       (body) => { this.windows.set(number, body.items); return body.items; },
       (error) => { this.windows.delete(number); throw error; },
     );

@@ -6,7 +6,7 @@
 // (filter, columns, sort, grouping) is always the page's URL. Hand-written rather than a library:
 // a fixed-height virtual list over a real <table> is a page of code, keeps table semantics and
 // sticky headers, and ships nothing else.
-import { List, WINDOW } from "cairn/grid_tree.js";
+import { List } from "cairn/grid_tree.js";
 import { groupRow, h, headerRow, placeholderRow, runRow, spacerRow, tableWidth } from "cairn/grid_rows.js";
 
 const OVERSCAN = 10;
@@ -26,6 +26,7 @@ const tbody = table.tBodies[0];
 const compareLink = document.getElementById("compare-link");
 const clearButton = document.getElementById("clear-selection");
 const [minCompare, maxCompare] = config.compare;
+const embedded = document.getElementById("grid-first");
 
 let view = { filter: config.filter, order: config.order, cols: config.cols, group: config.group };
 const selected = new Map(); // run id -> name, in the order they were checked
@@ -69,10 +70,20 @@ async function getJSON(path, query) {
   return body;
 }
 
-const runsOf = (extra) => (offset, limit) => getJSON("table", apiQuery({ ...extra, offset, limit }))
-  .then((b) => ({ total: b.total, matched: b.matched, items: b.rows.map((r) => ({ kind: "run", ...r })) }));
-const groupsOf = () => (offset, limit) => getJSON("groups", apiQuery({ offset, limit }))
-  .then((b) => ({ total: b.total, matched: b.matched, items: b.groups.map((g) => ({ kind: "group", ...g })) }));
+const runWindow = (b) => ({ total: b.total, matched: b.matched, items: b.rows.map((r) => ({ kind: "run", ...r })) });
+const groupWindow = (b) => ({ total: b.total, matched: b.matched, items: b.groups.map((g) => ({ kind: "group", ...g })) });
+const runsOf = (extra) => (offset, limit) => getJSON("table", apiQuery({ ...extra, offset, limit })).then(runWindow);
+const groupsOf = () => (offset, limit) => getJSON("groups", apiQuery({ offset, limit })).then(groupWindow);
+
+// The first window the page came with, for the view it was rendered for (used once).
+function takeEmbedded() {
+  if (!embedded) return null;
+  const body = JSON.parse(embedded.textContent);
+  embedded.remove();
+  const same = view.filter === config.filter && view.order === config.order && view.group === config.group
+    && view.cols.join("\u0000") === config.cols.join("\u0000");
+  return same ? (view.group ? groupWindow(body) : runWindow(body)) : null;
+}
 
 // The URL changes once the new view is on screen (or its error is), as a page load would.
 function apply() {
@@ -116,10 +127,11 @@ function setEmpty(message) {
 // Resolves to whether this view is still the one asked for (a later change wins).
 async function reload() {
   const ticket = ++generation;
-  const list = new List(view.group ? groupsOf() : runsOf({}));
+  const list = new List(view.group ? groupsOf() : runsOf({}), config.window);
+  const given = takeEmbedded();
   let first;
   try {
-    first = await list.start();
+    first = given ? list.adopt(given) : await list.start();
   } catch (error) {
     if (ticket !== generation) return false;
     tree = null;
@@ -207,9 +219,10 @@ function fetchMissing() {
   const asked = new Map(); // list -> window numbers asked for
   for (const [list, index] of missing) {
     const windows = asked.get(list) ?? new Set();
+    const number = Math.floor(index / list.window);
     asked.set(list, windows);
-    if (windows.has(Math.floor(index / WINDOW))) continue;
-    windows.add(Math.floor(index / WINDOW));
+    if (windows.has(number)) continue;
+    windows.add(number);
     list.fetch(index).then(() => { if (ticket === generation) render(true); }, (error) => showError(error));
   }
 }
@@ -232,7 +245,7 @@ async function toggleRow(row) {
   }
   const extra = item.kind === "run" ? { parent: item.run_id }
     : item.value === null ? { group_missing: "true" } : { group_value: item.value };
-  const child = new List(runsOf(extra), list.depth + 1);
+  const child = new List(runsOf(extra), config.window, list.depth + 1);
   const ticket = generation;
   row.querySelector(".toggle").setAttribute("aria-busy", "true");
   try {
