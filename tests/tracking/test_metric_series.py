@@ -105,3 +105,13 @@ def test_wall_time_buckets_keep_spikes_and_the_last_point(db, run_id):
     assert series.x[-1] == 1_000 + 4_999 and series.x == sorted(series.x)
     spiked = series.max.index(40.0)
     assert series.x[spiked - 1] < 1_000 + 2_222 <= series.x[spiked]
+
+
+def test_nan_points_never_count_as_zero_in_a_bucket(db, run_id):
+    values = [float(i % 7) + 1.0 for i in range(1_000)]  # 1..7, never 0
+    values[10] = math.nan
+    values[500] = 0.0  # a real zero still counts
+    log(db, run_id, values)
+    series = get_metric_series(db, run_id, "loss", buckets=100)
+    assert series.min[1] == 1.0 and series.min[50] == 0.0
+    assert all(not math.isnan(v) for v in series.min + series.max + series.last)
