@@ -11,7 +11,7 @@ inline with its message and a marker under the offending token, by the server an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool

@@ -27,7 +27,7 @@ def seeded(http: httpx.Client, new_experiment: Callable[..., str]) -> tuple[str,
 
 
 def test_a_window_of_rows_with_the_chosen_columns(http: httpx.Client, seeded):
-    experiment_id, ids = seeded
+    experiment_id, _ = seeded
     answer = http.get(TABLE, params={"experiment_id": experiment_id, "cols": ["metrics.acc", "params.opt"],
                                      "order": "metrics.`acc` DESC", "limit": 2})
     assert answer.status_code == 200, answer.text
