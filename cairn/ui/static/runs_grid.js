@@ -311,10 +311,17 @@ function syncForm() {
   form.querySelectorAll("input[name=cols]").forEach((box) => { if (box.value) box.checked = view.cols.includes(box.value); });
 }
 
+const picker = form.querySelector("details.columns");
 form.addEventListener("submit", (event) => {
   event.preventDefault();
+  picker.open = false;
   view = readForm();
   apply();
+});
+picker.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !picker.open) return;
+  picker.open = false;
+  picker.querySelector("summary").focus();
 });
 form.addEventListener("change", (event) => {
   if (event.target.name === "cols" || event.target.name === "group") {
