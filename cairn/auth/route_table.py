@@ -320,6 +320,9 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/lineage", read_all()),
     ("GET", "/metric-series", _RUN_READ),
     ("GET", "/metric-history.csv", _RUN_READ),
+    ("GET", "/runs/table", experiment(CAN_READ)),
+    ("GET", "/runs/groups", experiment(CAN_READ)),
+    ("GET", "/runs/keys", experiment(CAN_READ)),
     ("POST", "/drift", read_all()),
     ("POST", "/deployments/set", model(CAN_UPDATE)),
     ("GET", "/deployments/get", model(CAN_READ)),
@@ -350,6 +353,8 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     # experiment, run or model needs READ on it; each form needs what its REST twin needs.
     ("GET", "/", page(filtered())),
     ("GET", "/experiments/{experiment_id}", page(experiment(CAN_READ, EXPERIMENT_PATH))),
+    ("GET", "/experiments/{experiment_id}/runs-table", page(experiment(CAN_READ, EXPERIMENT_PATH))),
+    ("GET", "/experiments/{experiment_id}/runs-groups", page(experiment(CAN_READ, EXPERIMENT_PATH))),
     ("GET", "/runs/{run_id}", _RUN_PAGE),
     ("GET", "/runs/{run_id}/artifacts", _RUN_PAGE),
     ("GET", "/runs/{run_id}/image", _RUN_PAGE),

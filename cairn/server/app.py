@@ -41,6 +41,7 @@ from . import (
     routes_model_versions,
     routes_models,
     routes_retention,
+    routes_run_table,
     routes_runs,
     routes_upload_artifact,
 )
@@ -160,6 +161,7 @@ def build_app(config: ServerConfig) -> Starlette:
         *routes_metric_series.routes(),
         *routes_metric_csv.routes(),
         *routes_retention.routes(),
+        *routes_run_table.routes(),
         *(auth_routes() if config.auth else []),
         *ui.routes(sign_in=config.auth),  # the web UI at /, last: every API route above wins
     ]

@@ -65,7 +65,8 @@ def get_metric_series(
     axis = cast(metric_buckets.XAxis, x_axis)
     with db.read() as tx:
         series_id = metric_buckets.series_id_of(tx, run_id, key)
-        extent = None if series_id is None else metric_buckets.series_extent(tx, series_id, axis, start, end)
+        extent = None if series_id is None else metric_buckets.series_extent(
+            tx, series_id, axis, start, end, cap=buckets + 1)
         if series_id is None or extent is None:
             return MetricSeries(run_id, key, x_axis, is_raw=True, start=start, end=end)
         low = extent.x_min if start is None else start

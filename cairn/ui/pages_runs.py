@@ -1,25 +1,39 @@
-"""The runs of one experiment: a server-paged, server-sorted table with Cairn's filter grammar.
+"""The runs of one experiment: a grid over ``cairn.tracking.run_table``, usable at any number of runs.
 
-The whole view lives in the query string (``filter``, ``order``, ``page``, ``cols``), so a link or
-a reload shows the same table. Only one page of rows is ever rendered; htmx swaps the table in
-place when the filter, sort or page changes. A filter that does not parse is shown inline with its
-message and a marker under the offending character.
+The whole view lives in the query string (``filter``, ``order``, ``cols``, ``group``, and ``page``
+without JavaScript), so a link or a reload shows the same table. The server renders the first page
+of rows (or of groups) as a plain table with a pager, which works without JavaScript; the grid
+island (``static/runs_grid.js``) then takes the table over: it keeps only the visible rows in the
+DOM, fetches windows of rows from ``GET /api/cairn/v1/runs/table`` as they scroll into view, nests
+child runs, expands groups and gathers runs to compare. A filter that does not parse is shown
+inline with its message and a marker under the offending token, by the server and the island alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cairn.entities import Experiment, Run
+from cairn.entities import Experiment
 from cairn.errors import InvalidFilter, InvalidParameter
-from cairn.store.page_tokens import encode_token
-from cairn.tracking import experiments, runs
+from cairn.store.search_grammar import string_literal
+from cairn.tracking import experiments
+from cairn.tracking.run_table import (
+    Column,
+    TableGroups,
+    TableKeys,
+    TableQuery,
+    TableRows,
+    table_groups,
+    table_keys,
+    table_rows,
+)
 
+from .grid_wire import GRID_WINDOW, embedded_json, groups_to_wire, rows_to_wire
 from .pages import Handler, page
 from .stores import stores_of
 from .templating import Pages
@@ -28,25 +42,44 @@ RUNS_PER_PAGE = 50
 MAX_PAGE = 100_000
 DEFAULT_METRIC_COLUMNS = 5
 DEFAULT_PARAM_COLUMNS = 3
+PICKER_KEYS = 500  # keys of each kind the column picker lists
+MIN_COMPARE, MAX_COMPARE = 2, 20  # runs the compare page takes
 
 
 @dataclass
 class RunsView:
     experiment: Experiment
-    filter: str
-    order: str
+    query: TableQuery
     page: int
-    runs: list[Run] = field(default_factory=list)
+    keys: TableKeys
+    rows: TableRows | None = None
+    groups: TableGroups | None = None
     has_next: bool = False
     error: str | None = None
     error_position: int | None = None
-    metric_keys: list[str] = field(default_factory=list)
-    param_keys: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
+    chosen: bool = False  # the URL names the columns (else they are the defaults)
+    first_window: str | None = None  # the grid's first window as JSON, embedded in the page
 
-    def query(self, **changes: Any) -> dict[str, Any]:
+    @property
+    def filter(self) -> str:
+        return self.query.filter
+
+    @property
+    def order(self) -> str:
+        return self.query.order
+
+    @property
+    def group(self) -> str:
+        return self.query.group.name if self.query.group else ""
+
+    @property
+    def columns(self) -> list[str]:
+        return [c.name for c in self.query.columns]
+
+    def state(self, **changes: Any) -> dict[str, Any]:
         """The query string of this view with ``changes`` applied (for links)."""
-        state: dict[str, Any] = {"filter": self.filter, "order": self.order, "page": self.page, "cols": self.columns}
+        state: dict[str, Any] = {"filter": self.filter, "order": self.order, "group": self.group,
+                                 "cols": self.columns or [""], "page": self.page}
         state.update(changes)
         return {k: v for k, v in state.items() if v not in ("", None, 1, [])}
 
@@ -54,10 +87,10 @@ class RunsView:
         """(query, aria-sort) for a header: descending first, a second click flips it."""
         clause = order_clause(column)
         if self.order == f"{clause} DESC":
-            return self.query(order=f"{clause} ASC", page=1), "descending"
+            return self.state(order=f"{clause} ASC", page=1), "descending"
         if self.order == f"{clause} ASC":
-            return self.query(order=f"{clause} DESC", page=1), "ascending"
-        return self.query(order=f"{clause} DESC", page=1), "none"
+            return self.state(order=f"{clause} DESC", page=1), "ascending"
+        return self.state(order=f"{clause} DESC", page=1), "none"
 
     def error_parts(self) -> tuple[str, str, str] | None:
         """The filter split around the bad token (up to the next space), for highlighting."""
@@ -67,6 +100,22 @@ class RunsView:
         end = self.filter.find(" ", start)
         end = len(self.filter) if end == -1 else end
         return self.filter[:start], self.filter[start:end] or " ", self.filter[end:]
+
+    def drill_down(self, value: str | None) -> dict[str, Any] | None:
+        """The view of one group's runs: this filter AND the group's value (None if unquotable)."""
+        group = self.query.group
+        assert group is not None
+        try:
+            test = f"{order_clause(group.name)} {'IS NULL' if value is None else '= ' + string_literal(value, 'value')}"
+        except InvalidParameter:
+            return None
+        return self.state(filter=f"({self.filter}) AND {test}" if self.filter else test, group="", page=1)
+
+    def grid(self) -> dict[str, Any]:
+        """What the grid island starts from."""
+        return {"experiment": self.experiment.experiment_id, "filter": self.filter, "order": self.order,
+                "cols": self.columns, "group": self.group, "compare": [MIN_COMPARE, MAX_COMPARE],
+                "window": GRID_WINDOW}
 
 
 def order_clause(column: str) -> str:
@@ -85,36 +134,43 @@ def _page_number(text: str | None) -> int:
     return number
 
 
+def _default_columns(keys: TableKeys) -> list[str]:
+    return [f"metrics.{k}" for k in keys.metrics[:DEFAULT_METRIC_COLUMNS]] + [
+        f"params.{k}" for k in keys.params[:DEFAULT_PARAM_COLUMNS]]
+
+
 def load_view(db: Any, experiment_id: str, params: Any) -> RunsView:
-    view = RunsView(
-        experiments.get_experiment(db, experiment_id), params.get("filter", "").strip(),
-        params.get("order", "").strip(), _page_number(params.get("page")),
-    )  # fmt: skip
-    token = encode_token("runs", (view.page - 1) * RUNS_PER_PAGE) if view.page > 1 else None
+    experiment = experiments.get_experiment(db, experiment_id)
+    keys = table_keys(db, experiment_id)
+    chosen = "cols" in params
+    columns = params.getlist("cols") if chosen else _default_columns(keys)
+    query = TableQuery.parse(experiment_id, params.get("filter", ""), params.get("order", ""), columns,
+                             params.get("group", ""))
+    view = RunsView(experiment, query, _page_number(params.get("page")), keys, chosen=chosen)
+    offset = (view.page - 1) * RUNS_PER_PAGE
+    # The first page reads the grid's whole first window, which the page embeds for the grid.
+    limit = GRID_WINDOW if view.page == 1 else RUNS_PER_PAGE + 1
     try:
-        found = runs.search_runs(
-            db, [experiment_id], view.filter or None, max_results=RUNS_PER_PAGE,
-            order_by=[view.order] if view.order else None, page_token=token,
-        )  # fmt: skip
-        view.runs, view.has_next = found.items, found.next_page_token is not None
+        if query.group is not None:
+            view.groups = table_groups(db, query, offset, limit)
+            if view.page == 1:
+                view.first_window = embedded_json(groups_to_wire(query, 0, view.groups))
+            view.has_next = len(view.groups.groups) > RUNS_PER_PAGE
+            del view.groups.groups[RUNS_PER_PAGE:]
+        else:
+            view.rows = table_rows(db, query, offset, limit)
+            if view.page == 1:
+                view.first_window = embedded_json(rows_to_wire(query, 0, view.rows))
+            view.has_next = len(view.rows.rows) > RUNS_PER_PAGE
+            del view.rows.rows[RUNS_PER_PAGE:]
     except InvalidFilter as exc:
         view.error, view.error_position = exc.message, exc.position
-    view.metric_keys = sorted({k for r in view.runs for k in r.data.metrics})
-    view.param_keys = sorted({k for r in view.runs for k in r.data.params})
-    chosen = params.getlist("cols")
-    view.columns = chosen or [f"metrics.{k}" for k in view.metric_keys[:DEFAULT_METRIC_COLUMNS]] + [
-        f"params.{k}" for k in view.param_keys[:DEFAULT_PARAM_COLUMNS]]
     return view
 
 
-def cell(run: Run, column: str) -> Any:
-    entity, _, key = column.partition(".")
-    if entity == "metrics":
-        metric = run.data.metrics.get(key)
-        return None if metric is None else metric.value
-    if entity == "params":
-        return run.data.params.get(key)
-    return run.data.tags.get(key) if entity == "tags" else None
+def cell_class(column: Column | str) -> str:
+    name = column.name if isinstance(column, Column) else column
+    return "num" if name.startswith("metrics.") else ""
 
 
 def runs_page(pages: Pages) -> Handler:
@@ -122,6 +178,7 @@ def runs_page(pages: Pages) -> Handler:
     async def handler(request: Request) -> Response:
         db = stores_of(request).db
         view = await run_in_threadpool(load_view, db, request.path_params["experiment_id"], request.query_params)
-        return pages.render(request, "runs.html", twin=view, view=view, cell=cell, title=view.experiment.name)
+        return pages.render(request, "runs.html", twin=view, view=view, cell_class=cell_class,
+                            title=view.experiment.name, picker_keys=PICKER_KEYS)
 
     return handler

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from . import pages_artifacts, run_data
+from . import grid_data, pages_artifacts, run_data
 from .actions_models import action_routes
 from .assets import Assets
 from .pages_compare import compare_page
@@ -32,6 +32,8 @@ def routes(*, sign_in: bool = False) -> list[BaseRoute]:
         *(login_routes(pages) if sign_in else []),
         Route("/", experiments_page(pages), methods=["GET"]),
         Route("/experiments/{experiment_id}", runs_page(pages), methods=["GET"]),
+        Route("/experiments/{experiment_id}/runs-table", grid_data.runs_table(pages), methods=["GET"]),
+        Route("/experiments/{experiment_id}/runs-groups", grid_data.runs_groups(pages), methods=["GET"]),
         Route("/runs/{run_id}", run_page(pages), methods=["GET"]),
         Route("/runs/{run_id}/artifacts", pages_artifacts.listing_part(pages), methods=["GET"]),
         Route("/runs/{run_id}/preview", pages_artifacts.preview_part(pages), methods=["GET"]),

@@ -84,3 +84,34 @@ def test_unknown_run_is_not_found(db):
 def test_bad_requests_are_invalid_parameter(db, run_id, kwargs, match):
     with pytest.raises(InvalidParameter, match=match):
         get_metric_series(db, run_id, "loss", **kwargs)
+
+
+def test_the_last_point_of_a_bucket_is_the_latest_logged_at_its_greatest_step(db, run_id):
+    points = [Metric("loss", float(i), 1_000 + i, i) for i in range(100)]
+    points.append(Metric("loss", -7.0, 5_000, 99))  # step 99 logged again, later
+    run_data.log_batch(db, run_id, points, [], [])
+    series = get_metric_series(db, run_id, "loss", buckets=10)
+    assert len(series.x) == 10
+    assert (series.x[-1], series.last[-1], series.min[-1]) == (99, -7.0, -7.0)
+
+
+def test_wall_time_buckets_keep_spikes_and_the_last_point(db, run_id):
+    values = [1.0] * 5_000
+    values[2_222] = 40.0
+    log(db, run_id, values)
+    series = get_metric_series(db, run_id, "loss", x_axis="timestamp", buckets=50)
+    assert not series.is_raw and len(series.x) == 50
+    assert max(series.max) == 40.0
+    assert series.x[-1] == 1_000 + 4_999 and series.x == sorted(series.x)
+    spiked = series.max.index(40.0)
+    assert series.x[spiked - 1] < 1_000 + 2_222 <= series.x[spiked]
+
+
+def test_nan_points_never_count_as_zero_in_a_bucket(db, run_id):
+    values = [float(i % 7) + 1.0 for i in range(1_000)]  # 1..7, never 0
+    values[10] = math.nan
+    values[500] = 0.0  # a real zero still counts
+    log(db, run_id, values)
+    series = get_metric_series(db, run_id, "loss", buckets=100)
+    assert series.min[1] == 1.0 and series.min[50] == 0.0
+    assert all(not math.isnan(v) for v in series.min + series.max + series.last)
