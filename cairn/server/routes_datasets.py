@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.datasets import catalog
 from cairn.datasets.profile_refs import resolve_profile
@@ -136,7 +136,7 @@ async def drift(request: Request) -> Response:
 class ServerRunReader:
     """``registry.diff.RunReader`` over the server's store and artifact store."""
 
-    def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
+    def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
         self._db, self._artifacts = db, artifacts
 
     def get_run(self, run_id: str) -> Run:
