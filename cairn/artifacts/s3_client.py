@@ -39,10 +39,11 @@ MAX_CONNECTIONS = 48
 _ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
-# One boto3 session makes every client: a session loads botocore's service models once (a few
-# hundred ms), but it is not thread-safe, so clients are made under a lock. Clients are.
-_session_lock = threading.Lock()
-_sessions: list[Any] = []
+# Each client gets a session of its own (a session caches the credentials it found, and the
+# environment may change between two stores), but all share one loader of botocore's service
+# models, which takes a few hundred ms to read. Made under a lock; the clients are thread-safe.
+_loader_lock = threading.Lock()
+_loaders: list[Any] = []
 
 
 def connect(location: S3Location, endpoint_url: str | None, region: str | None) -> Any:
@@ -53,6 +54,8 @@ def connect(location: S3Location, endpoint_url: str | None, region: str | None) 
     """
     try:
         import boto3
+        import botocore.loaders
+        import botocore.session
         from botocore.config import Config
     except ModuleNotFoundError as exc:
         raise StoreUnavailable(
@@ -68,10 +71,13 @@ def connect(location: S3Location, endpoint_url: str | None, region: str | None) 
         s3={"addressing_style": "path"} if endpoint else None,
     )
     try:
-        with _session_lock:
-            if not _sessions:
-                _sessions.append(boto3.session.Session())
-            client = _sessions[0].client("s3", endpoint_url=endpoint, region_name=region, config=config)
+        with _loader_lock:
+            if not _loaders:
+                _loaders.append(botocore.loaders.create_loader())
+            core = botocore.session.get_session()
+            core.register_component("data_loader", _loaders[0])
+            session = boto3.session.Session(botocore_session=core)
+            client = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
     except ValueError as exc:  # a malformed endpoint URL
         raise StoreUnavailable(f"Cannot use the S3 endpoint {endpoint!r}: {exc}.") from exc
     check_bucket(client, location, endpoint)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cairn.errors import RangeNotSatisfiable
 
+HTTP_200_OK = 200
 HTTP_206_PARTIAL_CONTENT = 206
 _SINGLE_RANGE = re.compile(r"bytes=[ \t]*(\d*)-(\d*)[ \t]*", re.IGNORECASE)
 

@@ -31,7 +31,7 @@ from cairn.errors import NotFound, StoreUnavailable
 from cairn.tracking import runs
 from cairn.tracking.locations import store_path_of
 
-from .byte_ranges import HTTP_206_PARTIAL_CONTENT, requested_range
+from .byte_ranges import HTTP_200_OK, HTTP_206_PARTIAL_CONTENT, requested_range
 from .decoders import request_fields, run_id_of
 from .encoders import file_info_to_wire
 from .state import artifacts_of, db_of
@@ -143,6 +143,12 @@ async def file_response(request: Request, store: ArtifactStore, location: str) -
         "content-disposition": f"attachment; filename*=utf-8''{quote(name)}",
         "x-content-type-options": "nosniff",
     }
+    if request.method == "HEAD":  # the headers alone: no need to read the file from the store
+        headers["content-length"] = str(size if wanted is None else wanted.stop - wanted.start)
+        if wanted is not None:
+            headers["content-range"] = wanted.content_range
+        status = HTTP_200_OK if wanted is None else HTTP_206_PARTIAL_CONTENT
+        return Response(status_code=status, media_type="application/octet-stream", headers=headers)
     if wanted is None:
         chunks = await run_in_threadpool(store.iter_bytes, location, BLOCK_SIZE)
         headers["content-length"] = str(size)

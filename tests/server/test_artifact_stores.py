@@ -128,6 +128,10 @@ def test_range_requests_get_partial_content(client: MlflowClient, store_server: 
     tail = httpx.get(url, headers={"Range": "bytes=-10"})
     assert tail.status_code == 206 and tail.content == whole.content[-10:]
 
+    head = httpx.head(url, headers={"Range": "bytes=100-1099"})
+    assert head.status_code == 206 and head.headers["content-length"] == "1000" and head.content == b""
+    assert httpx.head(url).headers["content-length"] == str(len(whole.content))
+
     beyond = httpx.get(url, headers={"Range": f"bytes={len(whole.content)}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(whole.content)}"
     assert beyond.json()["error_code"] == "INVALID_PARAMETER_VALUE"
@@ -154,10 +158,10 @@ def test_a_corrupted_blob_fails_the_download_loudly(
     assert len(received) < len(payload)  # never the whole, wrong, file
 
 
-def start_and_fail(tmp_path: Path, env: dict[str, str], *args: str) -> str:
+def start_and_fail(tmp_path: Path, env: dict[str, str], *args: str, module: str = "cairn.server.run") -> str:
     """Run the server with ``args`` and return what it printed when it refused to start."""
-    command = [sys.executable, "-m", "cairn.server.run", "--port", "1", "--backend-store-uri", str(tmp_path / "store"),
-               *args]  # fmt: skip
+    command = [sys.executable, "-m", module, *(["server"] if module == "cairn.cli" else []),
+               "--port", str(free_port()), "--backend-store-uri", str(tmp_path / "store"), *args]  # fmt: skip
     done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -178,6 +182,8 @@ def test_misconfigured_buckets_stop_the_server_at_start(seaweedfs: Any, tmp_path
 
     missing = start_and_fail(tmp_path, good, "--artifacts-destination", f"s3://missing-{uuid.uuid4().hex[:8]}/x")
     assert "does not exist" in missing and "Error:" in missing
+    from_cli = start_and_fail(tmp_path, good, "--artifacts-destination", "s3://missing-bucket/x", module="cairn.cli")
+    assert from_cli.startswith("Error: The bucket 'missing-bucket' does not exist")
 
     bad_keys = start_and_fail(tmp_path, {**good, "AWS_SECRET_ACCESS_KEY": "wrong"}, "--artifacts-destination", destination)
     assert "refused access" in bad_keys and "AWS_SECRET_ACCESS_KEY" in bad_keys
