@@ -25,11 +25,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -45,25 +43,18 @@ from cairn.artifacts.base import (
 )
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo
-from cairn.errors import (
-    WHERE_CAUSE_IS_LOGGED,
-    InvalidParameter,
-    NotFound,
-    StoreUnavailable,
-)
+from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
 
 from .s3_client import connect, is_missing, s3_errors
 from .s3_location import S3Location
+from .s3_objects import BodyReader, delete_keys, iter_objects, remove_stale_uploads, store_time
 from .s3_upload import stage
-
-log = logging.getLogger(__name__)
 
 GC_GRACE_SECONDS = 15 * 60
 # Staged uploads and multipart uploads older than this were left by a crash; GC removes them.
 STALE_UPLOAD_SECONDS = 24 * 3600
 # S3 copies an object in one request up to 5 GiB; beyond that boto3 copies it in parts.
 MAX_SINGLE_COPY_BYTES = 5 << 30
-DELETE_BATCH = 1000  # the most DeleteObjects accepts
 PARALLEL_REQUESTS = 16
 
 _T = TypeVar("_T")
@@ -131,26 +122,28 @@ class S3ArtifactStore(ArtifactStore):
             if self._is_file(relative):
                 self._client.delete_object(Bucket=self._bucket, Key=self._tree_key(relative))
                 return
-            keys = [item["Key"] for item in self._objects(self._dir_prefix(relative))]
+            keys = [item["Key"] for item in iter_objects(self._client, self._bucket, self._dir_prefix(relative))]
             if not keys:
                 raise NotFound(f"No artifact at {relative!r}; nothing was deleted.")
-            self._delete_keys(keys)
+            delete_keys(self._client, self._bucket, keys)
 
     def collect_garbage(self) -> int:
         """``ArtifactStore.collect_garbage``: unreferenced blobs last written at least
         ``gc_grace_seconds`` before it began go (see the module doc); so do uploads a crash
         left behind more than a day ago."""
         with s3_errors("collect garbage for", ""):
-            started = self._store_time()
-            entries = [item["Key"] for item in self._objects(self._root + "tree/")]
+            started = store_time(self._client, self._bucket, self._root + "tmp/")
+            entries = [item["Key"] for item in iter_objects(self._client, self._bucket, self._root + "tree/")]
             referenced = {sha for sha in self._parallel(self._entry_sha, entries) if sha is not None}
             cutoff = started - timedelta(seconds=self.gc_grace_seconds)
             doomed = [
-                item for item in self._objects(self._root + "blobs/")
+                item for item in iter_objects(self._client, self._bucket, self._root + "blobs/")
                 if item["Key"].rsplit("/", 1)[-1] not in referenced and item["LastModified"] <= cutoff
             ]  # fmt: skip
-            self._delete_keys([item["Key"] for item in doomed])
-            self._remove_stale_uploads(started - timedelta(seconds=STALE_UPLOAD_SECONDS))
+            delete_keys(self._client, self._bucket, [item["Key"] for item in doomed])
+            remove_stale_uploads(
+                self._client, self._bucket, self._root + "tmp/", started - timedelta(seconds=STALE_UPLOAD_SECONDS)
+            )
         return sum(int(item["Size"]) for item in doomed)
 
     # reading -----------------------------------------------------------------------------
@@ -179,7 +172,7 @@ class S3ArtifactStore(ArtifactStore):
         relative = clean_relative_path(location)
         sha, _ = self._read_entry(relative)
         body = self._get_blob(relative, sha)
-        return cast(BinaryIO, io.BufferedReader(_BodyReader(body, relative), buffer_size=CHUNK_SIZE))
+        return cast(BinaryIO, io.BufferedReader(BodyReader(body, relative), buffer_size=CHUNK_SIZE))
 
     def iter_bytes(self, location: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         relative = clean_relative_path(location)
@@ -224,7 +217,7 @@ class S3ArtifactStore(ArtifactStore):
                 self._save(relative, entry, dest_dir / name)
                 return dest_dir / name
             prefix = self._dir_prefix(relative)
-            subs = [item["Key"][len(prefix):] for item in self._objects(prefix)]
+            subs = [item["Key"][len(prefix):] for item in iter_objects(self._client, self._bucket, prefix)]
         if relative and not subs:
             raise NotFound(f"No artifact at {relative!r}.")
         dest_root = dest_dir / name if relative else dest_dir
@@ -336,65 +329,13 @@ class S3ArtifactStore(ArtifactStore):
         else:
             self._client.copy(copy_source, self._bucket, target)
 
-    def _objects(self, prefix: str) -> Iterator[dict[str, Any]]:
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
-            yield from page.get("Contents", [])
-
-    def _delete_keys(self, keys: builtins.list[str]) -> None:
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
-            answer = self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
-            failed = answer.get("Errors") or []
-            if failed:
-                log.error("S3 refused to delete %d objects, first %s", len(failed), failed[0])
-                raise StoreUnavailable(
-                    f"The S3 artifact store refused to delete {len(failed)} objects; {WHERE_CAUSE_IS_LOGGED}."
-                )
-
     def _delete_staged(self, key: str, relative: str) -> None:
         # The artifact is stored by now; a staged copy left behind is removed by collect_garbage.
         with contextlib.suppress(StoreUnavailable), s3_errors("remove the staged upload of", relative):
             self._client.delete_object(Bucket=self._bucket, Key=key)
-
-    def _store_time(self) -> datetime:
-        """Now on the object store's clock (``LastModified`` is on that clock too)."""
-        answer = self._client.list_objects_v2(Bucket=self._bucket, Prefix=self._root + "tmp/", MaxKeys=1)
-        date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-        return parsedate_to_datetime(date) if date else datetime.now(UTC)
-
-    def _remove_stale_uploads(self, cutoff: datetime) -> None:
-        tmp = self._root + "tmp/"
-        self._delete_keys([item["Key"] for item in self._objects(tmp) if item["LastModified"] <= cutoff])
-        for page in self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self._bucket, Prefix=tmp):
-            for upload in page.get("Uploads", []):
-                if upload["Initiated"] <= cutoff:
-                    self._client.abort_multipart_upload(
-                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
 
     def _parallel(self, work: Callable[[_T], _R], items: builtins.list[_T]) -> builtins.list[_R]:
         if len(items) <= 1:
             return [work(item) for item in items]
         return builtins.list(self._pool.map(work, items))
 
-
-class _BodyReader(io.RawIOBase):
-    """A botocore streaming body as a raw file, its failures turned into ``StoreUnavailable``."""
-
-    def __init__(self, body: Any, relative: str) -> None:
-        self._body = body
-        self._relative = relative
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        with s3_errors("read", self._relative):
-            data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()

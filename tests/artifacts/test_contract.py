@@ -94,7 +94,7 @@ class Backing:
         self.write(blob, bytes([data[0] ^ 0xFF]) + data[1:])
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.slow)])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -16,6 +16,8 @@ from cairn.artifacts.s3 import S3ArtifactStore
 from cairn.artifacts.s3_upload import MAX_PART_SIZE, PART_SIZE, PARTS_PER_SIZE, part_size
 from cairn.errors import InvalidParameter, StoreUnavailable
 
+pytestmark = pytest.mark.slow
+
 RUN = "1/0123abcd/artifacts"
 
 

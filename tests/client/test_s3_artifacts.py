@@ -15,6 +15,8 @@ from cairn.artifacts import parse_s3_url
 from cairn.client import fluent, tracking_uri
 from cairn.errors import StoreUnavailable
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def s3_store(tmp_path: Path, s3_destination: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
