@@ -48,7 +48,7 @@ def server(
     \b
     Example:
       cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth
-      cairn server --artifacts-destination s3://ml-artifacts/cairn --s3-endpoint-url http://minio:9000
+      cairn server --artifacts-destination s3://ml-artifacts/cairn
     """
     try:
         from cairn.server.run import serve
