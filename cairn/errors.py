@@ -15,6 +15,7 @@ SDK runs embedded or against a server (the REST backend rebuilds it from the JSO
     ├── Unauthenticated   no or bad credentials                         UNAUTHENTICATED / 401
     ├── EndpointNotFound  no such REST endpoint                         ENDPOINT_NOT_FOUND / 404
     ├── PayloadTooLarge   request body over the configured limit        INVALID_PARAMETER_VALUE / 413
+    ├── RangeNotSatisfiable  a download's Range starts past the file's end  INVALID_PARAMETER_VALUE / 416
     ├── TooManyRequests   too many failed sign-ins; retry later         REQUEST_LIMIT_EXCEEDED / 429
     └── StoreUnavailable  the database or artifact store failed         TEMPORARILY_UNAVAILABLE / 503
 """
@@ -31,6 +32,7 @@ HTTP_404_NOT_FOUND = 404
 HTTP_405_METHOD_NOT_ALLOWED = 405
 HTTP_409_CONFLICT = 409
 HTTP_413_PAYLOAD_TOO_LARGE = 413
+HTTP_416_RANGE_NOT_SATISFIABLE = 416
 HTTP_429_TOO_MANY_REQUESTS = 429
 HTTP_500_INTERNAL_SERVER_ERROR = 500
 HTTP_503_SERVICE_UNAVAILABLE = 503
@@ -122,6 +124,18 @@ class PayloadTooLarge(CairnError):
     http_status = HTTP_413_PAYLOAD_TOO_LARGE
 
 
+class RangeNotSatisfiable(CairnError):
+    """A download asked for a byte range starting at or past the end of the file; ``size`` is the
+    file's length (answered in ``Content-Range: bytes */size``)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = HTTP_416_RANGE_NOT_SATISFIABLE
+
+    def __init__(self, message: str, size: int = 0) -> None:
+        super().__init__(message)
+        self.size = size
+
+
 class TooManyRequests(CairnError):
     """Too many attempts (failed sign-ins) in a short time; ``retry_after_s`` says when to retry."""
 
@@ -160,6 +174,7 @@ _BY_CODE: dict[tuple[str, int], type[CairnError]] = {
         Unauthenticated,
         EndpointNotFound,
         PayloadTooLarge,
+        RangeNotSatisfiable,
         TooManyRequests,
         StoreUnavailable,
     )

@@ -21,6 +21,9 @@ import pytest
 from cairn.client import fluent, tracking_uri
 from cairn.store.database import Database, open_database
 
+# Real servers the suite starts on demand (S3: SeaweedFS), with their fixtures and stop hooks.
+pytest_plugins = ["tests.servers.seaweedfs"]
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
@@ -33,8 +36,11 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The fluent SDK pointed at a fresh store, with capture off for speed: first the embedded
     store, then a real `cairn server` subprocess over its own store (the REST backend)."""
+    from tests.servers.seaweedfs import artifacts_destination
+
     folder = tmp_path / "store"
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
+    monkeypatch.setenv(tracking_uri.ENV_ARTIFACTS_ROOT, artifacts_destination(folder / "artifacts"))
     server = start_server(tmp_path / "server", PRIVATE_WEBHOOKS) if request.param == "server" else None
     fluent.set_tracking_uri(server.url if server else folder)
     try:
@@ -75,12 +81,14 @@ def _free_port() -> int:
 
 
 def start_server(root: Path, *extra: str, workers: int = 1) -> ServerProcess:
+    from tests.servers.seaweedfs import artifacts_destination  # a plugin: imported once pytest rewrote it
+
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log_path = root / "server.log"
     command = [
         sys.executable, "-m", "cairn.server.run", "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", str(root / "store"), "--artifacts-destination", str(root / "artifacts"),
+        "--backend-store-uri", str(root / "store"), "--artifacts-destination", artifacts_destination(root / "artifacts"),
         "--workers", str(workers), *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:

@@ -5,6 +5,9 @@
     tmp/                  uploads in progress and index files being written (mode 0o700)
     lock                  flock'd: shared to commit an upload or open a blob, exclusive for GC
 
+The layout is the one ``base.ArtifactStore`` describes (and ``S3ArtifactStore`` keeps under its
+prefix), so a store can be copied between a folder and a bucket object for object.
+
 Publishing is two renames on one filesystem: the staged upload becomes a blob (unless that content
 is already stored), then a staged index file replaces ``tree/<location>``. Readers see the old
 artifact or the new one, never a partial one.
@@ -15,10 +18,8 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from cairn.artifacts.base import (
+    CHUNK_SIZE,
+    ArtifactStore,
+    blob_name,
+    corrupted,
+    decode_entry,
+    encode_entry,
+    local_files,
+    save_verified,
+    verified,
+)
 from cairn.artifacts.paths import clean_relative_path, resolve_under
 from cairn.entities import FileInfo
 from cairn.errors import (
@@ -42,9 +54,6 @@ if sys.platform != "win32":
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1 << 20
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
 
 @contextlib.contextmanager
 def _store_errors(action: str, location: str) -> Iterator[None]:
@@ -58,13 +67,6 @@ def _store_errors(action: str, location: str) -> Iterator[None]:
         ) from exc
 
 
-def _corrupted(location: str) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"Artifact {location!r} is corrupted in the artifact store (its content no longer "
-        "matches its sha256); restore the store from a backup or log the artifact again."
-    )
-
-
 def _fsync_dir(path: Path) -> None:
     if sys.platform != "win32":  # Windows cannot open a directory to fsync it
         fd = os.open(path, os.O_RDONLY)
@@ -74,21 +76,9 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _index_files(directory: Path) -> Iterator[tuple[Path, str]]:
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            yield path, path.relative_to(directory).as_posix()
-
-
-class LocalArtifactStore:
-    """Artifacts under ``root``, addressed by locations like ``<exp_id>/<run_id>/artifacts/<path>``.
-
-    Every public method runs its location through ``clean_relative_path``; a refused location
-    raises ``InvalidParameter``. Safe for concurrent threads and processes: identical content is
-    written once, and the last writer of a location wins.
-    """
+class LocalArtifactStore(ArtifactStore):
+    """``ArtifactStore`` in the folder ``root``; locations also go through ``resolve_under``, so a
+    symbolic link cannot lead out of the folder. See ``ArtifactStore`` for each method."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -102,61 +92,21 @@ class LocalArtifactStore:
         self._tree = (self.root / "tree").resolve()
         self._thread_lock = threading.Lock()
 
+    @property
+    def destination(self) -> str:
+        return str(self.root)
+
     def put_stream(
         self, location: str, chunks: Iterable[bytes], *, durable: bool = False
     ) -> FileInfo:
-        """Store the concatenated ``chunks`` at ``location`` in constant memory.
-
-        ``durable=True`` adds fsyncs so the artifact survives a power cut. If ``chunks`` raises,
-        that exception propagates and nothing is stored. ``InvalidParameter`` when the location
-        is a directory or lies under a file; ``StoreUnavailable`` when the disk fails.
-        """
+        """``ArtifactStore.put_stream``; ``durable=True`` adds the fsyncs that make the
+        artifact survive a power cut."""
         relative, target = self._locate(location, allow_empty=False)
         self._check_writable(relative, target)
         staged, sha, size = self._stage(relative, chunks, durable)
         return self._commit(relative, target, staged, sha, size, durable)
 
-    def put_bytes(self, location: str, data: bytes, *, durable: bool = False) -> FileInfo:
-        """Store ``data`` at ``location``; see ``put_stream``."""
-        return self.put_stream(location, (data,), durable=durable)
-
-    def put_reader(self, location: str, reader: BinaryIO, *, durable: bool = False) -> FileInfo:
-        """Store what ``reader`` yields until EOF, read in 1 MiB chunks; see ``put_stream``."""
-        chunks = iter(lambda: reader.read(CHUNK_SIZE), b"")
-        return self.put_stream(location, chunks, durable=durable)
-
-    def put_file(self, location: str, src: Path, *, durable: bool = False) -> FileInfo:
-        """Store the local file ``src`` at ``location``; ``NotFound`` if ``src`` is missing."""
-        try:
-            reader = src.open("rb")
-        except (FileNotFoundError, IsADirectoryError) as exc:
-            raise NotFound(
-                f"No local file {src.name!r} to upload (use put_directory for a directory)."
-            ) from exc
-        with reader:
-            return self.put_reader(location, reader, durable=durable)
-
-    def put_directory(
-        self, location: str, src_dir: Path, *, durable: bool = False
-    ) -> builtins.list[FileInfo]:
-        """Store every file under ``src_dir`` below ``location``, keeping the layout.
-
-        Each file is atomic, the whole is not. Empty directories are not recorded (S3 has none).
-        """
-        base = clean_relative_path(location)
-        if not src_dir.is_dir():
-            raise NotFound(f"Local directory {src_dir.name!r} to upload does not exist.")
-        stored: builtins.list[FileInfo] = []
-        for path, relative in _index_files(src_dir):
-            try:
-                logical = clean_relative_path(f"{base}/{relative}" if base else relative)
-            except InvalidParameter as exc:
-                raise InvalidParameter(f"Cannot upload {relative!r}: {exc.message}") from exc
-            stored.append(self.put_file(logical, path, durable=durable))
-        return stored
-
     def stat(self, location: str) -> FileInfo:
-        """Describe the file or directory at ``location``; raises ``NotFound`` when missing."""
         relative, target = self._locate(location)
         if target.is_dir():
             return FileInfo(path=relative, is_dir=True)
@@ -164,11 +114,9 @@ class LocalArtifactStore:
         return FileInfo(path=relative, is_dir=False, file_size=size)
 
     def exists(self, location: str) -> bool:
-        """Whether a file or directory is stored at ``location`` (the root, ``''``, always is)."""
         return self._locate(location)[1].exists()
 
     def sha256(self, location: str) -> str:
-        """The hex sha256 of the file at ``location``; ``NotFound`` if missing or a directory."""
         return self._read_entry(*self._locate(location))[0]
 
     def blob_path(self, location: str) -> Path:
@@ -176,29 +124,23 @@ class LocalArtifactStore:
         relative, target = self._locate(location)
         blob = self._blob_file(self._read_entry(relative, target)[0])
         if not blob.is_file():
-            raise _corrupted(relative)
+            raise corrupted(relative)
         return blob
 
     def open(self, location: str) -> BinaryIO:
-        """Open the file at ``location`` unverified; ``NotFound`` if missing or a directory."""
         return self._open_entry(*self._locate(location))[0]
 
     def iter_bytes(self, location: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-        """Yield the file at ``location`` in chunks, verifying its sha256 on the way.
-
-        ``NotFound`` comes from this call, before any chunk (a server can still answer 404);
-        ``StoreUnavailable`` after the last chunk if the content does not match its checksum.
-        """
         relative, target = self._locate(location)
         self._read_entry(relative, target)
         return self._iter_verified(relative, target, chunk_size)
 
-    def list(self, location: str = "") -> builtins.list[FileInfo]:
-        """The immediate children of the directory at ``location`` (``''`` = root), by name.
+    def iter_range(self, location: str, start: int, stop: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        relative, target = self._locate(location)
+        self._read_entry(relative, target)
+        return self._iter_range(relative, target, start, stop, chunk_size)
 
-        ``FileInfo.path`` is the full logical path. A missing location gives ``[]`` and so does
-        a file location, as in MLflow's ``LocalArtifactRepository.list_artifacts``.
-        """
+    def list(self, location: str = "") -> builtins.list[FileInfo]:
         relative, target = self._locate(location)
         with _store_errors("list", relative):
             try:
@@ -219,11 +161,7 @@ class LocalArtifactStore:
         return infos
 
     def download(self, location: str, dest_dir: Path) -> Path:
-        """Copy the file or tree at ``location`` to ``dest_dir/<name>`` and return that path.
-
-        The root, ``''``, fills ``dest_dir`` itself. Every file's sha256 is checked: a mismatch
-        raises ``StoreUnavailable`` and leaves no file behind. ``NotFound`` when nothing is there.
-        """
+        """``ArtifactStore.download``; empty directories of the tree are created too."""
         relative, target = self._locate(location)
         name = relative.rsplit("/", 1)[-1]
         if not target.is_dir():
@@ -235,12 +173,11 @@ class LocalArtifactStore:
         for directory, _, _ in os.walk(target):  # empty directories are part of the layout
             (dest_root / Path(directory).relative_to(target)).mkdir(exist_ok=True)
         prefix = f"{relative}/" if relative else ""
-        for index, sub in _index_files(target):
+        for index, sub in local_files(target):
             self._copy_verified(prefix + sub, index, dest_root / sub)
         return dest_root
 
     def delete(self, location: str) -> None:
-        """Remove the file or subtree at ``location`` (not ``''``); blobs stay until GC runs."""
         relative, target = self._locate(location, allow_empty=False)
         with _store_errors("delete", relative):
             try:
@@ -258,7 +195,7 @@ class LocalArtifactStore:
         """Remove blobs no index entry references (uploads wait meanwhile); return bytes freed."""
         with self._locked(exclusive=True), _store_errors("collect garbage for", ""):
             referenced: set[str] = set()
-            for index, logical in _index_files(self._tree):
+            for index, logical in local_files(self._tree):
                 with contextlib.suppress(NotFound):  # deleted during the walk
                     referenced.add(self._read_entry(logical, index)[0])
             freed = 0
@@ -287,7 +224,7 @@ class LocalArtifactStore:
                 )
 
     def _blob_file(self, sha: str) -> Path:
-        return self._blobs / sha[:2] / sha
+        return self.root / blob_name(sha)
 
     @contextlib.contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
@@ -330,7 +267,7 @@ class LocalArtifactStore:
     def _commit(
         self, relative: str, target: Path, staged: Path, sha: str, size: int, durable: bool
     ) -> FileInfo:
-        entry = json.dumps({"sha256": sha, "size": size}, separators=(",", ":")).encode()
+        entry = encode_entry(sha, size)
         staged_entry: Path | None = None
         try:
             staged_entry = self._stage(relative, (entry,), durable)[0]
@@ -365,44 +302,30 @@ class LocalArtifactStore:
         except OSError as exc:
             log.error("cannot read the index of artifact %r: %s", relative, exc)
             raise StoreUnavailable(f"Cannot read artifact {relative!r}; {WHERE_CAUSE_IS_LOGGED}.") from exc
-        try:
-            entry = json.loads(raw)
-            sha, size = entry["sha256"], entry["size"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _corrupted(relative) from exc
-        # The sha becomes a path under blobs/, so a damaged entry must not steer it elsewhere.
-        if not (isinstance(sha, str) and _SHA256_HEX.fullmatch(sha) and isinstance(size, int)):
-            raise _corrupted(relative)
-        return sha, size
+        return decode_entry(relative, raw)
 
-    def _open_entry(self, relative: str, index: Path) -> tuple[BinaryIO, str]:
+    def _open_entry(self, relative: str, index: Path) -> tuple[BinaryIO, str, int]:
         # Under the shared lock, so collect_garbage cannot remove the blob between the two reads.
         with self._locked(exclusive=False):
-            sha, _ = self._read_entry(relative, index)
+            sha, size = self._read_entry(relative, index)
             try:
-                return self._blob_file(sha).open("rb"), sha
+                return self._blob_file(sha).open("rb"), sha, size
             except FileNotFoundError as exc:
-                raise _corrupted(relative) from exc
+                raise corrupted(relative) from exc
 
     def _iter_verified(self, relative: str, index: Path, chunk_size: int) -> Iterator[bytes]:
-        handle, sha = self._open_entry(relative, index)
-        digest = hashlib.sha256()
+        handle, sha, size = self._open_entry(relative, index)
         with handle:
-            while chunk := handle.read(chunk_size):
-                digest.update(chunk)
+            yield from verified(relative, iter(lambda: handle.read(chunk_size), b""), sha, size)
+
+    def _iter_range(self, relative: str, index: Path, start: int, stop: int, chunk_size: int) -> Iterator[bytes]:
+        handle, _, _ = self._open_entry(relative, index)
+        with handle:
+            handle.seek(start)
+            left = stop - start
+            while left > 0 and (chunk := handle.read(min(chunk_size, left))):
+                left -= len(chunk)
                 yield chunk
-        if digest.hexdigest() != sha:
-            raise _corrupted(relative)
 
     def _copy_verified(self, relative: str, index: Path, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staged = dest.parent / f".{dest.name}.cairn-download-{uuid.uuid4().hex}"
-        # Mode 0o666 so the umask applies, as to any other file the user writes.
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in self._iter_verified(relative, index, CHUNK_SIZE):
-                    out.write(chunk)
-            os.replace(staged, dest)
-        finally:
-            staged.unlink(missing_ok=True)
+        save_verified(self._iter_verified(relative, index, CHUNK_SIZE), dest)

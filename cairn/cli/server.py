@@ -21,7 +21,14 @@ def server(
         metavar="URI", help="Metadata store: a folder or sqlite:///file.db "
                             "(default: the server's own, ./.cairn).")] = None,
     artifacts_destination: Annotated[str | None, typer.Option(
-        metavar="DIR_OR_URI", help="Folder where artifacts are stored.")] = None,
+        metavar="DIR_OR_URI", help="Where artifacts are stored: a folder or s3://bucket/prefix "
+                                   "(default: the server's own, ./.cairn/artifacts).")] = None,
+    s3_endpoint_url: Annotated[str | None, typer.Option(
+        metavar="URL", help="S3-compatible server for an s3:// destination, e.g. http://minio:9000 "
+                            "(default: AWS_ENDPOINT_URL, else AWS). Keys come from AWS_ACCESS_KEY_ID and "
+                            "AWS_SECRET_ACCESS_KEY.")] = None,
+    s3_region: Annotated[str | None, typer.Option(
+        metavar="REGION", help="Region of the S3 bucket (default: AWS_DEFAULT_REGION).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     allow_private_webhook_targets: Annotated[bool, typer.Option(
         "--allow-private-webhook-targets", show_default=False,
@@ -41,6 +48,7 @@ def server(
     \b
     Example:
       cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth
+      cairn server --artifacts-destination s3://ml-artifacts/cairn
     """
     try:
         from cairn.server.run import serve
@@ -51,7 +59,7 @@ def server(
     serve(host=host, port=port, backend_store_uri=backend_store_uri,
           artifacts_destination=artifacts_destination, workers=workers,
           allow_private_webhook_targets=allow_private_webhook_targets or None, auth=auth,
-          default_permission=default_permission)
+          default_permission=default_permission, s3_endpoint_url=s3_endpoint_url, s3_region=s3_region)
 
 
 def register(app: typer.Typer) -> None:

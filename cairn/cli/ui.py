@@ -18,7 +18,8 @@ DEFAULT_UI_PORT = 5000
 def ui(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = DEFAULT_UI_PORT,
     store: Annotated[Path, typer.Option(
-        metavar="DIR", help="The embedded store folder (its cairn.db and artifacts/).")] = Path(".cairn"),
+        metavar="DIR", help="The embedded store folder (its cairn.db, and artifacts/ unless "
+                            "CAIRN_ARTIFACTS_ROOT names another folder or an s3:// bucket).")] = Path(".cairn"),
 ) -> None:
     """Browse the runs and models of the embedded store in a web browser.
 
@@ -30,10 +31,13 @@ def ui(
         from cairn.server.run import serve
     except ModuleNotFoundError as exc:
         raise CairnError(f"The web UI needs the Python package '{exc.name}'; install it and retry.") from None
+    from cairn.client.tracking_uri import artifacts_destination_for
+
     folder = store.absolute()
     typer.echo(f"Cairn UI for {folder}: http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+    # The same artifact store the SDK uses on this folder (CAIRN_ARTIFACTS_ROOT may move it to S3).
     serve(host="127.0.0.1", port=port, backend_store_uri=str(folder),
-          artifacts_destination=str(folder / "artifacts"), log_level="warning")
+          artifacts_destination=artifacts_destination_for(folder / "artifacts"), log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

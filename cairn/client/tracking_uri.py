@@ -8,6 +8,11 @@ default ``./.cairn`` (SQLite file ``cairn.db`` and artifacts folder ``artifacts/
 * ``postgresql+psycopg://...``: a shared database; artifacts in ``CAIRN_ARTIFACTS_ROOT``;
 * a plain folder path: embedded store in that folder.
 
+``CAIRN_ARTIFACTS_ROOT`` (a folder or ``s3://bucket/prefix``) puts the artifacts of any embedded
+form elsewhere; an S3 bucket is reached with the standard AWS variables (``AWS_ENDPOINT_URL``,
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) and checked when the
+store is opened, so a misconfiguration fails on the first call, not on the first upload.
+
 One backend per URI per process: the SQLite engine (and its writer lock) must be shared by every
 client in the process.
 """
@@ -57,19 +62,24 @@ def close_all() -> None:
         _backends.clear()
 
 
+def artifacts_destination_for(folder: str | os.PathLike[str]) -> str:
+    """The artifact store of an embedded store whose default artifact folder is ``folder``:
+    ``CAIRN_ARTIFACTS_ROOT`` when set (a folder or ``s3://bucket/prefix``), else ``folder``."""
+    return os.environ.get(ENV_ARTIFACTS_ROOT) or os.fspath(folder)
+
+
 def _open(uri: str) -> Backend:
     if uri.startswith(("http://", "https://")):
         return RestBackend(uri)
-    from cairn.artifacts.local import LocalArtifactStore
+    from cairn.artifacts.destinations import open_artifact_store
     from cairn.store.database import open_database
 
     if "://" in uri:
         if uri.startswith("sqlite:///"):
-            db_file = Path(uri[len("sqlite:///"):])
-            artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or db_file.parent / "artifacts")
+            artifacts = artifacts_destination_for(Path(uri[len("sqlite:///"):]).parent / "artifacts")
             db_url = uri
         elif uri.startswith("postgresql"):
-            artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or Path(DEFAULT_FOLDER) / "artifacts")
+            artifacts = artifacts_destination_for(Path(DEFAULT_FOLDER) / "artifacts")
             db_url = uri
         else:
             raise InvalidParameter(
@@ -79,5 +89,11 @@ def _open(uri: str) -> Backend:
     else:
         folder = Path(uri).expanduser()
         db_url = f"sqlite:///{(folder / 'cairn.db').absolute()}"
-        artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or folder / "artifacts")
-    return LocalBackend(open_database(db_url), LocalArtifactStore(artifacts.absolute()))
+        artifacts = artifacts_destination_for(folder / "artifacts")
+    # The artifact store first: it checks an S3 bucket, and a refusal must not leave a database open.
+    store = open_artifact_store(artifacts)
+    try:
+        return LocalBackend(open_database(db_url), store)
+    except BaseException:
+        store.close()
+        raise

@@ -4,7 +4,7 @@ server's diff route and the web UI's compare page read runs the same way the SDK
 
 from __future__ import annotations
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import Metric, Run
 from cairn.errors import NotFound
@@ -18,7 +18,7 @@ from .diff import MAX_TEXT_ARTIFACT_BYTES
 class StoreRunReader:
     """Runs, metric histories and text artifacts, read straight from the stores."""
 
-    def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
+    def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
         self._db, self._artifacts = db, artifacts
 
     def get_run(self, run_id: str) -> Run:

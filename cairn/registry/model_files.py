@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.errors import InvalidParameter, NotFound
 from cairn.tracking.locations import store_path_of
@@ -30,9 +30,9 @@ class ModelFiles(Protocol):
 
 
 class ArtifactStoreModelFiles:
-    """``ModelFiles`` over Cairn's local artifact store."""
+    """``ModelFiles`` over Cairn's artifact store (a folder or S3)."""
 
-    def __init__(self, store: LocalArtifactStore) -> None:
+    def __init__(self, store: ArtifactStore) -> None:
         self.store = store
 
     def read_text(self, location: str, path: str) -> str | None:

@@ -1,6 +1,6 @@
 """The ASGI application: routes, middleware, exception handlers and the open stores.
 
-``create_app(backend_store_uri, artifacts_root)`` builds it in-process; ``app_from_env()`` is the
+``create_app(backend_store_uri, artifacts_destination)`` builds it in-process; ``app_from_env()`` is the
 factory uvicorn imports in every worker process (settings from ``CAIRN_SERVER_*`` variables).
 """
 
@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from cairn import ui
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.destinations import open_artifact_store
 from cairn.store.database import open_database
 from cairn.web.errors import exception_handlers
 from cairn.web.version import cairn_version
@@ -45,7 +45,12 @@ from . import (
     routes_runs,
     routes_upload_artifact,
 )
-from .config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
+from .config import (
+    DEFAULT_MAX_BODY_BYTES,
+    ServerConfig,
+    artifacts_destination_of,
+    database_url,
+)
 from .middleware import server_middleware
 from .routes_auth import auth_routes
 from .state import ServerState
@@ -106,7 +111,7 @@ def api_routes() -> list[Route]:
 
 def create_app(
     backend_store_uri: str | None = None,
-    artifacts_root: str | Path | None = None,
+    artifacts_destination: str | Path | None = None,
     *,
     host: str = "127.0.0.1",
     allowed_hosts: tuple[str, ...] = (),
@@ -115,13 +120,15 @@ def create_app(
     max_artifact_bytes: int | None = None,
     auth: bool = False,
     default_permission: str = "NO_PERMISSIONS",
+    s3_endpoint_url: str | None = None,
+    s3_region: str | None = None,
 ) -> Starlette:
     """The server app over the store at ``backend_store_uri`` (a SQLAlchemy URL, a ``.db`` file
-    or a folder; default ``./.cairn/cairn.db``) and artifacts under ``artifacts_root``; ``auth``
-    requires a sign-in and enforces permissions."""
+    or a folder; default ``./.cairn/cairn.db``) and artifacts in ``artifacts_destination`` (a
+    folder or ``s3://bucket/prefix``); ``auth`` requires a sign-in and enforces permissions."""
     config = ServerConfig(
         backend_store_uri=database_url(backend_store_uri),
-        artifacts_root=artifacts_path(artifacts_root),
+        artifacts_destination=artifacts_destination_of(artifacts_destination),
         host=host,
         allowed_hosts=allowed_hosts,
         allowed_origins=allowed_origins,
@@ -129,6 +136,8 @@ def create_app(
         max_artifact_bytes=max_artifact_bytes,
         auth=auth,
         default_permission=default_permission,
+        s3_endpoint_url=s3_endpoint_url,
+        s3_region=s3_region,
     )
     return build_app(config)
 
@@ -139,7 +148,10 @@ def app_from_env() -> Starlette:
 
 
 def build_app(config: ServerConfig) -> Starlette:
-    state = ServerState(config, open_database(config.backend_store_uri), LocalArtifactStore(config.artifacts_root))
+    artifacts = open_artifact_store(
+        config.artifacts_destination, s3_endpoint_url=config.s3_endpoint_url, s3_region=config.s3_region
+    )
+    state = ServerState(config, open_database(config.backend_store_uri), artifacts)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,6 +159,7 @@ def build_app(config: ServerConfig) -> Starlette:
             yield
         finally:
             state.db.close()
+            state.artifacts.close()
 
     routes = [
         Route("/health", health, methods=["GET"]),

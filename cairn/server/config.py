@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cairn.artifacts.destinations import normalize_destination
 from cairn.errors import InvalidParameter
 
 DEFAULT_HOST = "127.0.0.1"
@@ -21,6 +22,8 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 ENV_BACKEND_STORE_URI = "CAIRN_SERVER_BACKEND_STORE_URI"
 ENV_ARTIFACTS_DESTINATION = "CAIRN_SERVER_ARTIFACTS_DESTINATION"
+ENV_S3_ENDPOINT_URL = "CAIRN_SERVER_S3_ENDPOINT_URL"
+ENV_S3_REGION = "CAIRN_SERVER_S3_REGION"
 ENV_HOST = "CAIRN_SERVER_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVER_ALLOWED_HOSTS"
 ENV_ALLOWED_ORIGINS = "CAIRN_SERVER_ALLOWED_ORIGINS"
@@ -45,11 +48,13 @@ class ServerConfig:
     link-local addresses (refused by default, so a registry user cannot make the server probe its
     own network). ``auth`` turns on sign-in and permissions (``cairn.auth``); ``default_permission``
     is what a signed-in user may do on an experiment or model they hold no grant on
-    (NO_PERMISSIONS unless the operator says READ, EDIT or MANAGE).
+    (NO_PERMISSIONS unless the operator says READ, EDIT or MANAGE). ``artifacts_destination`` is
+    an absolute folder or ``s3://bucket/prefix``; ``s3_endpoint_url`` / ``s3_region`` (None: from
+    ``AWS_ENDPOINT_URL`` / ``AWS_DEFAULT_REGION``) say where that bucket is served.
     """
 
     backend_store_uri: str
-    artifacts_root: Path
+    artifacts_destination: str
     host: str = DEFAULT_HOST
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
@@ -58,11 +63,13 @@ class ServerConfig:
     allow_private_webhook_targets: bool = False
     auth: bool = False
     default_permission: str = "NO_PERMISSIONS"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
 
     def to_env(self) -> dict[str, str]:
         env = {
             ENV_BACKEND_STORE_URI: self.backend_store_uri,
-            ENV_ARTIFACTS_DESTINATION: str(self.artifacts_root),
+            ENV_ARTIFACTS_DESTINATION: self.artifacts_destination,
             ENV_HOST: self.host,
             ENV_ALLOWED_HOSTS: ",".join(self.allowed_hosts),
             ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
@@ -73,6 +80,10 @@ class ServerConfig:
         }
         if self.max_artifact_bytes is not None:
             env[ENV_MAX_ARTIFACT_BYTES] = str(self.max_artifact_bytes)
+        if self.s3_endpoint_url:
+            env[ENV_S3_ENDPOINT_URL] = self.s3_endpoint_url
+        if self.s3_region:
+            env[ENV_S3_REGION] = self.s3_region
         return env
 
     @classmethod
@@ -81,7 +92,7 @@ class ServerConfig:
         artifact_limit = env.get(ENV_MAX_ARTIFACT_BYTES)
         return cls(
             backend_store_uri=database_url(env.get(ENV_BACKEND_STORE_URI)),
-            artifacts_root=artifacts_path(env.get(ENV_ARTIFACTS_DESTINATION)),
+            artifacts_destination=artifacts_destination_of(env.get(ENV_ARTIFACTS_DESTINATION)),
             host=env.get(ENV_HOST) or DEFAULT_HOST,
             allowed_hosts=split_names(env.get(ENV_ALLOWED_HOSTS)),
             allowed_origins=split_names(env.get(ENV_ALLOWED_ORIGINS)),
@@ -90,6 +101,8 @@ class ServerConfig:
             allow_private_webhook_targets=flag(ENV_ALLOW_PRIVATE_WEBHOOKS, env.get(ENV_ALLOW_PRIVATE_WEBHOOKS)),
             auth=flag(ENV_AUTH, env.get(ENV_AUTH)),
             default_permission=env.get(ENV_AUTH_DEFAULT_PERMISSION) or "NO_PERMISSIONS",
+            s3_endpoint_url=env.get(ENV_S3_ENDPOINT_URL) or None,
+            s3_region=env.get(ENV_S3_REGION) or None,
         )
 
 
@@ -106,17 +119,10 @@ def database_url(backend_store_uri: str | None) -> str:
     return f"sqlite:///{path.absolute()}"
 
 
-def artifacts_path(destination: str | os.PathLike[str] | None) -> Path:
-    """The artifact folder for ``--artifacts-destination`` (a folder or file:// URI; default
-    ``./.cairn/artifacts``). Object stores are not served yet: refused rather than misread."""
-    text = os.fspath(destination) if destination else ""
-    if text.startswith("file://"):
-        text = text[len("file://"):]
-    elif "://" in text:
-        raise InvalidParameter(
-            f"--artifacts-destination {text!r}: only a local folder is supported by this server so far."
-        )
-    return Path(text or DEFAULT_FOLDER / "artifacts").expanduser().absolute()
+def artifacts_destination_of(destination: str | os.PathLike[str] | None) -> str:
+    """The store for ``--artifacts-destination``: ``s3://bucket/prefix``, or a folder (or
+    ``file://`` URI) made absolute; None means the embedded default ``./.cairn/artifacts``."""
+    return normalize_destination(destination or DEFAULT_FOLDER / "artifacts")
 
 
 def split_names(text: str | None) -> tuple[str, ...]:

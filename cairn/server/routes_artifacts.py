@@ -4,8 +4,11 @@
 Every user-supplied path goes through ``clean_relative_path`` exactly once, after the server's
 single percent-decoding, so ``..``, ``%2e%2e``, ``%252e``, backslashes, absolute paths and NUL
 are refused with 400 before the store is touched. Uploads and downloads stream in 1 MiB blocks:
-memory stays flat whatever the file size. Downloads are attachments with ``nosniff``, so an
-uploaded HTML or SVG file is never rendered by a browser on this origin.
+memory stays flat whatever the file size, whichever store (folder or S3) holds the bytes.
+Downloads are attachments with ``nosniff``, so an uploaded HTML or SVG file is never rendered by
+a browser on this origin. A whole-file download is checked against its sha256 as it streams (the
+last block is sent only once it matches, so a corrupted file never arrives complete); a ``Range``
+request gets its single byte range (206), unverified, since a part cannot be checked.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.tracking import runs
 from cairn.tracking.locations import store_path_of
@@ -52,7 +55,7 @@ async def list_under(request: Request, artifact_uri: str, path: str) -> list[dic
     return await run_in_threadpool(files_under, artifacts_of(request), artifact_uri, path)
 
 
-def files_under(store: LocalArtifactStore, artifact_uri: str, path: str) -> list[dict[str, object]]:
+def files_under(store: ArtifactStore, artifact_uri: str, path: str) -> list[dict[str, object]]:
     root = store_path_of(artifact_uri)
     relative = clean_relative_path(path)
     location = f"{root}/{relative}" if relative else root
@@ -115,7 +118,7 @@ async def upload_artifact(request: Request) -> Response:
 
 async def download_artifact(request: Request) -> Response:
     location = clean_relative_path(request.path_params["path"], allow_empty=False)
-    return await file_response(artifacts_of(request), location, db_of(request))
+    return await file_response(request, artifacts_of(request), location, db_of(request))
 
 
 async def delete_artifact(request: Request) -> Response:

@@ -34,7 +34,7 @@ async def get_run_artifact(request: Request) -> Response:
     path = _path_of(f)
     run_id = f.string("run_id") or f.required_string("run_uuid")
     run = await run_in_threadpool(runs.get_run, db_of(request), run_id)
-    return await file_response(artifacts_of(request), f"{store_path_of(run.info.artifact_uri)}/{path}", db_of(request))
+    return await file_response(request, artifacts_of(request), f"{store_path_of(run.info.artifact_uri)}/{path}", db_of(request))
 
 
 async def get_model_version_artifact(request: Request) -> Response:
@@ -43,7 +43,7 @@ async def get_model_version_artifact(request: Request) -> Response:
     version = await run_in_threadpool(
         registry.get_model_version, db_of(request), f.required_string("name"), f.required_string("version"))
     root = store_path_of(refuse_external(version, "download the files of"))
-    return await file_response(artifacts_of(request), f"{root}/{path}", db_of(request))
+    return await file_response(request, artifacts_of(request), f"{root}/{path}", db_of(request))
 
 
 def routes() -> list[Route]:

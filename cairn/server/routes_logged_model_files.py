@@ -28,7 +28,7 @@ async def get_logged_model_artifact(request: Request) -> Response:
         raise BadRequest('Request must include the "artifact_file_path" query parameter.')
     relative = clean_relative_path(path, allow_empty=False)
     model = await run_in_threadpool(logged_models.get_logged_model, db_of(request), request.path_params["model_id"])
-    return await file_response(artifacts_of(request), f"{store_path_of(model.artifact_location)}/{relative}",
+    return await file_response(request, artifacts_of(request), f"{store_path_of(model.artifact_location)}/{relative}",
                                db_of(request))
 
 

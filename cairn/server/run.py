@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.destinations import open_artifact_store
 from cairn.auth.permissions import validate_default_level
 from cairn.errors import CairnError
 from cairn.store.database import open_database
@@ -31,7 +31,7 @@ from .config import (
     ENV_ALLOWED_HOSTS,
     ENV_ALLOWED_ORIGINS,
     ServerConfig,
-    artifacts_path,
+    artifacts_destination_of,
     database_url,
     flag,
     split_names,
@@ -56,17 +56,22 @@ def serve(
     access_log: bool = False,
     auth: bool = False,
     default_permission: str = "NO_PERMISSIONS",
+    s3_endpoint_url: str | None = None,
+    s3_region: str | None = None,
 ) -> None:
     """Run the server until interrupted.
 
     ``backend_store_uri``: a SQLAlchemy URL, a ``.db`` file or a folder (default
-    ``./.cairn/cairn.db``); ``artifacts_destination``: the artifact folder (default
-    ``./.cairn/artifacts``). ``allowed_hosts`` / ``allowed_origins`` default to the
+    ``./.cairn/cairn.db``); ``artifacts_destination``: the artifact folder or
+    ``s3://bucket/prefix`` (default ``./.cairn/artifacts``), with ``s3_endpoint_url`` and
+    ``s3_region`` overriding ``AWS_ENDPOINT_URL`` and ``AWS_DEFAULT_REGION``; the S3 credentials
+    come from the environment (``AWS_ACCESS_KEY_ID``...), never from a flag that ``ps`` would
+    show. The artifact store is checked before the server listens. ``allowed_hosts`` / ``allowed_origins`` default to the
     ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated),
     ``allow_private_webhook_targets`` to ``CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS`` (default off).
     ``auth`` requires a sign-in on every route but ``/health`` and enforces permissions, with
     ``default_permission`` for resources a user holds no grant on. Raises ``InvalidParameter``
-    for unusable settings.
+    for unusable settings, ``StoreUnavailable`` when a store cannot be opened.
     """
     import uvicorn
 
@@ -76,7 +81,7 @@ def serve(
         raise InvalidParameter(f"--workers must be at least 1, got {workers}.")
     config = ServerConfig(
         backend_store_uri=database_url(backend_store_uri),
-        artifacts_root=artifacts_path(artifacts_destination),
+        artifacts_destination=artifacts_destination_of(artifacts_destination),
         host=host,
         allowed_hosts=_names(allowed_hosts, ENV_ALLOWED_HOSTS),
         allowed_origins=_names(allowed_origins, ENV_ALLOWED_ORIGINS),
@@ -88,6 +93,8 @@ def serve(
         ),
         auth=auth,
         default_permission=validate_default_level(default_permission),
+        s3_endpoint_url=s3_endpoint_url or None,
+        s3_region=s3_region or None,
     )
     db = open_database(config.backend_store_uri)
     try:
@@ -95,7 +102,10 @@ def serve(
             print(line, file=sys.stderr)
     finally:
         db.close()
-    LocalArtifactStore(config.artifacts_root)
+    # Opened once here so a wrong bucket, endpoint or key stops the start with a clear message.
+    open_artifact_store(
+        config.artifacts_destination, s3_endpoint_url=config.s3_endpoint_url, s3_region=config.s3_region
+    ).close()
     os.environ.update(config.to_env())
     os.environ.update(csrf.shared_key_env())
     uvicorn.run(
@@ -123,7 +133,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--backend-store-uri", default=None, help="SQLAlchemy URL, .db file or folder")
-    parser.add_argument("--artifacts-destination", default=None, help="folder for artifacts")
+    parser.add_argument("--artifacts-destination", default=None, help="folder or s3://bucket/prefix for artifacts")
+    parser.add_argument("--s3-endpoint-url", default=None,
+                        help="S3-compatible server for an s3:// destination (default: AWS_ENDPOINT_URL, else AWS)")
+    parser.add_argument("--s3-region", default=None, help="region of the S3 bucket (default: AWS_DEFAULT_REGION)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--allowed-hosts", default=None, help="comma-separated extra Host names, or *")
     parser.add_argument("--allowed-origins", default=None, help="comma-separated browser origins, or *")
@@ -146,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             allow_private_webhook_targets=args.allow_private_webhook_targets,
             log_level=args.log_level, access_log=args.access_log, auth=args.auth,
             default_permission=args.default_permission,
+            s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
         )  # fmt: skip
     except CairnError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)

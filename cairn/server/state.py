@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.store.database import Database
 
 from .config import ServerConfig
@@ -16,7 +16,7 @@ from .config import ServerConfig
 class ServerState:
     config: ServerConfig
     db: Database
-    artifacts: LocalArtifactStore
+    artifacts: ArtifactStore
 
 
 def state_of(request: Request) -> ServerState:
@@ -28,5 +28,5 @@ def db_of(request: Request) -> Database:
     return state_of(request).db
 
 
-def artifacts_of(request: Request) -> LocalArtifactStore:
+def artifacts_of(request: Request) -> ArtifactStore:
     return state_of(request).artifacts

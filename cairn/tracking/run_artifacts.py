@@ -7,7 +7,7 @@ safe-path check) before anything is read or written; the file lands at
 
 from __future__ import annotations
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo
 from cairn.errors import InvalidParameter
@@ -37,7 +37,7 @@ def check_upload_size(size: int) -> None:
 
 
 def upload_run_artifact(
-    db: Database, artifacts: LocalArtifactStore, run_id: str, path: str, data: bytes
+    db: Database, artifacts: ArtifactStore, run_id: str, path: str, data: bytes
 ) -> FileInfo:
     """Store ``data`` at ``path`` under the run's artifact root. InvalidParameter for a bad path,
     an empty or too large body; NotFound for an unknown run."""

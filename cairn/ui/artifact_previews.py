@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo, Run
 from cairn.errors import NotFound
@@ -46,14 +46,14 @@ def location_of(run: Run, path: str, *, allow_empty: bool = True) -> str:
     return f"{root}/{relative}" if relative else root
 
 
-def list_files(store: LocalArtifactStore, run: Run, path: str) -> list[FileInfo]:
+def list_files(store: ArtifactStore, run: Run, path: str) -> list[FileInfo]:
     """Entries directly under ``path``, paths relative to the run's artifact root, folders first."""
     root = store_path_of(run.info.artifact_uri)
     found = [FileInfo(f.path[len(root) + 1 :], f.is_dir, f.file_size) for f in store.list(location_of(run, path))]
     return sorted(found, key=lambda f: (not f.is_dir, f.path))
 
 
-def preview(store: LocalArtifactStore, run: Run, path: str) -> Preview:
+def preview(store: ArtifactStore, run: Run, path: str) -> Preview:
     location = location_of(run, path, allow_empty=False)
     info = store.stat(location)
     if info.is_dir:

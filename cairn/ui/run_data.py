@@ -63,7 +63,7 @@ def download(pages: Pages) -> Handler:
         stores = stores_of(request)
         run = await run_in_threadpool(runs.get_run, stores.db, request.path_params["run_id"])
         location = artifact_previews.location_of(run, request.query_params.get("path", ""), allow_empty=False)
-        return await file_response(stores.artifacts, location, stores.db)
+        return await file_response(request, stores.artifacts, location, stores.db)
 
     return handler
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.entities import DatasetInput, FileInfo, Run
 from cairn.errors import CairnError
 from cairn.registry.model_files import MLMODEL_FILE
@@ -51,7 +51,7 @@ class Provenance:
     logged_models: list[logged_models.LoggedModel] = field(default_factory=list)
 
 
-def load_provenance(db: Database, store: LocalArtifactStore, run: Run, files: list[FileInfo]) -> Provenance:
+def load_provenance(db: Database, store: ArtifactStore, run: Run, files: list[FileInfo]) -> Provenance:
     tags = run.data.tags
     diff_text = _read(store, run, DIFF_ARTIFACT, MAX_DIFF_BYTES)
     requirements = _read(store, run, REQUIREMENTS_ARTIFACT, MAX_REQUIREMENTS_BYTES)
@@ -97,7 +97,7 @@ def diff_lines(text: str, truncated: bool) -> tuple[list[tuple[str, str]], bool]
     return kinds, truncated
 
 
-def _read(store: LocalArtifactStore, run: Run, path: str, limit: int) -> tuple[str, bool] | None:
+def _read(store: ArtifactStore, run: Run, path: str, limit: int) -> tuple[str, bool] | None:
     """(text, truncated) of a run's artifact, or None when it has none."""
     try:
         with store.open(artifact_previews.location_of(run, path, allow_empty=False)) as stream:
@@ -107,7 +107,7 @@ def _read(store: LocalArtifactStore, run: Run, path: str, limit: int) -> tuple[s
     return head[:limit].decode("utf-8", errors="replace"), len(head) > limit
 
 
-def _model_folders(store: LocalArtifactStore, run: Run, files: list[FileInfo]) -> list[str]:
+def _model_folders(store: ArtifactStore, run: Run, files: list[FileInfo]) -> list[str]:
     """The run's top-level artifact folders (and its root) that hold an ``MLmodel``."""
     found = [""] if any(f.path == MLMODEL_FILE for f in files) else []
     for folder in [f for f in files if f.is_dir][:MAX_FOLDERS_SEARCHED]:

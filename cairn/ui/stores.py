@@ -10,7 +10,7 @@ from typing import Protocol
 
 from starlette.requests import Request
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.store.database import Database
 
 
@@ -19,7 +19,7 @@ class Stores(Protocol):
     def db(self) -> Database: ...
 
     @property
-    def artifacts(self) -> LocalArtifactStore: ...
+    def artifacts(self) -> ArtifactStore: ...
 
 
 def stores_of(request: Request) -> Stores:

@@ -25,13 +25,14 @@ from starlette.responses import Response
 from starlette.types import Send
 
 from cairn.errors import (
-    BadRequest,
-    CairnError,
-    EndpointNotFound,
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_405_METHOD_NOT_ALLOWED,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    BadRequest,
+    CairnError,
+    EndpointNotFound,
+    RangeNotSatisfiable,
     TooManyRequests,
     Unauthenticated,
 )
@@ -54,10 +55,12 @@ REALM = 'Basic realm="cairn", charset="UTF-8"'
 
 
 def headers_of(error: CairnError) -> dict[str, str]:
-    """The headers HTTP asks for with ``error``: ``WWW-Authenticate`` on a 401, ``Retry-After``
-    on a 429."""
+    """The headers HTTP asks for with ``error``: ``WWW-Authenticate`` on a 401, ``Content-Range``
+    on a 416, ``Retry-After`` on a 429."""
     if isinstance(error, Unauthenticated):
         return {"WWW-Authenticate": REALM}
+    if isinstance(error, RangeNotSatisfiable):
+        return {"Content-Range": f"bytes */{error.size}"}
     if isinstance(error, TooManyRequests):
         return {"Retry-After": str(error.retry_after_s)}
     return {}

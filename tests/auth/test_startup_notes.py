@@ -3,8 +3,6 @@ and how to create the first admin when sign-in is on but no user exists."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cairn.auth import users
@@ -15,7 +13,7 @@ from cairn.store.database import Database
 
 
 def config(host: str, auth: bool) -> ServerConfig:
-    return ServerConfig(backend_store_uri="sqlite://", artifacts_root=Path("."), host=host, auth=auth)
+    return ServerConfig(backend_store_uri="sqlite://", artifacts_destination=".", host=host, auth=auth)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "::", "cairn.example.com"])

@@ -10,7 +10,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from cairn.errors import BadRequest, InvalidParameter
-from cairn.server.config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_path, database_url
+from cairn.server.config import DEFAULT_MAX_BODY_BYTES, ServerConfig, artifacts_destination_of, database_url
 from cairn.server.fields import Fields
 from cairn.server.wire import MAX_JSON_DEPTH, decode_json, encode_json
 
@@ -115,8 +115,9 @@ def test_nested_messages_name_the_full_path() -> None:
 
 
 def test_settings_round_trip_through_the_environment(tmp_path: Path) -> None:
-    config = ServerConfig(f"sqlite:///{tmp_path}/x.db", tmp_path / "art", "0.0.0.0", ("ml.example.com",),
-                          ("https://ui.example.com",), 2048, 4096, allow_private_webhook_targets=True)
+    config = ServerConfig(f"sqlite:///{tmp_path}/x.db", str(tmp_path / "art"), "0.0.0.0", ("ml.example.com",),
+                          ("https://ui.example.com",), 2048, 4096, allow_private_webhook_targets=True,
+                          s3_endpoint_url="http://127.0.0.1:9000", s3_region="eu-west-1")
     assert ServerConfig.from_env(config.to_env()) == config
     defaults = ServerConfig.from_env({})
     assert defaults.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 64 * 1024 * 1024
@@ -138,8 +139,25 @@ def test_backend_store_uri_forms(tmp_path: Path) -> None:
     assert database_url(None).endswith("/.cairn/cairn.db")
 
 
-def test_artifact_destinations_must_be_local_folders(tmp_path: Path) -> None:
-    assert artifacts_path(str(tmp_path)) == tmp_path
-    assert artifacts_path(f"file://{tmp_path}") == tmp_path
-    with pytest.raises(InvalidParameter, match="local folder"):
-        artifacts_path("s3://bucket/prefix")
+def test_artifact_destinations_are_folders_or_s3_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert artifacts_destination_of(str(tmp_path)) == str(tmp_path)
+    assert artifacts_destination_of(f"file://{tmp_path}") == str(tmp_path)
+    assert artifacts_destination_of("relative/art") == str(tmp_path / "relative" / "art")
+    assert artifacts_destination_of(None) == str(tmp_path / ".cairn" / "artifacts")
+    assert artifacts_destination_of("s3://bucket/a//prefix/") == "s3://bucket/a/prefix"
+    assert artifacts_destination_of("s3://bucket") == "s3://bucket"
+
+
+@pytest.mark.parametrize(
+    ("destination", "problem"),
+    [
+        ("gs://bucket/prefix", "Unsupported artifact destination"),
+        ("s3://Bad_Bucket/x", "not a valid S3 bucket name"),
+        ("s3://ab/x", "not a valid S3 bucket name"),
+        ("s3://bucket/../escape", "the prefix is refused"),
+    ],
+)
+def test_unusable_artifact_destinations_are_refused(destination: str, problem: str) -> None:
+    with pytest.raises(InvalidParameter, match=problem):
+        artifacts_destination_of(destination)

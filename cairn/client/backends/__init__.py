@@ -2,7 +2,7 @@
 deployments and predictions) and two complete implementations of it.
 
     local.py   LocalBackend: the domain packages called in-process on an embedded store
-               (SQLite or PostgreSQL + a local artifact folder)
+               (SQLite or PostgreSQL + an artifact store: a folder or S3)
     rest.py    RestBackend: the same calls sent to a Cairn server over HTTP with httpx
 
 Each backend is split by the interface's parts (``local_registry``, ``rest_datasets``, ...).

@@ -1,4 +1,4 @@
-"""The embedded backend: domain calls in-process on SQLite (or PostgreSQL) + a local artifact store.
+"""The embedded backend: domain calls in-process on SQLite (or PostgreSQL) + an artifact store (folder or S3).
 
 ``LocalBackend`` holds the tracking half here; the registry, dataset and deployment halves are
 mixins beside it (``local_registry``, ``local_datasets``, ``local_deployments``), each calling its
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import (
     Experiment,
@@ -35,9 +35,9 @@ from .local_retention import LocalRetention
 
 
 class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetention):
-    """``Backend`` on an embedded store: the ``Database`` and the artifact folder it was opened on."""
+    """``Backend`` on an embedded store: the ``Database`` and the artifact store it was opened on."""
 
-    def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
+    def __init__(self, db: Database, artifacts: ArtifactStore) -> None:
         self.db = db
         self.artifacts = artifacts
 
@@ -115,6 +115,7 @@ class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetentio
     def close(self) -> None:
         self._stop_webhook_worker()
         self.db.close()
+        self.artifacts.close()
 
 
 def _location(artifact_uri: str, path: str) -> str:

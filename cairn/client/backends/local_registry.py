@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from cairn import registry
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.entities import (
     Actor,
     AuditEvent,
@@ -39,7 +39,7 @@ class LocalRegistry:
     """Mixed into ``LocalBackend``."""
 
     db: Database
-    artifacts: LocalArtifactStore
+    artifacts: ArtifactStore
 
     def create_registered_model(self, name: str, description: str | None, tags: dict[str, str],
                                 actor: Actor) -> RegisteredModel:

@@ -21,7 +21,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from cairn.artifacts.local import LocalArtifactStore
+from cairn.artifacts.base import ArtifactStore
 from cairn.entities import Run, ViewType
 from cairn.registry.search import search_model_versions_by_filter
 from cairn.registry.versions import model_versions_of_runs
@@ -59,7 +59,7 @@ class QueryContext:
     """The stores one query reads, and the runs it has answered so far (for batched loading)."""
 
     db: Database
-    artifacts: LocalArtifactStore
+    artifacts: ArtifactStore
     _runs: list[Wire] = field(default_factory=list)
     _experiments: dict[str, Wire | None] = field(default_factory=dict)
     _versions: dict[str, list[Wire]] = field(default_factory=dict)
