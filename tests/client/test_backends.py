@@ -23,9 +23,9 @@ def parameters(function: Callable[..., Any]) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def test_the_interface_covers_tracking_registry_datasets_and_deployments() -> None:
+def test_the_interface_covers_tracking_registry_datasets_deployments_and_imports() -> None:
     assert [part.__name__ for part in PARTS] == [
-        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend"]
+        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend", "ImportBackend"]
     assert {"log_batch", "promote", "search_datasets", "lineage", "set_deployment",
             "search_predictions"} <= set(declared_methods())
 

@@ -1,8 +1,9 @@
 """The embedded backend: domain calls in-process on SQLite (or PostgreSQL) + a local artifact store.
 
-``LocalBackend`` holds the tracking half here; the registry, dataset and deployment halves are
-mixins beside it (``local_registry``, ``local_datasets``, ``local_deployments``), each calling its
-domain package with the same ``Database`` the server's routes would use.
+``LocalBackend`` holds the tracking half here; the registry, dataset, deployment and import halves
+are mixins beside it (``local_registry``, ``local_datasets``, ``local_deployments``,
+``local_imports``), each calling its domain package with the same ``Database`` the server's
+routes would use.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from cairn.tracking.locations import store_path_of
 
 from .local_datasets import LocalDatasets
 from .local_deployments import LocalDeployments
+from .local_imports import LocalImports
 from .local_registry import LocalRegistry
 
 
-class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments):
+class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalImports):
     """``Backend`` on an embedded store: the ``Database`` and the artifact folder it was opened on."""
 
     def __init__(self, db: Database, artifacts: LocalArtifactStore) -> None:
