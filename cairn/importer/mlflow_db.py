@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, func, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -28,7 +38,13 @@ from cairn.tracking.runs import RUN_NAME_TAG
 
 from . import mlflow_db_models
 from .artifact_files import ArtifactFiles
-from .records import FilesRoot, SourceExperiment, SourceFile, SourceLoggedModel, SourceRun
+from .records import (
+    FilesRoot,
+    SourceExperiment,
+    SourceFile,
+    SourceLoggedModel,
+    SourceRun,
+)
 
 REQUIRED = ("experiments", "experiment_tags", "runs", "params", "tags", "metrics")
 OPTIONAL = ("datasets", "inputs", "input_tags", "logged_models", "logged_model_tags", "logged_model_params",
@@ -129,7 +145,7 @@ class MlflowDatabase:
     def in_workspace(self, table: Table) -> list[Any]:
         return [table.c.workspace == DEFAULT_WORKSPACE] if "workspace" in table.c else []
 
-    def _read(self) -> Any:
+    def _read(self) -> AbstractContextManager[Connection]:
         return _translated(self.engine, self.label)
 
     def _load_runs(self, conn: Connection, ids: list[str]) -> list[SourceRun]:
@@ -236,23 +252,14 @@ def _reflect(engine: Engine, label: str) -> dict[str, Table]:
     return dict(metadata.tables)
 
 
-class _translated:
+@contextmanager
+def _translated(engine: Engine, label: str) -> Iterator[Connection]:
     """A read connection whose driver errors come out as one-line ``cairn.errors``."""
-
-    def __init__(self, engine: Engine, label: str) -> None:
-        self.engine, self.label = engine, label
-
-    def __enter__(self) -> Connection:
-        try:
-            self.conn = self.engine.connect()
-        except SQLAlchemyError as exc:
-            raise _error(self.label, exc) from None
-        return self.conn
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        self.conn.close()
-        if isinstance(exc, SQLAlchemyError):
-            raise _error(self.label, exc) from None
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise _error(label, exc) from None
 
 
 def _error(label: str, exc: SQLAlchemyError) -> Exception:

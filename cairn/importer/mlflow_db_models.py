@@ -38,7 +38,8 @@ def logged_models(conn: Connection, tables: dict[str, Table], experiment_id: int
                 row.run_id, row.dataset_name, row.dataset_digest))
     return [SourceLoggedModel(ImportedLoggedModel(
         model_id=row.model_id, experiment_id=str(row.experiment_id), name=row.name,
-        creation_timestamp_ms=int(row.creation_timestamp_ms), last_updated_timestamp_ms=int(row.last_updated_timestamp_ms),
+        creation_timestamp_ms=int(row.creation_timestamp_ms),
+        last_updated_timestamp_ms=int(row.last_updated_timestamp_ms),
         status=LOGGED_MODEL_STATUSES.get(row.status, PENDING),
         lifecycle_stage=row.lifecycle_stage or LifecycleStage.ACTIVE.value, model_type=row.model_type or None,
         source_run_id=row.source_run_id, status_message=row.status_message, tags=tags.get(row.model_id, {}),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,16 @@ from cairn.errors import CairnError, InvalidParameter, StoreUnavailable, error_f
 from cairn.registry.imports import ImportedModel, ImportedVersion
 from cairn.tracking.imports import ImportedExperiment, ImportedRun
 from cairn.tracking.logged_model_imports import ImportedLoggedModel
-from cairn.tracking.logged_models import STATUSES, PENDING, ModelLink, ModelMetric
+from cairn.tracking.logged_models import PENDING, STATUSES, ModelLink, ModelMetric
 
-from .records import MODEL_FILES, FilesRoot, SourceExperiment, SourceFile, SourceLoggedModel, SourceRun
+from .records import (
+    MODEL_FILES,
+    FilesRoot,
+    SourceExperiment,
+    SourceFile,
+    SourceLoggedModel,
+    SourceRun,
+)
 
 API = "/api/2.0/mlflow"
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
@@ -168,8 +176,14 @@ class MlflowServer:
             raise InvalidParameter(f"{self.label} does not answer MLflow's REST API ({path} gave no JSON object).")
         return found
 
-    def _errors(self) -> Any:
-        return _TransportErrors(self.label)
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(
+                f"Cannot reach the MLflow server at {self.label} ({type(exc).__name__}); is it running?"
+            ) from None
 
     def _failure(self, response: httpx.Response, path: str) -> CairnError:
         try:
@@ -178,20 +192,6 @@ class MlflowServer:
         except (ValueError, KeyError, TypeError):
             return InvalidParameter(f"{self.label} does not answer MLflow's REST API ({path}: HTTP "
                                     f"{response.status_code}).")
-
-
-class _TransportErrors:
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if isinstance(exc, httpx.TransportError):
-            raise StoreUnavailable(
-                f"Cannot reach the MLflow server at {self.label} ({type(exc).__name__}); is it running?"
-            ) from None
 
 
 def _credentials() -> httpx.Auth | None:

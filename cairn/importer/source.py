@@ -16,7 +16,13 @@ from cairn.entities import Metric
 from cairn.errors import InvalidParameter
 from cairn.registry.imports import ImportedModel
 
-from .records import FilesRoot, SourceExperiment, SourceFile, SourceLoggedModel, SourceRun
+from .records import (
+    FilesRoot,
+    SourceExperiment,
+    SourceFile,
+    SourceLoggedModel,
+    SourceRun,
+)
 
 
 class Source(Protocol):

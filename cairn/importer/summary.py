@@ -4,6 +4,7 @@ which failed and why (plus notes on what was copied with an adjustment)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 EXPERIMENTS = "experiments"
 LOGGED_MODELS = "logged models"
 RUNS = "runs"

@@ -14,7 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cairn.errors import InvalidParameter
-from cairn.registry.imports import ImportedModel, ImportedVersion, import_registered_model
+from cairn.registry.imports import (
+    ImportedModel,
+    ImportedVersion,
+    import_registered_model,
+)
 from cairn.tracking import imports, logged_model_imports
 from cairn.tracking.imports import ImportedExperiment, ImportedRun, ImportStart
 from cairn.tracking.logged_model_imports import ImportedLoggedModel

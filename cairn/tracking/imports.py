@@ -23,7 +23,16 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cairn.entities import DatasetInput, Experiment, LifecycleStage, Metric, Param, RunInfo, RunStatus, RunTag
+from cairn.entities import (
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 from cairn.errors import Conflict, InvalidParameter, NotFound
 from cairn.store import experiments as experiment_rows
 from cairn.store import imports as marks

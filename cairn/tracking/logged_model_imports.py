@@ -21,7 +21,14 @@ from cairn.store import logged_models as rows
 from cairn.store.database import Database
 
 from . import clock
-from .imports import LOGGED_MODEL, ImportStart, ImportState, check_source, require_started, validate_lifecycle
+from .imports import (
+    LOGGED_MODEL,
+    ImportStart,
+    ImportState,
+    check_source,
+    require_started,
+    validate_lifecycle,
+)
 from .logged_models import (
     STATUSES,
     ModelMetric,
@@ -29,7 +36,12 @@ from .logged_models import (
     validate_model_params,
     validate_model_tags,
 )
-from .validation import parse_experiment_id, parse_run_id, validate_int64, validate_metrics
+from .validation import (
+    parse_experiment_id,
+    parse_run_id,
+    validate_int64,
+    validate_metrics,
+)
 
 MAX_MODEL_ID_LENGTH = 64
 MAX_MODEL_TYPE_LENGTH = 500

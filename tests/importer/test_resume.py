@@ -103,10 +103,11 @@ def many_runs(tmp_path: Path, mlflow_store: Any) -> Any:
             (files / run_id / "artifacts").mkdir(parents=True)
             (files / run_id / "artifacts" / "notes.txt").write_text(f"trial {i}\n" * 100)
             conn.execute("INSERT INTO runs (run_uuid, name, source_type, user_id, status, start_time, end_time, "
-                         "lifecycle_stage, artifact_uri, experiment_id) VALUES (?, ?, 'LOCAL', 'ana', 'FINISHED', ?, ?, "
-                         "'active', ?, 10)", (run_id, f"trial-{i}", 1000 + i, 2000 + i,
-                                             str(files / run_id / "artifacts")))
-            conn.execute("INSERT INTO tags (key, value, run_uuid) VALUES ('mlflow.runName', ?, ?)", (f"trial-{i}", run_id))
+                         "lifecycle_stage, artifact_uri, experiment_id) VALUES (?, ?, 'LOCAL', 'ana', 'FINISHED', "
+                         "?, ?, 'active', ?, 10)",
+                         (run_id, f"trial-{i}", 1000 + i, 2000 + i, str(files / run_id / "artifacts")))
+            conn.execute("INSERT INTO tags (key, value, run_uuid) VALUES ('mlflow.runName', ?, ?)",
+                         (f"trial-{i}", run_id))
             conn.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES "
                              "('loss', ?, ?, ?, ?, 0)", [(1.0 / (s + 1), 5000 + s, run_id, s) for s in range(POINTS)])
             conn.execute("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES "

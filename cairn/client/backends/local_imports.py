@@ -9,7 +9,12 @@ from cairn.entities import Actor, Metric
 from cairn.registry.imports import ImportedModel, ItemOutcome, import_registered_model
 from cairn.store.database import Database
 from cairn.tracking import imports, logged_model_imports
-from cairn.tracking.imports import ExperimentImport, ImportedExperiment, ImportedRun, ImportStart
+from cairn.tracking.imports import (
+    ExperimentImport,
+    ImportedExperiment,
+    ImportedRun,
+    ImportStart,
+)
 from cairn.tracking.logged_model_imports import ImportedLoggedModel
 
 

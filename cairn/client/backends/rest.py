@@ -3,9 +3,9 @@
 
 ``RestBackend`` holds the tracking half here; the registry, dataset, deployment and import halves
 are mixins beside it (``rest_registry``, ``rest_datasets``, ``rest_deployments``,
-``rest_imports``) over one shared connection (``rest_transport``). Artifacts go through the server's proxy routes and stream both
-ways; a download is written to a temporary file and renamed into place, so a failed transfer
-leaves nothing behind.
+``rest_imports``) over one shared connection (``rest_transport``). Artifacts go through the
+server's proxy routes and stream both ways; a download is written to a temporary file and renamed
+into place, so a failed transfer leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -10,7 +10,13 @@ from typing import Any
 
 from cairn.entities import Actor, Experiment, Metric
 from cairn.registry.imports import ImportedModel, ItemOutcome
-from cairn.tracking.imports import ExperimentImport, ImportedExperiment, ImportedRun, ImportStart, ImportState
+from cairn.tracking.imports import (
+    ExperimentImport,
+    ImportedExperiment,
+    ImportedRun,
+    ImportStart,
+    ImportState,
+)
 from cairn.tracking.logged_model_imports import ImportedLoggedModel
 
 from .rest_transport import CAIRN, RestTransport, pairs, tags_of, wire_double
