@@ -56,7 +56,7 @@ def import_mlflow(
     first events of each model's audit trail, marked as imported.
 
     \b
-    Examples:
+    Example:
       cairn import mlflow --from sqlite:///mlflow.db --artifacts ./mlartifacts
       cairn --tracking-uri http://cairn:5000 import mlflow --from-server http://mlflow:5000
     """
