@@ -5,7 +5,9 @@ experiment's logged models (runs link to them), then runs, then the registry (ve
 and logged models). A run or logged model is begun, fed (metric points, files) and completed
 last, so an import that stops half-way redoes just that one next time and skips what is complete
 (the rules are ``tracking.imports``). One thing failing is counted with its reason and the import
-goes on; running the command again retries exactly what failed.
+goes on; running the command again retries exactly what failed. A store that stops answering
+(``StoreUnavailable``: the Cairn server, or the MLflow database or server) ends the import at
+once: every item after it would fail the same way.
 
 Files are fetched one at a time into a private temporary folder and uploaded from there, so any
 size passes in constant memory.
@@ -20,7 +22,7 @@ from typing import Protocol
 
 from cairn.client.backends import Backend
 from cairn.entities import Actor, Experiment
-from cairn.errors import CairnError
+from cairn.errors import CairnError, StoreUnavailable
 from cairn.registry.imports import COPIED as ITEM_COPIED
 from cairn.registry.imports import PRESENT as ITEM_PRESENT
 from cairn.registry.imports import ImportedModel
@@ -90,6 +92,8 @@ class _Copy:
         for item in found:
             try:
                 result = self.target.import_experiment(item.experiment)
+            except StoreUnavailable:
+                raise
             except CairnError as exc:
                 self.summary.failed(kinds.EXPERIMENTS, item.experiment.name, exc.message)
             else:
@@ -111,6 +115,8 @@ class _Copy:
                 return
             self._files(FilesRoot(MODEL_FILES, model.model_id, item.artifact_location), start.artifact_location)
             self.target.complete_logged_model_import(model.model_id)
+        except StoreUnavailable:
+            raise
         except CairnError as exc:
             self.summary.failed(kinds.LOGGED_MODELS, model.model_id, exc.message)
         else:
@@ -133,6 +139,8 @@ class _Copy:
                 self.summary.copied(kinds.METRIC_POINTS, len(points))
             self._files(FilesRoot(RUN_FILES, run.run_id, item.artifact_uri), start.artifact_location)
             self.target.complete_run_import(run.run_id)
+        except StoreUnavailable:
+            raise
         except CairnError as exc:
             self.summary.failed(kinds.RUNS, run.run_id, exc.message)
         else:
@@ -146,11 +154,13 @@ class _Copy:
             staged = Path(folder) / "file"
             for file in files:
                 try:
+                    # A file that cannot be read fails its run or model, even when the reason is
+                    # the artifact store's (a broken link, a missing S3 object): the rest goes on.
                     self.source.fetch_file(root, file.path, staged)
-                    self.target.upload_artifact(location, staged, file.path)
                 except CairnError as exc:
                     self.summary.failed(kinds.ARTIFACTS, f"{root.owner_id}/{file.path}", exc.message)
                     raise CairnError(f"file {file.path} could not be copied: {exc.message}") from exc
+                self.target.upload_artifact(location, staged, file.path)
                 self.summary.copied(kinds.ARTIFACTS)
 
     def _registered_model(self, model: ImportedModel) -> None:
@@ -158,6 +168,8 @@ class _Copy:
         try:
             outcomes = self.target.import_registered_model(dataclasses.replace(model, versions=versions), self.actor,
                                                            SOURCE)
+        except StoreUnavailable:
+            raise
         except CairnError as exc:
             self.summary.failed(kinds.REGISTERED_MODELS, model.name, exc.message)
             return
