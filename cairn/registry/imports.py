@@ -7,7 +7,7 @@ Rules, in the order they apply:
   there gains the tags it lacks (and the description, if it has none).
 * A version keeps its number, times, creator, description, tags and stage. A number already
   taken by a version from the same run is *already there*; by another run, it *fails* (the
-  name belongs to a different model in Cairn). Numbers never go backwards: the model's counter
+  name belongs to a different model in Cairn); one deleted in Cairn since is not brought back. Numbers never go backwards: the model's counter
   moves to the source's highest number, deleted versions included.
 * The source is kept as MLflow stored it and resolved as any registration (``registry.sources``),
   so a ``models:/<logged_model_id>`` source needs that logged model imported first.
@@ -156,6 +156,9 @@ def _import_version(tx: Tx, ref: ModelRef, version: ImportedVersion, actor: Acto
                                    f"from run {existing.run_id or '(none)'}, not {version.run_id or '(none)'}: "
                                    "the name belongs to another model here")
             return ItemOutcome("model_version", key, PRESENT)
+        if trail.list_events(tx, ref.key, version=number, actions=[actions.VERSION_DELETED], limit=1):
+            return ItemOutcome("model_version", key, PRESENT, f"version {number} was deleted in Cairn; not copied "
+                               "again")
         adjusted = None
         if stage is ModelStage.PRODUCTION and (version.version != wanted_production or in_production):
             stage = ModelStage.ARCHIVED

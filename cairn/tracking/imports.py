@@ -132,15 +132,16 @@ def import_experiment(db: Database, experiment: ImportedExperiment) -> Experimen
     with db.write() as tx:
         found = experiment_rows.get_experiment_by_name(tx, experiment.name)
         if found is not None:
-            missing = {k: v for k, v in experiment.tags.items() if k not in found.tags}
-            experiment_rows.set_experiment_tags(tx, int(found.experiment_id), missing)
-            return ExperimentImport(experiment_rows.get_experiment(tx, int(found.experiment_id)) or found, False)
-        chosen = None if marks.experiment_id_taken(tx, preferred) else preferred
-        new_id = marks.insert_experiment(tx, chosen, experiment.name, lifecycle, created, updated)
-        experiment_rows.set_experiment_tags(tx, int(new_id), dict(experiment.tags))
-        stored = experiment_rows.get_experiment(tx, int(new_id))
+            key = int(found.experiment_id)
+            experiment_rows.set_experiment_tags(tx, key, {k: v for k, v in experiment.tags.items()
+                                                          if k not in found.tags})
+        else:
+            chosen = None if marks.experiment_id_taken(tx, preferred) else preferred
+            key = int(marks.insert_experiment(tx, chosen, experiment.name, lifecycle, created, updated))
+            experiment_rows.set_experiment_tags(tx, key, dict(experiment.tags))
+        stored = experiment_rows.get_experiment(tx, key)
     assert stored is not None
-    return ExperimentImport(stored, True)
+    return ExperimentImport(stored, found is None)
 
 
 def begin_run_import(db: Database, run: ImportedRun, source: str) -> ImportStart:

@@ -117,3 +117,12 @@ def test_a_source_cairn_refuses_fails_that_version_only(db: Database, alice: Act
     statuses = {o.key: (o.status, o.note) for o in outcomes}
     assert statuses["churn/1"][0] == "copied"
     assert statuses["churn/2"][0] == FAILED and "server's disk" in (statuses["churn/2"][1] or "")
+
+
+def test_a_version_deleted_in_cairn_after_an_import_is_not_brought_back(db: Database, alice: Actor) -> None:
+    import_registered_model(db, _model(_version(1), _version(2)), alice, "mlflow")
+    registry.delete_model_version(db, "churn", 2, alice)
+    outcomes = import_registered_model(db, _model(_version(1), _version(2)), alice, "mlflow")
+    assert [v.version for v in registry.search_model_versions(db, "churn").items] == [1]
+    (again,) = [o for o in outcomes if o.key == "churn/2"]
+    assert again.status == PRESENT and "deleted in Cairn" in (again.note or "")
