@@ -63,9 +63,9 @@ class _Copy:
         self.source, self.target, self.actor, self.progress = source, target, actor, progress
         self.summary = Summary()
         self.experiments: dict[str, Experiment] = {}  # source id -> Cairn experiment
-        # (source location, Cairn location) of every experiment, run and logged model copied, so a
+        # source location -> Cairn location of every experiment, run and logged model copied, so a
         # version whose source names a path inside one can be pointed at the same files in Cairn.
-        self.relocations: list[tuple[str, str]] = []
+        self.relocations: dict[str, str] = {}
 
     def run(self) -> Summary:
         self._experiments()
@@ -187,11 +187,15 @@ class _Copy:
 
     def _relocate(self, source_location: str, cairn_location: str) -> None:
         if source_location and source_location.rstrip("/") != cairn_location.rstrip("/"):
-            self.relocations.append((source_location.rstrip("/"), cairn_location.rstrip("/")))
+            self.relocations[source_location.rstrip("/")] = cairn_location.rstrip("/")
 
     def _relocated(self, uri: str) -> str:
         """``uri`` moved from the place it names in the source to the same place in Cairn (the
         longest matching location wins); unchanged when it names none (``runs:/``, ``models:/``)."""
-        best = max((pair for pair in self.relocations if uri == pair[0] or uri.startswith(pair[0] + "/")),
-                   key=lambda pair: len(pair[0]), default=None)
-        return uri if best is None else best[1] + uri[len(best[0]):]
+        prefix = uri.rstrip("/")
+        while prefix:
+            found = self.relocations.get(prefix)
+            if found is not None:
+                return found + uri[len(prefix):]
+            prefix = prefix.rpartition("/")[0]
+        return uri
