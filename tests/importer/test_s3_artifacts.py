@@ -80,9 +80,9 @@ def s3_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     finally:
         process.terminate()
         process.wait(timeout=30)
-        # Sockets weed leaves behind, outside TMPDIR.
-        Path(f"/tmp/seaweedfs-s3-grpc-{ports[7]}.sock").unlink(missing_ok=True)
-        Path(f"/tmp/seaweedfs-admin-grpc-{ports[9]}.sock").unlink(missing_ok=True)
+        # Sockets weed leaves behind in /tmp (whatever TMPDIR says), named after its gRPC ports.
+        for kind, port in (("master", ports[1]), ("volume", ports[3]), ("s3", ports[7]), ("admin", ports[9])):
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
 
 
 def test_files_under_an_s3_artifact_root_are_copied(
