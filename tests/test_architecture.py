@@ -17,6 +17,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "cairn"
 LAYERS = [
     "cairn",  # the package face: cairn/__init__.py
     "cairn.cli",
+    "cairn.importer",
     "cairn.demo",
     "cairn.server",
     "cairn.ui",

@@ -332,6 +332,14 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/predictions/get", model(CAN_READ, PREDICTION_ID)),
     ("GET", "/predictions/search", model(CAN_READ)),
     ("POST", "/predictions/outcome", model(CAN_UPDATE, PREDICTION_ID)),
+    # Imports choose ids, times, users and audit events no other route lets a caller set: admins only.
+    ("POST", "/imports/experiments", admin()),
+    ("POST", "/imports/runs/begin", admin()),
+    ("POST", "/imports/runs/metrics", admin()),
+    ("POST", "/imports/runs/complete", admin()),
+    ("POST", "/imports/logged-models/begin", admin()),
+    ("POST", "/imports/logged-models/complete", admin()),
+    ("POST", "/imports/registered-models", admin()),
     # API tokens and the auth log; mounted only on a server with --auth.
     ("POST", "/tokens/create", Rule(Access.PASSWORD_SESSION)),
     ("GET", "/tokens/list", signed_in()),

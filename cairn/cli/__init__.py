@@ -30,6 +30,7 @@ from cairn.cli import (
     diff,
     drift,
     experiments,
+    imports,
     lineage,
     models,
     permissions,
@@ -81,7 +82,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, retention, backup, serve, server, ui, users, tokens, permissions):
+               predictions, retention, backup, serve, server, ui, users, tokens, permissions, imports):
     _group.register(app)
 
 

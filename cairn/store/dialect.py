@@ -10,7 +10,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -62,3 +62,15 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
         return
     stmt = _insert_for(conn, table).on_conflict_do_nothing(index_elements=list(key_columns))
     conn.execute(stmt, list(rows))
+
+
+def catch_up_id_sequence(conn: Connection, table: Table, column: str) -> None:
+    """After rows were inserted with explicit ids into an auto-numbered column: make the next
+    generated id follow the largest one. PostgreSQL's sequence does not see explicit ids (the next
+    insert would collide); SQLite numbers from the largest rowid already, so it needs nothing."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                 f"GREATEST((SELECT MAX({column}) FROM {table.name}), 1))"),
+            {"table": table.name, "column": column},
+        )

@@ -185,3 +185,13 @@ def set_setting(conn: Tx, key: str, value: str | None, now: int, updated_by: str
         conn, registry_settings, [{"key": key, "value": value, "updated_time": now, "updated_by": updated_by}],
         key_columns=("key",), update_columns=("value", "updated_time", "updated_by"),
     )
+
+
+def raise_version_counter(conn: Tx, key: int, highest: int) -> None:
+    """Move the model's version counter up to ``highest`` (never down), so numbers a version once
+    had elsewhere are not given again."""
+    rm = registered_models.c
+    conn.execute(
+        update(registered_models).where(rm.registered_model_id == key, rm.last_version < highest)
+        .values(last_version=highest)
+    )

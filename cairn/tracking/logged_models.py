@@ -102,11 +102,11 @@ def create_logged_model(
     """Create a PENDING model in an active experiment; its artifacts go under the experiment's
     location at ``models/<model_id>/artifacts``."""
     exp_key = parse_experiment_id(experiment_id)
-    name = _validate_name(name) if name is not None else generate_run_name()
+    name = validate_model_name(name) if name is not None else generate_run_name()
     if source_run_id is not None:
         parse_run_id(source_run_id)
-    _validate_tags(tags or {})
-    _validate_params(params or {})
+    validate_model_tags(tags or {})
+    validate_model_params(params or {})
     if model_type is not None and (not isinstance(model_type, str) or len(model_type) > 500):
         raise InvalidParameter("model_type must be a string of at most 500 characters.")
     model_id = f"m-{uuid.uuid4().hex}"
@@ -152,7 +152,7 @@ def delete_logged_model(db: Database, model_id: str) -> None:
 
 
 def set_logged_model_tags(db: Database, model_id: str, tags: Mapping[str, str]) -> LoggedModel:
-    _validate_tags(tags)
+    validate_model_tags(tags)
     with db.write() as tx:
         _require(tx, model_id)
         rows.upsert_tags(tx, model_id, dict(tags))
@@ -169,7 +169,7 @@ def delete_logged_model_tag(db: Database, model_id: str, key: str) -> None:
 
 def log_logged_model_params(db: Database, model_id: str, params: Mapping[str, str]) -> None:
     """Add params; like a run's, a param cannot change once logged."""
-    _validate_params(params)
+    validate_model_params(params)
     with db.write() as tx:
         _require(tx, model_id)
         stored = rows.existing_params(tx, model_id, params)
@@ -276,7 +276,7 @@ def run_model_links(db: Database, run_ids: Sequence[str]) -> dict[str, list[Mode
     return {run_id: [ModelLink(*link) for link in links] for run_id, links in found.items()}
 
 
-def _validate_name(name: object) -> str:
+def validate_model_name(name: object) -> str:
     if not isinstance(name, str) or not name or any(c in name for c in _FORBIDDEN_NAME_CHARS):
         raise InvalidParameter(
             f"Invalid model name {name!r}: it must be a non-empty string without any of "
@@ -287,12 +287,12 @@ def _validate_name(name: object) -> str:
     return name
 
 
-def _validate_tags(tags: Mapping[str, str]) -> None:
+def validate_model_tags(tags: Mapping[str, str]) -> None:
     for i, (key, value) in enumerate(tags.items()):
         validate_tag(RunTag(key, value), f"tags[{i}]")
 
 
-def _validate_params(params: Mapping[str, str]) -> None:
+def validate_model_params(params: Mapping[str, str]) -> None:
     for i, (key, value) in enumerate(params.items()):
         validate_param(Param(key, value), f"params[{i}]")
 

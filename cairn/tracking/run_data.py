@@ -81,6 +81,14 @@ def delete_tag(db: Database, run_id: str, key: str) -> None:
 def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> None:
     """Record datasets used by a run. The same (experiment, name, digest) is one dataset record,
     however many runs use it."""
+    validate_inputs(inputs)
+    with db.write() as tx:
+        info = require_active_run(tx, run_id)
+        record_inputs(tx, info.experiment_id, run_id, inputs)
+
+
+def validate_inputs(inputs: Sequence[DatasetInput]) -> None:
+    """Dataset names, digests and input tags within MLflow's limits; InvalidParameter otherwise."""
     for item in inputs:
         ds = item.dataset
         if not isinstance(ds.name, str) or not ds.name or len(ds.name) > MAX_DATASET_NAME_LENGTH:
@@ -91,12 +99,14 @@ def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> Non
             validate_key("input tag", key)
             if not isinstance(value, str) or len(value) > 500:
                 raise InvalidParameter(f"Input tag '{key}' value must be a string of at most 500 characters.")
-    with db.write() as tx:
-        info = require_active_run(tx, run_id)
-        for item in inputs:
-            ds = item.dataset
-            dataset_id = rows.find_dataset_id(tx, info.experiment_id, ds.name, ds.digest)
-            if dataset_id is None:
-                dataset_id = uuid.uuid4().hex
-                rows.insert_dataset(tx, dataset_id, info.experiment_id, ds)
-            rows.link_input(tx, run_id, dataset_id, item.tags)
+
+
+def record_inputs(tx: rows.Tx, experiment_id: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+    """Link validated inputs to the run in the caller's transaction, creating dataset records."""
+    for item in inputs:
+        ds = item.dataset
+        dataset_id = rows.find_dataset_id(tx, experiment_id, ds.name, ds.digest)
+        if dataset_id is None:
+            dataset_id = uuid.uuid4().hex
+            rows.insert_dataset(tx, dataset_id, experiment_id, ds)
+        rows.link_input(tx, run_id, dataset_id, item.tags)

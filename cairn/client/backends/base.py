@@ -1,6 +1,6 @@
 """The one contract between ``Client`` and where data lives, in five parts: tracking (experiments,
 runs, metrics, artifacts), the model registry, datasets, deployments with their prediction log,
-and retention (policies, garbage collection and its trail).
+retention (policies, garbage collection and its trail), and imports of another tracker's history.
 
 Two implementations, each complete: ``LocalBackend`` calls the domain packages in-process on an
 embedded store; ``RestBackend`` sends the same calls to a Cairn server. Both raise
@@ -45,6 +45,9 @@ from cairn.entities import (
 )
 
 if TYPE_CHECKING:
+    from cairn.registry.imports import ImportedModel, ItemOutcome
+    from cairn.tracking.imports import ExperimentImport, ImportedExperiment, ImportedRun, ImportStart
+    from cairn.tracking.logged_model_imports import ImportedLoggedModel
     from cairn.registry.deployment_compare import DeploymentComparison
     from cairn.registry.deployments import DeploymentConfig, DeploymentPlan
     from cairn.registry.predictions import Prediction
@@ -227,5 +230,21 @@ class RetentionBackend(Protocol):
                               max_results: int) -> list[RetentionEvent]: ...
 
 
-class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, RetentionBackend, Protocol):
-    """Everything ``Client`` can ask of a store; ``LocalBackend`` and ``RestBackend`` implement all of it."""
+class ImportBackend(Protocol):
+    """Copying another tracker's history in with its ids (``cairn import mlflow``): the rules are
+    ``tracking.imports``, ``tracking.logged_model_imports`` and ``registry.imports``. Artifacts go
+    through ``upload_artifact`` under the location ``begin_*`` answers."""
+
+    def import_experiment(self, experiment: ImportedExperiment) -> ExperimentImport: ...
+    def begin_run_import(self, run: ImportedRun, source: str) -> ImportStart: ...
+    def import_metric_points(self, run_id: str, points: Sequence[Metric]) -> None: ...
+    def complete_run_import(self, run_id: str) -> None: ...
+    def begin_logged_model_import(self, model: ImportedLoggedModel, source: str) -> ImportStart: ...
+    def complete_logged_model_import(self, model_id: str) -> None: ...
+    def import_registered_model(self, model: ImportedModel, actor: Actor, source: str) -> list[ItemOutcome]: ...
+
+
+class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, RetentionBackend, ImportBackend,
+              Protocol):
+    """Everything ``Client`` (and ``cairn import``) can ask of a store; ``LocalBackend`` and
+    ``RestBackend`` implement all of it."""

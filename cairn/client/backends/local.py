@@ -1,8 +1,9 @@
 """The embedded backend: domain calls in-process on SQLite (or PostgreSQL) + an artifact store (folder or S3).
 
-``LocalBackend`` holds the tracking half here; the registry, dataset and deployment halves are
-mixins beside it (``local_registry``, ``local_datasets``, ``local_deployments``), each calling its
-domain package with the same ``Database`` the server's routes would use.
+``LocalBackend`` holds the tracking half here; the registry, dataset, deployment and import halves
+are mixins beside it (``local_registry``, ``local_datasets``, ``local_deployments``,
+``local_imports``), each calling its domain package with the same ``Database`` the server's
+routes would use.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from cairn.tracking.retention_trail import explained
 
 from .local_datasets import LocalDatasets
 from .local_deployments import LocalDeployments
+from .local_imports import LocalImports
 from .local_registry import LocalRegistry
 from .local_retention import LocalRetention
 
 
-class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetention):
+class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetention, LocalImports):
     """``Backend`` on an embedded store: the ``Database`` and the artifact store it was opened on."""
 
     def __init__(self, db: Database, artifacts: ArtifactStore) -> None:

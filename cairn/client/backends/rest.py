@@ -1,16 +1,15 @@
 """The REST backend: the SDK's calls sent to a Cairn server over MLflow's REST API and Cairn's
 ``/api/cairn/v1/`` routes.
 
-``RestBackend`` holds the tracking half here; the registry, dataset and deployment halves are
-mixins beside it (``rest_registry``, ``rest_datasets``, ``rest_deployments``) over one shared
-connection (``rest_transport``). Artifacts go through the server's proxy routes and stream both
-ways; a download is written to a temporary file and renamed into place, so a failed transfer
-leaves nothing behind.
+``RestBackend`` holds the tracking half here; the registry, dataset, deployment and import halves
+are mixins beside it (``rest_registry``, ``rest_datasets``, ``rest_deployments``,
+``rest_imports``) over one shared connection (``rest_transport``). Artifacts go through the
+server's proxy routes and stream both ways; a download is written to a temporary file and renamed
+into place, so a failed transfer leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -38,16 +37,17 @@ from cairn.tracking.locations import store_path_of
 
 from .rest_datasets import RestDatasets
 from .rest_deployments import RestDeployments
+from .rest_imports import RestImports
 from .rest_registry import RestRegistry
 from .rest_retention import RestRetention
 from cairn.store.search_grammar import string_literal
 
-from .rest_transport import ARTIFACTS, decode, pairs, tags_of
+from .rest_transport import ARTIFACTS, decode, pairs, tags_of, wire_double
 
 CHUNK_SIZE = 1 << 20
 
 
-class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention):
+class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention, RestImports):
     """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
 
     # experiments -------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention):
         self._call("POST", "/runs/log-batch", {
             "run_id": run_id,
             "metrics": [
-                {"key": key, "value": _double(value), "timestamp": timestamp, "step": step}
+                {"key": key, "value": wire_double(value), "timestamp": timestamp, "step": step}
                 for key, value, timestamp, step in metrics
             ],
             "params": [{"key": p.key, "value": p.value} for p in params],
@@ -213,13 +213,6 @@ class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention):
 
 
 # encoding --------------------------------------------------------------------------------
-
-def _double(value: float) -> float | str:
-    # Proto3 JSON spells non-finite doubles as strings, which strict JSON parsers accept.
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
 
 def _location(artifact_uri: str, path: str) -> str:
     root = store_path_of(artifact_uri)

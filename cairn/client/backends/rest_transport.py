@@ -13,6 +13,7 @@ one with ``--auth`` records the signed-in user instead.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,14 @@ def decode(response: httpx.Response) -> dict[str, Any]:
 def given(**fields: Any) -> dict[str, Any]:
     """The fields that have a value (a server reads an absent field as its default)."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def wire_double(value: float) -> float | str:
+    """A double as proto3 JSON spells it: non-finite values as strings, which strict JSON parsers
+    accept."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def pairs(mapping: dict[str, str]) -> list[dict[str, str]]:

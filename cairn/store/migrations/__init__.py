@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-HEAD = "0008"
+HEAD = "0009"
 _HERE = Path(__file__).parent
 
 

@@ -7,8 +7,9 @@ and ``tests/store/test_migrations.py`` checks that they do).
 One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
 (experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
 ``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
-the prediction log), ``auth.py`` (users, API tokens, grants, their change log, web sessions) and
-``retention.py`` (retention policies and the trail of deletions). Importing the package registers
+the prediction log), ``auth.py`` (users, API tokens, grants, their change log, web sessions),
+``retention.py`` (retention policies and the trail of deletions) and ``imports.py`` (what an import
+from another tracker started and completed). Importing the package registers
 every table; callers import tables from it.
 
 Indexes are named after the query they serve.
@@ -25,6 +26,7 @@ from .base import (
     TAG_VALUE_LENGTH,
     metadata,
 )
+from .imports import import_marks
 from .inputs import datasets, run_inputs
 from .registry import (
     audit_events,
@@ -58,7 +60,7 @@ from .tracking import (
 __all__ = [
     "ARM_LENGTH", "EXPERIMENT_NAME_LENGTH", "ID_LENGTH", "KEY_LENGTH", "NAME_LENGTH", "PARAM_VALUE_LENGTH",
     "TAG_VALUE_LENGTH", "api_tokens", "audit_events", "auth_events", "datasets", "deployments", "experiment_tags",
-    "experiments", "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags",
+    "experiments", "import_marks", "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags",
     "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
     "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
     "registry_settings", "resource_permissions", "retention_events", "retention_policies", "run_inputs",
