@@ -173,12 +173,29 @@ def cell_class(column: Column | str) -> str:
     return "num" if name.startswith("metrics.") else ""
 
 
+def twin_of(view: RunsView) -> dict[str, Any]:
+    """The page's JSON twin: the view and its rows (or groups) as ``/api/cairn/v1/runs/table``
+    (``/groups``) answers them."""
+    query = view.query
+    window: dict[str, Any] = {"rows": [], "groups": [], "total": None, "matched": None}
+    if view.rows is not None:
+        window.update(rows_to_wire(query, (view.page - 1) * RUNS_PER_PAGE, view.rows))
+    if view.groups is not None:
+        window.update(groups_to_wire(query, (view.page - 1) * RUNS_PER_PAGE, view.groups))
+    return {
+        "experiment": view.experiment, "filter": view.filter, "order": query.order,
+        "columns": [c.name for c in query.columns], "group": query.group.name if query.group else None,
+        "page": view.page, "has_next": view.has_next, "error": view.error, "error_position": view.error_position,
+        "total": window["total"], "matched": window["matched"], "runs": window["rows"], "groups": window["groups"],
+    }
+
+
 def runs_page(pages: Pages) -> Handler:
     @page(pages)
     async def handler(request: Request) -> Response:
         db = stores_of(request).db
         view = await run_in_threadpool(load_view, db, request.path_params["experiment_id"], request.query_params)
-        return pages.render(request, "runs.html", twin=view, view=view, cell_class=cell_class,
+        return pages.render(request, "runs.html", twin=twin_of(view), view=view, cell_class=cell_class,
                             title=view.experiment.name, picker_keys=PICKER_KEYS)
 
     return handler

@@ -94,10 +94,10 @@ def drawn_chart(page, key: str):  # type: ignore[no-untyped-def]
 
 def test_ticking_two_runs_on_the_runs_page_opens_their_comparison(page, sweep: Sweep):
     page.goto(f"{sweep.url}/experiments/{sweep.experiment_id}")
-    page.get_by_role("checkbox", name="Select sweep-a to compare").check()
-    page.get_by_role("checkbox", name="Select sweep-b to compare").check()
+    page.get_by_role("checkbox", name="Select sweep-a", exact=True).check()
+    page.get_by_role("checkbox", name="Select sweep-b", exact=True).check()
     shoot(page, "runs-select-to-compare")
-    page.get_by_role("button", name="Compare selected").click()
+    page.get_by_role("link", name="Compare (2)").click()
     page.wait_for_url(re.compile(r"/compare\?run="))
     assert sorted(parse_qs(urlsplit(page.url).query)["run"]) == sorted([sweep.run_ids["sweep-a"], sweep.run_ids["sweep-b"]])
     assert page.get_by_role("heading", name="Compare 2 runs").is_visible()

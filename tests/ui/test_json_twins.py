@@ -38,11 +38,11 @@ def test_experiments_twin_lists_the_rows_of_the_page(seeded: Seeded):
 
 def test_runs_twin_holds_the_page_of_runs_its_order_and_columns(seeded: Seeded):
     html, twin = both(seeded, f"/experiments/{seeded.experiment_id}", order="metrics.`accuracy` DESC")
-    names = [run["info"]["run_name"] for run in twin["runs"]]
+    names = [run["run_name"] for run in twin["runs"]]
     assert names == ["churn-3", "churn-2", "churn-1", "churn-0"] == link_texts(html, "runs/")
-    assert twin["experiment"]["name"] == "churn"
+    assert twin["experiment"]["name"] == "churn" and twin["total"] == 4
     assert "metrics.accuracy" in twin["columns"] and twin["has_next"] is False
-    assert twin["runs"][0]["data"]["metrics"]["accuracy"]["value"] == pytest.approx(0.89)
+    assert twin["runs"][0]["values"][twin["columns"].index("metrics.accuracy")] == pytest.approx(0.89)
 
 
 def test_runs_twin_reports_a_malformed_filter_where_the_page_does(seeded: Seeded):
