@@ -5,7 +5,9 @@ default ``./.cairn`` (SQLite file ``cairn.db`` and artifacts folder ``artifacts/
 
 * ``http://host:port`` / ``https://...``: a Cairn or MLflow server (REST backend);
 * ``sqlite:///path/to/cairn.db``: embedded, artifacts in ``artifacts/`` beside the file;
-* ``postgresql+psycopg://...``: a shared database; artifacts in ``CAIRN_ARTIFACTS_ROOT``;
+* ``postgresql://user:password@host:5432/db`` (or ``postgresql+psycopg://...``): a shared database
+  (needs ``pip install 'cairn-tracker[postgres]'``); artifacts in ``CAIRN_ARTIFACTS_ROOT``
+  (default ``./.cairn/artifacts``);
 * a plain folder path: embedded store in that folder.
 
 One backend per URI per process: the SQLite engine (and its writer lock) must be shared by every
@@ -19,6 +21,7 @@ import threading
 from pathlib import Path
 
 from cairn.errors import InvalidParameter
+from cairn.store.urls import is_database_url
 
 from .backends import Backend, LocalBackend, RestBackend
 
@@ -57,27 +60,35 @@ def close_all() -> None:
         _backends.clear()
 
 
-def _open(uri: str) -> Backend:
-    if uri.startswith(("http://", "https://")):
-        return RestBackend(uri)
-    from cairn.artifacts.local import LocalArtifactStore
-    from cairn.store.database import open_database
+def is_server_uri(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
 
+
+def store_locations(uri: str) -> tuple[str, Path]:
+    """The database URL and artifact folder an embedded (non-server) tracking URI names.
+    ``InvalidParameter`` for a URL that is neither a database nor a folder."""
     if "://" in uri:
         if uri.startswith("sqlite:///"):
             db_file = Path(uri[len("sqlite:///"):])
             artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or db_file.parent / "artifacts")
-            db_url = uri
-        elif uri.startswith("postgresql"):
+        elif is_database_url(uri):
             artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or Path(DEFAULT_FOLDER) / "artifacts")
-            db_url = uri
         else:
             raise InvalidParameter(
                 f"Unsupported tracking URI '{uri}': use http(s)://host:port, sqlite:///file.db, "
-                "postgresql+psycopg://... or a folder path."
+                "postgresql://user:password@host:5432/db or a folder path."
             )
-    else:
-        folder = Path(uri).expanduser()
-        db_url = f"sqlite:///{(folder / 'cairn.db').absolute()}"
-        artifacts = Path(os.environ.get(ENV_ARTIFACTS_ROOT) or folder / "artifacts")
-    return LocalBackend(open_database(db_url), LocalArtifactStore(artifacts.absolute()))
+        return uri, artifacts.absolute()
+    folder = Path(uri).expanduser()
+    db_url = f"sqlite:///{(folder / 'cairn.db').absolute()}"
+    return db_url, Path(os.environ.get(ENV_ARTIFACTS_ROOT) or folder / "artifacts").absolute()
+
+
+def _open(uri: str) -> Backend:
+    if is_server_uri(uri):
+        return RestBackend(uri)
+    from cairn.artifacts.local import LocalArtifactStore
+    from cairn.store.database import open_database
+
+    db_url, artifacts = store_locations(uri)
+    return LocalBackend(open_database(db_url), LocalArtifactStore(artifacts))

@@ -31,6 +31,10 @@ MAX_ENTITIES_PER_BATCH = 1000
 MAX_SEARCH_RESULTS = 50_000
 MAX_DATASET_NAME_LENGTH = 500
 MAX_DATASET_DIGEST_LENGTH = 64
+MAX_USER_LENGTH = 256
+# Experiment ids are 32-bit integer keys in the store (as in MLflow's SQL store): a larger number
+# names no experiment on any backend, and PostgreSQL refuses to compare it with the column.
+MAX_EXPERIMENT_ID = 2**31 - 1
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -219,7 +223,16 @@ def parse_experiment_id(experiment_id: object) -> int:
     text = str(experiment_id) if isinstance(experiment_id, int) and not isinstance(experiment_id, bool) else experiment_id
     if not isinstance(text, str) or not _EXPERIMENT_ID.match(text):
         raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: expected a number such as '0' or '12'.")
+    if int(text) > MAX_EXPERIMENT_ID:
+        raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: experiment ids go up to {MAX_EXPERIMENT_ID}.")
     return int(text)
+
+
+def validate_user(user_id: str) -> str:
+    """The name a run is recorded under (``mlflow.user``)."""
+    if len(user_id) > MAX_USER_LENGTH:
+        raise InvalidParameter(f"The user name is {len(user_id)} characters; the limit is {MAX_USER_LENGTH}.")
+    return user_id
 
 
 def validate_max_results(max_results: object, limit: int = MAX_SEARCH_RESULTS) -> int:

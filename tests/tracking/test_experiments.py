@@ -9,6 +9,14 @@ from cairn.errors import AlreadyExists, InvalidParameter, NotFound
 from cairn.tracking import experiments, runs
 
 
+@pytest.mark.parametrize("experiment_id", [str(2**31), "999999999999999999"])
+def test_experiment_ids_past_the_stores_32_bit_keys_are_refused_alike_on_every_store(db, experiment_id):
+    for call in (lambda: experiments.get_experiment(db, experiment_id), lambda: runs.create_run(db, experiment_id),
+                 lambda: runs.search_runs(db, ["0", experiment_id])):
+        with pytest.raises(InvalidParameter, match="experiment ids go up to 2147483647"):
+            call()
+
+
 def test_default_experiment_exists_in_a_new_store(db):
     default = experiments.get_experiment(db, "0")
     assert default.name == "Default"

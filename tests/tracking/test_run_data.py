@@ -40,6 +40,19 @@ def test_nan_and_infinities_round_trip(db, run_id):
     assert runs.get_run(db, run_id).data.metrics["m"].value == -math.inf
 
 
+@pytest.mark.parametrize("size", [3, 500], ids=["small-batch", "bulk-batch"])
+def test_a_batch_sent_again_stores_each_point_once(db, run_id, size):
+    # A client retrying a batch whose answer it lost; bulk batches take the store's fast path.
+    points = [Metric("loss", 1.0 / (s + 1), 1_000 + s, s) for s in range(size)]
+    run_data.log_batch(db, run_id, metrics=points)
+    run_data.log_batch(db, run_id, metrics=[*points, Metric("loss", 0.0, 5_000, size)])
+    run_data.log_batch(db, run_id, metrics=[points[0], points[0], Metric("acc", math.nan, 1, 0)])
+    history = metrics_history.get_metric_history(db, run_id, "loss").items
+    assert [p.step for p in history] == list(range(size + 1))
+    assert [p.value for p in history[:size]] == [p.value for p in points]
+    assert math.isnan(metrics_history.get_metric_history(db, run_id, "acc").items[0].value)
+
+
 def test_batch_with_one_invalid_entity_writes_nothing(db, run_id):
     good = [Metric("ok", float(i), i, i) for i in range(10)]
     with pytest.raises(InvalidParameter):
