@@ -74,15 +74,19 @@ def embedded_store(folder: Path) -> Iterator[str]:
 
     SQLite: the folder itself (its ``cairn.db`` and ``artifacts/``). PostgreSQL: a new database,
     with ``CAIRN_ARTIFACTS_ROOT`` (the SDK's artifact folder for a database URL) naming
-    ``folder/artifacts`` until the block ends; subprocesses started inside inherit it.
+    ``folder/artifacts`` until the block ends (subprocesses started inside inherit it); the
+    database is dropped then.
     """
     if not on_postgres():
         yield str(folder)
         return
     uri, artifacts = new_store(folder)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(ARTIFACTS_ROOT_VARIABLE, str(artifacts))
-        yield uri
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(ARTIFACTS_ROOT_VARIABLE, str(artifacts))
+            yield uri
+    finally:
+        drop_store(uri)
 
 
 def new_postgres_database(*, migrated: bool = True) -> str:

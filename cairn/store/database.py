@@ -57,6 +57,9 @@ OPEN_BUSY_RETRY_BUDGET_S = 60.0
 _OPEN_RETRY_FIRST_DELAY_S = 0.05
 _OPEN_RETRY_MAX_DELAY_S = 1.0
 _SCHEMA_LOCK_SUFFIX = ".lock"
+_SQLITE_CONSTRAINT_UNIQUE = 2067
+_SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+_POSTGRES_UNIQUE_VIOLATION = "23505"
 # The PostgreSQL advisory lock (a 64-bit key, per database) held while the schema is created or
 # migrated: the first 8 bytes of sha256(b"cairn.schema") as a signed integer, fixed so that every
 # Cairn version takes the same lock.
@@ -261,6 +264,29 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def insert_unique(conn: Connection, statement: Any) -> Any:
+    """Run an INSERT or UPDATE that may break a unique key in a savepoint: its result, or None
+    when the key is taken. A domain check ("does this name exist?") cannot see a concurrent
+    transaction's uncommitted row on PostgreSQL; the unique key does, so two processes creating
+    the same name at once get one success and one "already exists", as on SQLite."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(statement)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return None
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the integrity error is a unique (or primary) key taken, not a missing reference."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)  # the extended result code
+    if code is not None:
+        return code in (_SQLITE_CONSTRAINT_UNIQUE, _SQLITE_CONSTRAINT_PRIMARYKEY)
+    return getattr(orig, "sqlstate", None) == _POSTGRES_UNIQUE_VIOLATION
 
 
 def _is_busy(exc: OperationalError) -> bool:

@@ -58,7 +58,7 @@ def upsert(
     if not rows:
         return
     stmt = _upsert_statement(conn.dialect.name, table, tuple(key_columns), tuple(update_columns), only_if)
-    conn.execute(stmt, list(rows))
+    conn.execute(stmt, _in_key_order(rows, key_columns))
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,10 +77,17 @@ def _upsert_statement(
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key_columns: Sequence[str]) -> None:
+    """Insert rows, leaving any whose key is stored already as it is."""
     if not rows:
         return
     stmt = _insert_for(conn, table).on_conflict_do_nothing(index_elements=list(key_columns))
-    conn.execute(stmt, list(rows))
+    conn.execute(stmt, _in_key_order(rows, key_columns))
+
+
+def _in_key_order(rows: Sequence[dict[str, Any]], key_columns: Sequence[str]) -> list[dict[str, Any]]:
+    # Rows are written (and their keys locked, on PostgreSQL) in key order, so two transactions
+    # writing overlapping keys wait for each other instead of deadlocking.
+    return sorted(rows, key=lambda row: tuple(row[c] for c in key_columns))
 
 
 def insert_points(conn: Connection, rows: Sequence[Point]) -> None:

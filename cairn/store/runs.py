@@ -98,8 +98,10 @@ def existing_params(conn: Tx, run_id: str, keys: Iterable[str]) -> dict[str, str
 
 
 def insert_params(conn: Tx, run_id: str, new_params: Mapping[str, str]) -> None:
-    if new_params:
-        conn.execute(insert(params), [{"run_id": run_id, "key": k, "value": v} for k, v in new_params.items()])
+    """Store params, keeping any key the run has already (also one a concurrent transaction just
+    stored, on PostgreSQL): read them back to compare values."""
+    dialect.insert_ignore(conn, params, [{"run_id": run_id, "key": k, "value": v} for k, v in new_params.items()],
+                          ("run_id", "key"))
 
 
 def upsert_tags(conn: Tx, run_id: str, run_tags: Mapping[str, str]) -> None:

@@ -40,7 +40,10 @@ def log_batch(
     with db.write() as tx:
         require_active_run(tx, run_id)
         if params:
+            # Insert first, then compare with what is stored: a check before the insert could miss
+            # a concurrent batch's params on PostgreSQL; the key keeps the first value either way.
             wanted = {p.key: p.value for p in params}
+            rows.insert_params(tx, run_id, wanted)
             stored = rows.existing_params(tx, run_id, wanted)
             for key, value in stored.items():
                 if wanted[key] != value:
@@ -50,7 +53,6 @@ def log_batch(
                         f"'{wanted[key]}'. Params are immutable: log the new value under another key or "
                         "start a new run."
                     )
-            rows.insert_params(tx, run_id, {k: v for k, v in wanted.items() if k not in stored})
         if tag_map:
             rows.upsert_tags(tx, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:

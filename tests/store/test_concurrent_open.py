@@ -41,6 +41,7 @@ WORKER = textwrap.dedent(
     while not gate.exists():
         time.sleep(0.001)
     cairn.set_tracking_uri(sys.argv[1])
+    cairn.set_experiment("sweep")  # every worker creates it if missing, at the same moment
     worker = int(sys.argv[4])
     with cairn.start_run(run_name=f"worker-{worker}"):
         cairn.log_params({"worker": worker, "lr": 0.01})
@@ -91,12 +92,14 @@ def test_processes_opening_a_fresh_store_at_once_all_log_their_runs(tmp_path):
     engine = create_engine(store)
     try:
         with engine.connect() as conn:
-            run_names = sorted(conn.scalars(text("SELECT name FROM runs WHERE status = 'FINISHED'")))
+            run_names = sorted(conn.scalars(text(
+                "SELECT runs.name FROM runs JOIN experiments USING (experiment_id) "
+                "WHERE status = 'FINISHED' AND experiments.name = 'sweep'")))
             points = conn.scalar(
                 text("SELECT count(*) FROM metrics JOIN latest_metrics USING (series_id) WHERE key = 'loss'"))
             params = conn.scalar(text("SELECT count(*) FROM params WHERE key = 'worker'"))
             versions = list(conn.scalars(text("SELECT version_num FROM alembic_version")))
-            experiments = list(conn.scalars(text("SELECT name FROM experiments")))
+            experiments = sorted(conn.scalars(text("SELECT name FROM experiments")))
     finally:
         engine.dispose()
         backends.drop_store(store)
@@ -104,4 +107,4 @@ def test_processes_opening_a_fresh_store_at_once_all_log_their_runs(tmp_path):
     assert points == PROCESSES * STEPS
     assert params == PROCESSES
     assert versions == [migrations.HEAD]
-    assert experiments == ["Default"]
+    assert experiments == ["Default", "sweep"]
