@@ -17,7 +17,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -43,6 +43,19 @@ def _insert_for_dialect(name: str, table: Table):  # type: ignore[no-untyped-def
     if name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"Unsupported database dialect {name!r}")
+
+
+def count_up(conn: Connection, table: Table, key: dict[str, Any], counter: str, started: str, now: int,
+             window_ms: int) -> None:
+    """Add one to ``counter`` of the row ``key`` in one statement (no lost increments between
+    concurrent writers): the row is created at 1, and starts over at 1 when its window (``started``)
+    is ``window_ms`` old."""
+    stmt = _insert_for(conn, table).values(**key, **{counter: 1, started: now})
+    expired = table.c[started] <= now - window_ms
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_={
+        counter: case((expired, 1), else_=table.c[counter] + 1),
+        started: case((expired, now), else_=table.c[started]),
+    }))
 
 
 def upsert(

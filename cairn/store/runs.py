@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from cairn.entities import Dataset, DatasetInput, Metric, Run, RunData, RunInfo
 
 from . import dialect
+from .database import insert_unique
 from .schema import datasets, latest_metrics, params, run_inputs, runs, tags
 
 Tx = Connection
@@ -125,8 +126,10 @@ def find_dataset_id(conn: Tx, experiment_id: str, name: str, digest: str) -> str
     ).scalar_one_or_none()
 
 
-def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Dataset) -> None:
-    conn.execute(
+def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Dataset) -> bool:
+    """False when the experiment has this (name, digest) already (also from a concurrent run)."""
+    return insert_unique(
+        conn,
         insert(datasets).values(
             dataset_id=dataset_id,
             experiment_id=int(experiment_id),
@@ -136,8 +139,8 @@ def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Datas
             source=dataset.source,
             schema=dataset.schema,
             profile=dataset.profile,
-        )
-    )
+        ),
+    ) is not None
 
 
 def link_input(conn: Tx, run_id: str, dataset_id: str, input_tags: Mapping[str, str]) -> None:

@@ -20,10 +20,16 @@ from .runs import RUN_NAME_TAG, require_active_run
 from .validation import (
     MAX_DATASET_DIGEST_LENGTH,
     MAX_DATASET_NAME_LENGTH,
+    MAX_DATASET_SOURCE_TYPE_LENGTH,
+    MAX_INPUT_CONTEXT_LENGTH,
+    MAX_INPUT_TAG_VALUE_LENGTH,
     validate_batch,
     validate_key,
     validate_run_name,
 )
+
+# MLflow's input tag naming what a dataset was used for; it has a column of its own (search filters on it).
+CONTEXT_TAG = "mlflow.data.context"
 
 
 def log_batch(
@@ -89,10 +95,17 @@ def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> Non
             raise InvalidParameter(f"Dataset name must be 1 to {MAX_DATASET_NAME_LENGTH} characters.")
         if not isinstance(ds.digest, str) or not ds.digest or len(ds.digest) > MAX_DATASET_DIGEST_LENGTH:
             raise InvalidParameter(f"Dataset digest must be 1 to {MAX_DATASET_DIGEST_LENGTH} characters.")
+        if not isinstance(ds.source_type, str) or len(ds.source_type) > MAX_DATASET_SOURCE_TYPE_LENGTH:
+            raise InvalidParameter(f"Dataset source type must be at most {MAX_DATASET_SOURCE_TYPE_LENGTH} characters.")
         for key, value in item.tags.items():
             validate_key("input tag", key)
-            if not isinstance(value, str) or len(value) > 500:
-                raise InvalidParameter(f"Input tag '{key}' value must be a string of at most 500 characters.")
+            if not isinstance(value, str) or len(value) > MAX_INPUT_TAG_VALUE_LENGTH:
+                raise InvalidParameter(
+                    f"Input tag '{key}' value must be a string of at most {MAX_INPUT_TAG_VALUE_LENGTH} characters.")
+        context = item.tags.get(CONTEXT_TAG)
+        if context is not None and len(context) > MAX_INPUT_CONTEXT_LENGTH:
+            raise InvalidParameter(f"Input tag '{CONTEXT_TAG}' (training, validation...) must be at most "
+                                   f"{MAX_INPUT_CONTEXT_LENGTH} characters.")
     with db.write() as tx:
         info = require_active_run(tx, run_id)
         for item in inputs:
@@ -100,5 +113,8 @@ def log_inputs(db: Database, run_id: str, inputs: Sequence[DatasetInput]) -> Non
             dataset_id = rows.find_dataset_id(tx, info.experiment_id, ds.name, ds.digest)
             if dataset_id is None:
                 dataset_id = uuid.uuid4().hex
-                rows.insert_dataset(tx, dataset_id, info.experiment_id, ds)
+                if not rows.insert_dataset(tx, dataset_id, info.experiment_id, ds):
+                    # another run of the experiment recorded the same data a moment ago: use it
+                    dataset_id = rows.find_dataset_id(tx, info.experiment_id, ds.name, ds.digest)
+                    assert dataset_id is not None
             rows.link_input(tx, run_id, dataset_id, item.tags)

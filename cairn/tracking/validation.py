@@ -31,6 +31,9 @@ MAX_ENTITIES_PER_BATCH = 1000
 MAX_SEARCH_RESULTS = 50_000
 MAX_DATASET_NAME_LENGTH = 500
 MAX_DATASET_DIGEST_LENGTH = 64
+MAX_DATASET_SOURCE_TYPE_LENGTH = 64
+MAX_INPUT_TAG_VALUE_LENGTH = 500  # MLflow's limit
+MAX_INPUT_CONTEXT_LENGTH = 64  # the context (training, validation...) is kept in its own column too
 MAX_USER_LENGTH = 256
 # Experiment ids are 32-bit integer keys in the store (as in MLflow's SQL store): a larger number
 # names no experiment on any backend, and PostgreSQL refuses to compare it with the column.

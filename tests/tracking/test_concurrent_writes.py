@@ -11,10 +11,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import sqlalchemy as sa
+
 from cairn import registry
-from cairn.auth import users
-from cairn.entities import Actor, Param
+from cairn.auth import throttle, users
+from cairn.entities import Actor, Dataset, DatasetInput, Param
 from cairn.errors import AlreadyExists, CairnError
+from cairn.store import auth_events, schema
 from cairn.tracking import experiments, run_data, runs
 
 WRITERS = 8
@@ -60,3 +63,20 @@ def test_a_param_logged_at_once_by_many_keeps_one_value_and_refuses_the_others(d
         different = race(lambda i: run_data.log_batch(db, run_id, params=[Param("lr", str(i))]))
         assert different == Counter({"ok": 1, "InvalidParameter": WRITERS - 1})
         assert runs.get_run(db, run_id).data.params["seed"] == "7"
+
+
+def test_runs_logging_the_same_dataset_at_once_share_one_record(db):
+    run_ids = [runs.create_run(db, "0").run_id for _ in range(WRITERS)]
+    data = DatasetInput(Dataset("customers", "d1g3st", "local", "data/customers.csv"),
+                        {"mlflow.data.context": "training"})
+    assert race(lambda i: run_data.log_inputs(db, run_ids[i], [data])) == Counter({"ok": WRITERS})
+    assert all([use.dataset.digest for use in runs.get_run(db, r).inputs] == ["d1g3st"] for r in run_ids)
+    with db.read() as tx:
+        assert tx.execute(sa.select(sa.func.count()).select_from(schema.datasets)).scalar() == 1
+
+
+def test_failed_sign_ins_counted_at_once_are_all_counted(db):
+    race(lambda _: throttle.count_failure(db, "mallory", "203.0.113.9"))
+    with db.read() as tx:
+        assert auth_events.failures(tx, "user:mallory@203.0.113.9")[0] == WRITERS
+        assert auth_events.failures(tx, "address:203.0.113.9")[0] == WRITERS
