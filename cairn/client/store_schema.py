@@ -10,13 +10,10 @@ server's URL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
 
 from cairn.errors import InvalidParameter
 from cairn.store import migrations
-from cairn.store.database import create_store_engine, refuse_newer, translated_errors, upgrade_schema
+from cairn.store.database import store_revision, upgrade_store
 from cairn.store.urls import display
 
 from .tracking_uri import get_tracking_uri, is_server_uri, store_locations
@@ -61,33 +58,17 @@ class SchemaUpgrade:
 
 
 def inspect_store_schema(tracking_uri: str | None = None) -> StoreSchema:
-    """The store's revision and this Cairn's head; creates nothing (a missing SQLite file reads as
-    having no schema)."""
+    """The store's revision and this Cairn's head; creates nothing."""
     url = _database_url(tracking_uri)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-        return StoreSchema(display(parsed), None, migrations.HEAD)
-    engine = create_store_engine(url)
-    try:
-        with translated_errors():
-            revision = migrations.current_revision(engine)
-    finally:
-        engine.dispose()
-    return StoreSchema(display(parsed), revision, migrations.HEAD)
+    return StoreSchema(display(url), store_revision(url), migrations.HEAD)
 
 
 def upgrade_store_schema(tracking_uri: str | None = None) -> SchemaUpgrade:
     """Create or migrate the store to this Cairn's head (once, under the schema lock). ``StoreTooNew``
     when a newer Cairn migrated it."""
     url = _database_url(tracking_uri)
-    engine = create_store_engine(url)
-    try:
-        with translated_errors():
-            refuse_newer(engine.url, migrations.current_revision(engine))
-            before, after = upgrade_schema(engine, announce=False)
-    finally:
-        engine.dispose()
-    return SchemaUpgrade(display(make_url(url)), before, after)
+    before, after = upgrade_store(url)
+    return SchemaUpgrade(display(url), before, after)
 
 
 def _database_url(tracking_uri: str | None) -> str:

@@ -73,17 +73,12 @@ _POOL_TIMEOUT_S = 30
 UPGRADE_COMMAND = "pip install --upgrade cairn-tracker"
 
 
-class StoreTooNew(errors.StoreUnavailable):
-    """The store's schema was migrated by a newer Cairn than this one."""
-
-
 class Database:
     """An open metadata store. Create with :func:`open_database`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self.is_postgres = engine.dialect.name == "postgresql"
         # SQLite allows one writer at a time; queueing writers in-process avoids busy retries.
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
@@ -204,11 +199,37 @@ def upgrade_schema(engine: Engine, *, announce: bool = True) -> tuple[str | None
     return before, migrations.HEAD
 
 
+def store_revision(url: str) -> str | None:
+    """The schema revision of the store at ``url``, creating and migrating nothing: None for an
+    empty database, or a SQLite file that does not exist yet."""
+    parsed = parse_store_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return None
+    engine = create_store_engine(url)
+    try:
+        with translated_errors():
+            return migrations.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_store(url: str) -> tuple[str | None, str]:
+    """Create or migrate the store at ``url`` to ``HEAD`` under the schema lock, quietly (the caller
+    reports it); (revision before, after). ``StoreTooNew`` when a newer Cairn migrated it."""
+    engine = create_store_engine(url)
+    try:
+        with translated_errors():
+            refuse_newer(engine.url, migrations.current_revision(engine))
+            return upgrade_schema(engine, announce=False)
+    finally:
+        engine.dispose()
+
+
 def refuse_newer(url: URL, revision: str | None) -> None:
     """``StoreTooNew`` when ``revision`` is not one this Cairn knows (a newer Cairn made it)."""
     if revision is None or migrations.is_known(revision):
         return
-    raise StoreTooNew(
+    raise errors.StoreTooNew(
         f"The tracking store {display(url)} is at schema revision {revision}, newer than this Cairn knows "
         f"(it reads up to {migrations.HEAD}): a newer Cairn has upgraded it. Upgrade Cairn to open it: "
         f"{UPGRADE_COMMAND}"

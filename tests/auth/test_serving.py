@@ -18,10 +18,10 @@ from cairn.auth import grants, users
 from cairn.auth.admin import store_actor
 from cairn.auth.route_table import SERVING_ROUTE_TABLE
 from cairn.client import fluent, tracking_uri
+from cairn.client.tracking_uri import store_locations
 from cairn.errors import PermissionDenied, Unauthenticated
 from cairn.serving.app import ROUTES
 from cairn.serving.auth import ServerCheck
-from cairn.client.tracking_uri import store_locations
 from cairn.store.database import open_database
 from tests import backends
 

@@ -16,8 +16,9 @@ from sqlalchemy import text
 import cairn
 from cairn import cli
 from cairn.client import tracking_uri
+from cairn.errors import StoreTooNew
 from cairn.store import migrations
-from cairn.store.database import StoreTooNew, create_store_engine
+from cairn.store.database import create_store_engine
 from tests import backends
 
 HEAD = migrations.HEAD

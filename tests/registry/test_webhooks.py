@@ -14,7 +14,12 @@ import cairn
 from cairn import registry
 from cairn.entities import MetricRequirement, Policy
 from cairn.errors import Conflict, InvalidParameter, NotFound
-from cairn.registry.webhook_delivery import BACKOFF_MS, LEASE_MS, MAX_ATTEMPTS, SIGNATURE_HEADER
+from cairn.registry.webhook_delivery import (
+    BACKOFF_MS,
+    LEASE_MS,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+)
 from cairn.store import registry_webhooks as outbox
 
 SECRET = "s3cret-s3cret-s3cret"

@@ -4,6 +4,7 @@ in Production, built once per test module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pandas as pd
 import pytest
 

@@ -11,8 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from cairn import registry
+from cairn.errors import StoreTooNew
 from cairn.store import migrations
-from cairn.store.database import StoreTooNew, create_store_engine, open_database
+from cairn.store.database import create_store_engine, open_database
 from cairn.store.schema import metadata
 from tests import backends
 
