@@ -5,7 +5,13 @@ import socket
 import pytest
 
 from cairn import errors
-from cairn.store.database import open_database
+from cairn.store.database import (
+    DEFAULT_POOL_SIZE,
+    ENV_POOL_SIZE,
+    MAX_POOL_SIZE,
+    open_database,
+    pool_size,
+)
 from tests import backends
 
 
@@ -28,3 +34,21 @@ def test_a_store_that_cannot_be_opened_says_where_the_cause_is_logged_embedded_o
     assert "`cairn server` log when tracking to a server" in message
     assert "this program's log (stderr by default) when the store is embedded" in message
     assert "nobody" not in message and "127.0.0.1" not in message  # no URL, driver text or path leaks
+
+
+def test_postgresql_connections_per_process_follow_cairn_db_pool_size(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_POOL_SIZE, raising=False)
+    assert pool_size() == DEFAULT_POOL_SIZE
+    for wrong in ("0", "-1", "many", str(MAX_POOL_SIZE + 1)):
+        monkeypatch.setenv(ENV_POOL_SIZE, wrong)
+        with pytest.raises(errors.InvalidParameter, match=ENV_POOL_SIZE):
+            pool_size()
+    monkeypatch.setenv(ENV_POOL_SIZE, "3")
+    uri, _ = backends.new_store(tmp_path)
+    db = open_database(uri)
+    try:
+        if backends.on_postgres():
+            assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 3)
+    finally:
+        db.close()
+        backends.drop_store(uri)
