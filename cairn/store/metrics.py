@@ -105,6 +105,10 @@ def iter_history(
         result = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
         cursor = result.cursor
     else:
+        if chunk_size is not None:
+            # A server-side cursor: psycopg would otherwise fetch the whole history at once, and a
+            # streamed million-point answer would sit in memory whole.
+            stmt = stmt.execution_options(yield_per=chunk_size)
         result = conn.execute(stmt)
         cursor = result
     nan = math.nan

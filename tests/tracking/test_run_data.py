@@ -155,6 +155,14 @@ def test_history_is_ordered_by_step_and_pages(db, run_id):
     assert [p.step for p in rest.items] == list(range(4, 10)) and rest.next_page_token is None
 
 
+def test_a_history_streamed_in_chunks_is_the_whole_history_in_order(db, run_id):
+    for start in range(0, 2_500, 1_000):
+        run_data.log_batch(db, run_id, metrics=[Metric("m", s / 10, 5_000 - s, s) for s in range(start, start + 1_000)])
+    chunks = list(metrics_history.stream_metric_history(db, run_id, "m", chunk_size=700))
+    assert [len(c) for c in chunks] == [700, 700, 700, 700, 200]
+    assert [p.step for c in chunks for p in c] == list(range(3_000))
+
+
 def test_history_max_results_must_be_positive(db, run_id):
     with pytest.raises(InvalidParameter):
         metrics_history.get_metric_history(db, run_id, "m", max_results=0)
