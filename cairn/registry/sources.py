@@ -150,6 +150,11 @@ def _from_registered_version(tx: Tx, source: str, run_id: str | None, model_id: 
 def _checked_model(tx: Tx, resolved: ResolvedSource) -> ResolvedSource:
     if resolved.model_id is not None:
         _logged_model(tx, resolved.model_id)
+    for where in (resolved.files_location, resolved.storage_location):
+        # A source path under a run's or model's folder resolves to a longer location than itself.
+        if where is not None and len(where) > MAX_SOURCE_LENGTH:
+            raise InvalidParameter(f"Model version source '{resolved.source[:_SHOWN]}' resolves to a location of "
+                                   f"{len(where)} characters; the limit is {MAX_SOURCE_LENGTH}: use a shorter path.")
     return resolved
 
 

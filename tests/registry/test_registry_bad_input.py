@@ -105,3 +105,13 @@ def test_registry_errors_start_with_mlflows_words(db, make_versions):
     assert missing_version.value.message.startswith("Model Version (name=churn, version=5) not found")
     assert taken.value.message.startswith("Registered Model (name=churn) already exists.")
     assert bad_alias.value.message.startswith("Invalid alias name: 'the best'. Names may only contain")
+
+
+def test_a_source_whose_files_would_lie_past_the_stores_location_limit_is_refused(db, run_id, make_versions,
+                                                                                   row_counts):
+    make_versions(1)
+    before = row_counts()
+    source = f"runs:/{run_id}/" + "/".join(["p" * 200] * 4) + "/" + "q" * 150  # within the source limit
+    with pytest.raises(InvalidParameter, match="resolves to a location of"):
+        registry.create_model_version(db, "churn", source, ALICE, run_id=run_id)
+    assert row_counts() == before
