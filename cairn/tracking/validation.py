@@ -35,6 +35,7 @@ MAX_DATASET_SOURCE_TYPE_LENGTH = 64
 MAX_INPUT_TAG_VALUE_LENGTH = 500  # MLflow's limit
 MAX_INPUT_CONTEXT_LENGTH = 64  # the context (training, validation...) is kept in its own column too
 MAX_USER_LENGTH = 256
+RUN_ID_LENGTH = 32
 # Experiment ids are 32-bit integer keys in the store (as in MLflow's SQL store): a larger number
 # names no experiment on any backend, and PostgreSQL refuses to compare it with the column.
 MAX_EXPERIMENT_ID = 2**31 - 1
@@ -219,6 +220,17 @@ def validate_run_name(name: object) -> str:
 def parse_run_id(run_id: object) -> str:
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
         raise invalid_value("run_id", run_id, "expected the 32-character hex id of a run.")
+    return run_id
+
+
+def parse_run_reference(run_id: object) -> str:
+    """A run id that is stored as a reference (a version's or a logged model's source run): at most
+    ``RUN_ID_LENGTH`` characters, the length of every run id Cairn and MLflow make, where a lookup
+    (``parse_run_id``) takes MLflow's longer form and simply finds nothing."""
+    parse_run_id(run_id)
+    assert isinstance(run_id, str)
+    if len(run_id) > RUN_ID_LENGTH:
+        raise invalid_value("run_id", run_id, f"a run id has {RUN_ID_LENGTH} characters; this one has {len(run_id)}.")
     return run_id
 
 

@@ -32,6 +32,8 @@ CASES = {
                                         InvalidParameter),
     "acting user name too long": (lambda db: registry.set_alias(db, "churn", "a", 1, Actor("u" * 300)),
                                   InvalidParameter),
+    "source naming a run id no run can have": (
+        lambda db: registry.create_model_version(db, "churn", f"runs:/{'a' * 64}/model", ALICE), InvalidParameter),
     "run link too long": (lambda db: registry.create_model_version(db, "churn", "models:/churn/1", ALICE,
                                                                    run_link="https://ci/" + "x" * 1000),
                           InvalidParameter),
