@@ -1,13 +1,16 @@
 # Two commands set everything up on a machine with Python 3.11+, git and make:
 #   make demo   create .venv, install Cairn, run the demo on the embedded store
 #   make test   create/update .venv with the test extras, run the whole suite
+# and one more runs the same suite on PostgreSQL (needs Debian's postgresql package:
+# apt-get install -y postgresql; the suite starts and stops its own throwaway cluster):
+#   make test-postgres
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test bench bench-small bench-serving bench-ui ui-vendor clean
+.PHONY: demo test test-postgres bench bench-small bench-serving bench-ui ui-vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +29,9 @@ demo: $(STAMP_DEMO)
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: $(STAMP_TEST)
+	CAIRN_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # MLflow server vs cairn server, same workload; e.g. make bench BENCH_ARGS="--workers 2"
 bench: $(STAMP_TEST)

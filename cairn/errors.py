@@ -18,6 +18,7 @@ SDK runs embedded or against a server (the REST backend rebuilds it from the JSO
     ├── RangeNotSatisfiable  a download's Range starts past the file's end  INVALID_PARAMETER_VALUE / 416
     ├── TooManyRequests   too many failed sign-ins; retry later         REQUEST_LIMIT_EXCEEDED / 429
     └── StoreUnavailable  the database or artifact store failed         TEMPORARILY_UNAVAILABLE / 503
+        └── StoreTooNew   a newer Cairn migrated the store; upgrade     TEMPORARILY_UNAVAILABLE / 503
 """
 
 from __future__ import annotations
@@ -152,6 +153,10 @@ class StoreUnavailable(CairnError):
 
     error_code = "TEMPORARILY_UNAVAILABLE"
     http_status = HTTP_503_SERVICE_UNAVAILABLE
+
+
+class StoreTooNew(StoreUnavailable):
+    """The store's schema was migrated by a newer Cairn than this one: upgrade Cairn to open it."""
 
 
 # Where a store failure's cause (driver error, file path) is written, in words true both for an

@@ -1,9 +1,10 @@
-"""Shared fixtures: a real SQLite store in a temp folder, real `cairn server` subprocesses on free
-127.0.0.1 ports, the SDK pointed at either (the SDK suite runs against both backends), and a real
-HTTP receiver on 127.0.0.1 for webhooks."""
+"""Shared fixtures: a real store (SQLite in a temp folder, or PostgreSQL with CAIRN_TEST_STORE=postgresql:
+see ``tests/backends.py``), real `cairn server` subprocesses on free 127.0.0.1 ports, the SDK pointed at
+either (the SDK suite runs against both backends), and a real HTTP receiver on 127.0.0.1 for webhooks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -20,6 +21,38 @@ import pytest
 
 from cairn.client import fluent, tracking_uri
 from cairn.store.database import Database, open_database
+from tests import backends
+
+SQLITE_ONLY = "sqlite_only"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A wrong CAIRN_TEST_STORE, or PostgreSQL asked for but not installed, stops the session
+    # before any test: it must never pass without having run on the store it was asked for.
+    backends.check_store_backend()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not backends.on_postgres():
+        return
+    for item in items:
+        marker = item.get_closest_marker(SQLITE_ONLY)
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.kwargs.get('reason') or marker.args[0]}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_session() -> Iterator[None]:
+    """With CAIRN_TEST_STORE=postgresql, the session's PostgreSQL cluster: started before the first
+    test (a missing installation fails the session, never skips it) and stopped at the end."""
+    if not backends.on_postgres():
+        yield
+        return
+    backends.postgres_cluster()
+    try:
+        yield
+    finally:
+        backends.stop_postgres()
 
 # Real servers the suite starts on demand (S3: SeaweedFS), with their fixtures and stop hooks.
 pytest_plugins = ["tests.servers.seaweedfs"]
@@ -27,9 +60,11 @@ pytest_plugins = ["tests.servers.seaweedfs"]
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'cairn.db'}")
+    uri, _ = backends.new_store(tmp_path)
+    database = open_database(uri)
     yield database
     database.close()
+    backends.drop_store(uri)
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -42,16 +77,17 @@ def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
     monkeypatch.setenv(tracking_uri.ENV_ARTIFACTS_ROOT, artifacts_destination(folder / "artifacts"))
     server = start_server(tmp_path / "server", PRIVATE_WEBHOOKS) if request.param == "server" else None
-    fluent.set_tracking_uri(server.url if server else folder)
-    try:
-        yield folder
-        while fluent.active_run() is not None:
-            fluent.end_run()
-    finally:
-        fluent.set_tracking_uri(None)
-        tracking_uri.close_all()
-        if server is not None:
-            stop_server(server)
+    with contextlib.ExitStack() as stack:
+        fluent.set_tracking_uri(server.url if server else stack.enter_context(backends.embedded_store(folder)))
+        try:
+            yield folder
+            while fluent.active_run() is not None:
+                fluent.end_run()
+        finally:
+            fluent.set_tracking_uri(None)
+            tracking_uri.close_all()
+            if server is not None:
+                stop_server(server)
 
 
 STARTUP_TIMEOUT_S = 60
@@ -65,6 +101,7 @@ class ServerProcess:
     root: Path
     log_path: Path
     process: subprocess.Popen[bytes]
+    store_uri: str
 
     @property
     def artifacts(self) -> Path:
@@ -80,20 +117,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(root: Path, *extra: str, workers: int = 1) -> ServerProcess:
+def start_server(root: Path, *extra: str, workers: int = 1, store: tuple[str, Path] | None = None) -> ServerProcess:
+    """``cairn server`` on a fresh store (``backends.new_store``), or on ``store`` (its URI and
+    artifact folder) when a test made one beforehand."""
     from tests.servers.seaweedfs import artifacts_destination  # a plugin: imported once pytest rewrote it
 
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log_path = root / "server.log"
+    store_uri, artifacts = store or backends.new_store(root)
     command = [
         sys.executable, "-m", "cairn.server.run", "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", str(root / "store"), "--artifacts-destination", artifacts_destination(root / "artifacts"),
+        "--backend-store-uri", store_uri,
+        "--artifacts-destination", str(artifacts) if store else artifacts_destination(artifacts),
         "--workers", str(workers), *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    server = ServerProcess(f"http://127.0.0.1:{port}", root, log_path, process)
+    server = ServerProcess(f"http://127.0.0.1:{port}", root, log_path, process, store_uri)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while True:
         if process.poll() is not None:
@@ -150,6 +191,7 @@ def stop_server(server: ServerProcess) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+    backends.drop_store(server.store_uri)
 
 
 @pytest.fixture(scope="session")
@@ -157,8 +199,8 @@ def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     """Start extra servers (e.g. ``workers=2``); each is stopped, and its log checked, at the end."""
     started: list[ServerProcess] = []
 
-    def start(*extra: str, workers: int = 1) -> ServerProcess:
-        process = start_server(tmp_path_factory.mktemp("cairn-extra-server"), *extra, workers=workers)
+    def start(*extra: str, workers: int = 1, store: tuple[str, Path] | None = None) -> ServerProcess:
+        process = start_server(tmp_path_factory.mktemp("cairn-extra-server"), *extra, workers=workers, store=store)
         started.append(process)
         return process
 

@@ -53,10 +53,11 @@ def create_user(db: Database, username: str, password: str | None, actor: Actor,
         raise InvalidParameter("A user needs a password (or create a service account, which signs in with tokens).")
     hashed = hash_password(password) if password is not None else None
     with db.write() as tx:
-        if auth_users.find_user(tx, username) is not None:
-            raise AlreadyExists(f"User '{username}' already exists.")
         now = clock.now_ms()
-        user = auth_users.insert_user(tx, username, hashed, is_admin=is_admin, is_service=is_service, now=now)
+        user = None if auth_users.find_user(tx, username) is not None else auth_users.insert_user(
+            tx, username, hashed, is_admin=is_admin, is_service=is_service, now=now)
+        if user is None:  # stored already, or by a concurrent create a moment ago
+            raise AlreadyExists(f"User '{username}' already exists.")
         audit.record(tx, audit.USER_CREATED, actor, now, username,
                      {"user_id": user.user_id, "is_admin": is_admin, "is_service": is_service})
         return user

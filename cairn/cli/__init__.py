@@ -26,6 +26,7 @@ from cairn.cli import (
     artifacts,
     backup,
     datasets,
+    db,
     deployments,
     diff,
     drift,
@@ -82,7 +83,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, retention, backup, serve, server, ui, users, tokens, permissions, imports):
+               predictions, retention, backup, serve, server, db, ui, users, tokens, permissions, imports):
     _group.register(app)
 
 
@@ -112,8 +113,8 @@ def _root(
     ctx: typer.Context,
     tracking_uri: Annotated[str | None, typer.Option(
         "--tracking-uri", envvar="CAIRN_TRACKING_URI", metavar="URI",
-        help="Store to read: a folder, sqlite:///file.db or http(s)://server "
-             "(default: ./.cairn).")] = None,
+        help="Store to read: a folder, sqlite:///file.db, postgresql://user:password@host/db or "
+             "http(s)://server (default: ./.cairn).")] = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Log details of failures (database, network) to stderr.")] = False,
     version: Annotated[bool, typer.Option(

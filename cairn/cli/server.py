@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from cairn.errors import CairnError
+from cairn.store.database import DEFAULT_POOL_SIZE, ENV_POOL_SIZE, MAX_POOL_SIZE
 
 
 def server(
@@ -18,7 +19,7 @@ def server(
         help="Interface to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 5000,
     backend_store_uri: Annotated[str | None, typer.Option(
-        metavar="URI", help="Metadata store: a folder or sqlite:///file.db "
+        metavar="URI", help="Metadata store: a folder, sqlite:///file.db or postgresql://user:password@host:5432/db "
                             "(default: the server's own, ./.cairn).")] = None,
     artifacts_destination: Annotated[str | None, typer.Option(
         metavar="DIR_OR_URI", help="Where artifacts are stored: a folder or s3://bucket/prefix "
@@ -30,6 +31,11 @@ def server(
     s3_region: Annotated[str | None, typer.Option(
         metavar="REGION", help="Region of the S3 bucket (default: AWS_DEFAULT_REGION).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    db_pool_size: Annotated[int | None, typer.Option(
+        "--db-pool-size", min=1, max=MAX_POOL_SIZE, metavar="N",
+        help=f"PostgreSQL connections each worker keeps open (as many more under a burst; "
+             f"default {DEFAULT_POOL_SIZE}, env {ENV_POOL_SIZE}). Keep workers x 2 x N below the database's "
+             "max_connections.")] = None,
     allow_private_webhook_targets: Annotated[bool, typer.Option(
         "--allow-private-webhook-targets", show_default=False,
         help="Let API clients add webhooks to private, loopback and link-local addresses (refused by default; "
@@ -47,7 +53,8 @@ def server(
 
     \b
     Example:
-      cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth
+      cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth \\
+        --backend-store-uri postgresql://cairn@db.internal/cairn
       cairn server --artifacts-destination s3://ml-artifacts/cairn
     """
     try:
@@ -57,7 +64,7 @@ def server(
             raise CairnError("This installation of Cairn has no server (cairn.server.run is missing).") from None
         raise CairnError(f"The server needs the Python package '{exc.name}'; install it and retry.") from None
     serve(host=host, port=port, backend_store_uri=backend_store_uri,
-          artifacts_destination=artifacts_destination, workers=workers,
+          artifacts_destination=artifacts_destination, workers=workers, db_pool_size=db_pool_size,
           allow_private_webhook_targets=allow_private_webhook_targets or None, auth=auth,
           default_permission=default_permission, s3_endpoint_url=s3_endpoint_url, s3_region=s3_region)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from cairn.entities import Experiment, Run, RunStatus, ViewType
 from cairn.entities import ModelVersion
-from cairn.errors import InvalidParameter
+from cairn.errors import AlreadyExists, InvalidParameter
 from cairn.tracking.runs import PARENT_RUN_TAG
 
 from .client import Client
@@ -91,7 +91,10 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     elif experiment_name:
         experiment = client.get_experiment_by_name(experiment_name)
         if experiment is None:
-            client.create_experiment(experiment_name)
+            try:
+                client.create_experiment(experiment_name)
+            except AlreadyExists:
+                pass  # another process of the same sweep created it a moment ago: use theirs
             experiment = client.get_experiment_by_name(experiment_name)
             assert experiment is not None
     else:

@@ -5,7 +5,9 @@ default ``./.cairn`` (SQLite file ``cairn.db`` and artifacts folder ``artifacts/
 
 * ``http://host:port`` / ``https://...``: a Cairn or MLflow server (REST backend);
 * ``sqlite:///path/to/cairn.db``: embedded, artifacts in ``artifacts/`` beside the file;
-* ``postgresql+psycopg://...``: a shared database; artifacts in ``CAIRN_ARTIFACTS_ROOT``;
+* ``postgresql://user:password@host:5432/db`` (or ``postgresql+psycopg://...``): a shared database
+  (needs ``pip install 'cairn-tracker[postgres]'``); artifacts in ``CAIRN_ARTIFACTS_ROOT``
+  (default ``./.cairn/artifacts``);
 * a plain folder path: embedded store in that folder.
 
 ``CAIRN_ARTIFACTS_ROOT`` (a folder or ``s3://bucket/prefix``) puts the artifacts of any embedded
@@ -24,6 +26,7 @@ import threading
 from pathlib import Path
 
 from cairn.errors import InvalidParameter
+from cairn.store.urls import is_database_url
 
 from .backends import Backend, LocalBackend, RestBackend
 
@@ -65,31 +68,38 @@ def close_all() -> None:
 def artifacts_destination_for(folder: str | os.PathLike[str]) -> str:
     """The artifact store of an embedded store whose default artifact folder is ``folder``:
     ``CAIRN_ARTIFACTS_ROOT`` when set (a folder or ``s3://bucket/prefix``), else ``folder``."""
-    return os.environ.get(ENV_ARTIFACTS_ROOT) or os.fspath(folder)
+    root = os.environ.get(ENV_ARTIFACTS_ROOT)
+    return root if root else os.fspath(Path(folder).absolute())
+
+
+def is_server_uri(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def store_locations(uri: str) -> tuple[str, str]:
+    """The database URL and artifact destination (a folder or ``s3://...``) an embedded
+    (non-server) tracking URI names. ``InvalidParameter`` for a URL that is neither a database nor
+    a folder."""
+    if "://" in uri:
+        if uri.startswith("sqlite:///"):
+            return uri, artifacts_destination_for(Path(uri[len("sqlite:///"):]).parent / "artifacts")
+        if is_database_url(uri):
+            return uri, artifacts_destination_for(Path(DEFAULT_FOLDER) / "artifacts")
+        raise InvalidParameter(
+            f"Unsupported tracking URI '{uri}': use http(s)://host:port, sqlite:///file.db, "
+            "postgresql://user:password@host:5432/db or a folder path."
+        )
+    folder = Path(uri).expanduser()
+    return f"sqlite:///{(folder / 'cairn.db').absolute()}", artifacts_destination_for(folder / "artifacts")
 
 
 def _open(uri: str) -> Backend:
-    if uri.startswith(("http://", "https://")):
+    if is_server_uri(uri):
         return RestBackend(uri)
     from cairn.artifacts.destinations import open_artifact_store
     from cairn.store.database import open_database
 
-    if "://" in uri:
-        if uri.startswith("sqlite:///"):
-            artifacts = artifacts_destination_for(Path(uri[len("sqlite:///"):]).parent / "artifacts")
-            db_url = uri
-        elif uri.startswith("postgresql"):
-            artifacts = artifacts_destination_for(Path(DEFAULT_FOLDER) / "artifacts")
-            db_url = uri
-        else:
-            raise InvalidParameter(
-                f"Unsupported tracking URI '{uri}': use http(s)://host:port, sqlite:///file.db, "
-                "postgresql+psycopg://... or a folder path."
-            )
-    else:
-        folder = Path(uri).expanduser()
-        db_url = f"sqlite:///{(folder / 'cairn.db').absolute()}"
-        artifacts = artifacts_destination_for(folder / "artifacts")
+    db_url, artifacts = store_locations(uri)
     # The artifact store first: it checks an S3 bucket, and a refusal must not leave a database open.
     store = open_artifact_store(artifacts)
     try:

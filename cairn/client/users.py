@@ -9,6 +9,7 @@ import os
 
 from cairn.entities import Actor
 from cairn.errors import InvalidParameter
+from cairn.registry.validation import validate_actor_name
 
 ENV_USER = "CAIRN_USER"
 
@@ -34,5 +35,6 @@ def acting_user(user: str | None = None) -> str:
 
 
 def actor_of(user: str | None = None) -> Actor:
-    """The unverified ``Actor`` a write names (see ``acting_user``)."""
-    return Actor(acting_user(user), verified=False)
+    """The unverified ``Actor`` a write names (see ``acting_user``); ``InvalidParameter`` for a
+    name longer than the audit trail keeps."""
+    return Actor(validate_actor_name(acting_user(user)), verified=False)

@@ -18,7 +18,7 @@ from cairn.store.registry_models import ModelRef, Tx, find_model
 
 from . import webhooks
 from .actions import WEBHOOK_EVENTS
-from .validation import validate_model_name
+from .validation import validate_actor_name, validate_model_name
 
 MAX_EVENTS = 10_000
 
@@ -39,6 +39,7 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event (and queue its webhook deliveries) in the caller's transaction."""
+    validate_actor_name(actor.name)
     event = trail.insert_event(
         tx, model.key, model.name, action=action, actor=actor, timestamp=now, version=version,
         from_value=from_value, to_value=to_value, alias=alias, reason=reason, gate_results=gate_results,

@@ -28,10 +28,10 @@ def create_registered_model(
     note = validate_text("description", description)
     tag_map = dict(validate_tag(k, v) for k, v in (tags or {}).items())
     with db.write() as tx:
-        if rows.find_model(tx, name) is not None:
-            raise AlreadyExists(f"Registered Model (name={name}) already exists.")
         now = clock.now_ms()
-        model = rows.insert_model(tx, name, note, now)
+        model = None if rows.find_model(tx, name) is not None else rows.insert_model(tx, name, note, now)
+        if model is None:  # stored already, or by a concurrent create a moment ago
+            raise AlreadyExists(f"Registered Model (name={name}) already exists.")
         rows.set_tags(tx, model.key, tag_map)
         audit.record(tx, model, actions.MODEL_CREATED, actor, now)
         return rows.load_model(tx, model)
@@ -62,10 +62,10 @@ def rename_registered_model(db: Database, name: str, new_name: str, actor: Actor
     validate_new_model_name(new_name, "new_name")
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
-        if new_name != name and rows.find_model(tx, new_name) is not None:
-            raise AlreadyExists(f"Registered Model (name={new_name}) already exists.")
         now = clock.now_ms()
-        rows.update_model(tx, model.key, name=new_name, last_updated_time=now)
+        taken = new_name != name and rows.find_model(tx, new_name) is not None
+        if taken or not rows.rename_model(tx, model.key, new_name, now):
+            raise AlreadyExists(f"Registered Model (name={new_name}) already exists.")
         renamed = model._replace(name=new_name)
         audit.record(tx, renamed, actions.MODEL_RENAMED, actor, now, from_value=name, to_value=new_name)
         return rows.load_model(tx, renamed)

@@ -32,11 +32,13 @@ from .validation import parse_version, validate_model_name
 MAX_BATCH = 10_000
 MAX_RESULTS = 10_000
 MAX_ERROR_LENGTH = 2000
+MAX_ROW_INDEX = 2**31 - 1  # a 32-bit integer in the store
 _ID = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
 
 
 def log_predictions(db: Database, predictions: Sequence[Prediction | Mapping[str, Any]]) -> int:
-    """Store a batch in one transaction; the number stored. ``InvalidParameter`` (nothing
+    """Store a batch in one transaction; the number of records taken (a record whose id is
+    stored already is skipped, so a retried batch is harmless). ``InvalidParameter`` (nothing
     stored) when any record is malformed."""
     if not isinstance(predictions, Sequence) or isinstance(predictions, (str, bytes)):
         raise InvalidParameter("predictions must be a list of prediction records.")
@@ -133,7 +135,7 @@ def _checked(record: Mapping[str, Any], index: int) -> dict[str, Any]:
         checked = {
             "prediction_id": _check_id(f"{where}: prediction_id", record["prediction_id"]),
             "request_id": _check_id(f"{where}: request_id", record["request_id"]),
-            "row_index": _int(f"{where}: row_index", record["row_index"]),
+            "row_index": _int(f"{where}: row_index", record["row_index"], MAX_ROW_INDEX),
             "timestamp": _int(f"{where}: timestamp", record["timestamp"]),
             "model_name": validate_model_name(record["model_name"], "model_name"),
             "version": parse_version(record["version"]),
@@ -162,7 +164,7 @@ def _check_id(label: str, value: object) -> str:
     return value
 
 
-def _int(label: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
-        raise InvalidParameter(f"{label} must be a non-negative integer, got {value!r}.")
+def _int(label: str, value: object, limit: int = INT64_MAX) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise InvalidParameter(f"{label} must be an integer from 0 to {limit}, got {value!r}.")
     return value

@@ -43,7 +43,7 @@ from cairn.store import runs as run_rows
 from cairn.store.registry_models import Tx
 from cairn.tracking.locations import SCHEME as ARTIFACTS_SCHEME
 from cairn.tracking.locations import is_remote_uri, validate_remote_uri
-from cairn.tracking.validation import parse_run_id
+from cairn.tracking.validation import parse_run_reference
 
 from .refs import find_version
 from .retention import refuse_collected
@@ -81,7 +81,7 @@ def resolve_source(tx: Tx, source: object, run_id: str | None, model_id: str | N
         raise InvalidParameter(f"Model version source is {len(source)} characters long; the limit is "
                                f"{MAX_SOURCE_LENGTH}.")
     if run_id is not None:
-        parse_run_id(run_id)
+        parse_run_reference(run_id)
     if model_id is not None and not _LOGGED_MODEL_ID.match(model_id):
         raise InvalidParameter(f"model_id '{model_id[:_SHOWN]}' is not a logged model id (m-...).")
     if source.startswith(RUNS_SCHEME):
@@ -102,7 +102,7 @@ def resolve_source(tx: Tx, source: object, run_id: str | None, model_id: str | N
 
 def _from_run(tx: Tx, source: str, run_id: str | None, model_id: str | None) -> ResolvedSource:
     source_run, _, path = source[len(RUNS_SCHEME):].lstrip("/").partition("/")
-    parse_run_id(source_run)
+    parse_run_reference(source_run)
     if run_id is not None and source_run != run_id:
         raise InvalidParameter(f"Source names run '{source_run[:_SHOWN]}' but run_id is '{run_id}'; give one run.")
     relative = _path(source, path, allow_empty=True)
@@ -150,6 +150,11 @@ def _from_registered_version(tx: Tx, source: str, run_id: str | None, model_id: 
 def _checked_model(tx: Tx, resolved: ResolvedSource) -> ResolvedSource:
     if resolved.model_id is not None:
         _logged_model(tx, resolved.model_id)
+    for where in (resolved.files_location, resolved.storage_location):
+        # A source path under a run's or model's folder resolves to a longer location than itself.
+        if where is not None and len(where) > MAX_SOURCE_LENGTH:
+            raise InvalidParameter(f"Model version source '{resolved.source[:_SHOWN]}' resolves to a location of "
+                                   f"{len(where)} characters; the limit is {MAX_SOURCE_LENGTH}: use a shorter path.")
     return resolved
 
 

@@ -11,12 +11,16 @@ import re
 
 from cairn.entities import ModelStage
 from cairn.errors import InvalidParameter
-from cairn.tracking.validation import INT64_MAX, control_character_in, invalid_value, validate_key
+from cairn.tracking.validation import control_character_in, invalid_value, validate_key
 
 MAX_MODEL_NAME_LENGTH = 256
 MAX_ALIAS_LENGTH = 255
 MAX_TAG_VALUE_LENGTH = 100_000
 MAX_TEXT_LENGTH = 5000
+MAX_RUN_LINK_LENGTH = 1000
+# Version numbers are 32-bit integers in the store (as in MLflow's SQL store): a larger number
+# names no version on any backend, and PostgreSQL refuses to compare it with the column.
+MAX_VERSION = 2**31 - 1
 
 _ALIAS = re.compile(r"[\w\-]+")
 _VERSION_ALIAS = re.compile(r"^[vV]\d+$")
@@ -67,8 +71,8 @@ def parse_version(version: object) -> int:
         raise InvalidParameter(f"Model version must be a positive integer, got {version!r}.")
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version.strip())
-    if not isinstance(version, int) or not 1 <= version <= INT64_MAX:
-        raise InvalidParameter(f"Model version must be a positive integer, got {version!r}.")
+    if not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise InvalidParameter(f"Model version must be a positive integer up to {MAX_VERSION}, got {version!r}.")
     return version
 
 
@@ -114,7 +118,7 @@ def validate_tag(key: object, value: object) -> tuple[str, str]:
     return key, value  # type: ignore[return-value]
 
 
-def validate_text(field: str, value: object, required: bool = False) -> str | None:
+def validate_text(field: str, value: object, required: bool = False, limit: int = MAX_TEXT_LENGTH) -> str | None:
     """An optional free-text field (description, reason, comment), stripped; None when empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -122,8 +126,8 @@ def validate_text(field: str, value: object, required: bool = False) -> str | No
         return None
     if not isinstance(value, str):
         raise InvalidParameter(f"The {field} must be a string, got {type(value).__name__}.")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidParameter(f"The {field} is {len(value)} characters; the limit is {MAX_TEXT_LENGTH}.")
+    if len(value) > limit:
+        raise InvalidParameter(f"The {field} is {len(value)} characters; the limit is {limit}.")
     return value.strip()
 
 

@@ -27,8 +27,10 @@ from .models import require_model
 from .refs import require_version
 from .sources import ResolvedSource, resolve_source
 from .validation import (
+    MAX_RUN_LINK_LENGTH,
     parse_stage,
     parse_version,
+    validate_actor_name,
     validate_model_name,
     validate_new_model_name,
     validate_tag,
@@ -186,11 +188,13 @@ def _checked(name: str, run_id: str | None, description: str | None, tags: Mappi
     if run_id is not None and run_id != "":
         parse_run_id(run_id)
     tag_map = dict(validate_tag(k, v) for k, v in (tags or {}).items())
-    return run_id or None, validate_text("description", description), tag_map, validate_text("run_link", run_link)
+    return (run_id or None, validate_text("description", description), tag_map,
+            validate_text("run_link", run_link, limit=MAX_RUN_LINK_LENGTH))
 
 
 def _insert(tx: Tx, model: ModelRef, source: str, actor: Actor, run_id: str | None, description: str | None,
             tags: dict[str, str], run_link: str | None, model_id: str | None) -> ModelVersion:
+    validate_actor_name(actor.name)
     found: ResolvedSource = resolve_source(tx, source, run_id, model_id)
     now = clock.now_ms()
     number = model_rows.next_version(tx, model.key)

@@ -11,9 +11,15 @@ delivery is retried on network errors, timeouts, 408, 429 and 5xx answers, waiti
 each failure, and marked FAILED after the last attempt or on any other answer. Redirects are not
 followed and proxies from the environment are not used: the target is the one that was checked.
 
-Deliveries are claimed with a lease, so several workers (server processes, an embedded client)
-can share the outbox without sending an event twice, and a worker that dies mid-send only delays
-its deliveries until the lease runs out.
+The outbox is durable: a delivery row is written in the transaction of the registry change it
+announces, so a change is never committed without its events, nor an event queued for a change
+that rolled back. Several workers (server processes, embedded clients) share it: each delivery is
+claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) just before its POST, so no live
+worker sends one another is sending, and a worker that dies mid-send only delays it until the
+lease runs out, when another worker's ``DeliveryWorker`` (every server process runs one) takes it
+over. Delivery is at least once: a worker killed after the receiver got the POST but before it
+logged the answer leaves the delivery to be sent again, with the same delivery id
+(``X-MLflow-Delivery-Id``), which is what a receiver deduplicates on.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ PENDING, SENDING, DELIVERED, FAILED = rows.PENDING, rows.SENDING, "DELIVERED", "
 # Wait after the 1st, 2nd... failed attempt; one more attempt than there are waits.
 BACKOFF_MS = (10_000, 60_000, 300_000, 1_800_000, 7_200_000)
 MAX_ATTEMPTS = len(BACKOFF_MS) + 1
+# A claim's lease: longer than one POST can take (the check of the target's address, then at most
+# TIMEOUT_SECONDS), so a live worker always logs its attempt before another may take it over.
 LEASE_MS = 60_000
 TIMEOUT_SECONDS = 10.0
 BATCH = 50
@@ -103,18 +111,23 @@ def deliver_due(
     retry: bool = True,
     limit: int = BATCH,
 ) -> list[WebhookDelivery]:
-    """Send the deliveries due now (``only`` those ids) and return how each attempt ended."""
-    with db.write() as tx:
-        claimed = rows.claim_due(tx, clock.now_ms(), LEASE_MS, limit, only)
-    if not claimed:
-        return []
-    own_client = http is None
-    client = http or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    """Send up to ``limit`` deliveries due now (``only`` those ids) and return how each attempt
+    ended. Each is claimed just before it is sent, so its lease covers one POST, never a queue of them."""
+    results: list[WebhookDelivery] = []
+    client = http
     try:
-        return [_deliver_one(db, client, resolve, delivery, retry) for delivery in claimed]
+        while len(results) < limit:
+            with db.write() as tx:
+                claimed = rows.claim_due(tx, clock.now_ms(), LEASE_MS, 1, only)
+            if not claimed:
+                break
+            if client is None:
+                client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+            results.append(_deliver_one(db, client, resolve, claimed[0], retry))
     finally:
-        if own_client:
+        if http is None and client is not None:
             client.close()
+    return results
 
 
 def send_test(db: Database, webhook_id: str, actor: Actor, *, event: str = TEST_EVENT,
@@ -146,11 +159,14 @@ def _deliver_one(db: Database, client: httpx.Client, resolve: Resolver, delivery
     else:
         status = FAILED
     with db.write() as tx:
-        rows.record_attempt(tx, delivery.delivery_id, status=status, attempts=attempts, now=now,
-                            status_code=attempt.status_code, error=attempt.error, next_attempt_time=next_time)
+        kept = rows.record_attempt(tx, delivery, status=status, attempts=attempts, now=now,
+                                   status_code=attempt.status_code, error=attempt.error, next_attempt_time=next_time)
         logged = rows.get_delivery(tx, delivery.delivery_id)
     assert logged is not None
-    if status != DELIVERED:
+    if not kept:
+        log.warning("webhook delivery %s: this attempt outlived its lease and another worker took the delivery "
+                    "over; its outcome is the one kept", delivery.delivery_id)
+    elif status != DELIVERED:
         log.warning("webhook delivery %s to %s: %s (%s)", delivery.delivery_id, delivery.webhook_id, status,
                     attempt.error or attempt.status_code)
     return logged
@@ -241,6 +257,18 @@ class DeliveryWorker:
 
 
 WORKER_ATTRIBUTE = "cairn_webhook_worker"
+
+
+def start_worker(holder: object, db: Database) -> DeliveryWorker:
+    """Start the delivery worker kept on ``holder`` (a server app's state) at once. Each server
+    process runs one from start-up, so deliveries queued before it started, or left half-sent by a
+    worker process that died, go out without waiting for the next registry change."""
+    worker: DeliveryWorker | None = getattr(holder, WORKER_ATTRIBUTE, None)
+    if worker is None:
+        worker = DeliveryWorker(db)
+        setattr(holder, WORKER_ATTRIBUTE, worker)
+    worker.kick()
+    return worker
 
 
 def wake_worker(holder: object, db: Database) -> None:

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from cairn import ui
 from cairn.artifacts.destinations import open_artifact_store
+from cairn.registry.webhook_delivery import start_worker
 from cairn.store.database import open_database
 from cairn.web.errors import exception_handlers
 from cairn.web.version import cairn_version
@@ -156,9 +157,13 @@ def build_app(config: ServerConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Every worker process sends webhooks from start-up: the outbox is shared, and what a
+        # stopped or killed process left unsent must not wait for the next registry change.
+        worker = start_worker(app.state, state.db)
         try:
             yield
         finally:
+            worker.close()
             state.db.close()
             state.artifacts.close()
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from cairn.artifacts.destinations import open_artifact_store
 from cairn.auth.permissions import validate_default_level
 from cairn.errors import CairnError
-from cairn.store.database import open_database
+from cairn.store.database import ENV_POOL_SIZE, open_database
 from cairn.web import csrf
 
 from .auth_notes import startup_notes
@@ -38,6 +38,10 @@ from .config import (
 )
 
 APP_FACTORY = "cairn.server.app:app_from_env"
+# How long uvicorn's supervisor waits for a worker to answer its health ping before killing and
+# replacing it. Its default (5 s) is shorter than a worker's start-up (importing Cairn and building
+# the app) on a busy machine, where workers were then replaced forever without ever serving.
+WORKER_HEALTHCHECK_TIMEOUT_S = 60
 
 
 def serve(
@@ -47,6 +51,7 @@ def serve(
     artifacts_destination: str | os.PathLike[str] | None = None,
     workers: int = 1,
     *,
+    db_pool_size: int | None = None,
     allowed_hosts: Sequence[str] | None = None,
     allowed_origins: Sequence[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -62,11 +67,13 @@ def serve(
     """Run the server until interrupted.
 
     ``backend_store_uri``: a SQLAlchemy URL, a ``.db`` file or a folder (default
-    ``./.cairn/cairn.db``); ``artifacts_destination``: the artifact folder or
-    ``s3://bucket/prefix`` (default ``./.cairn/artifacts``), with ``s3_endpoint_url`` and
-    ``s3_region`` overriding ``AWS_ENDPOINT_URL`` and ``AWS_DEFAULT_REGION``; the S3 credentials
-    come from the environment (``AWS_ACCESS_KEY_ID``...), never from a flag that ``ps`` would
-    show. The artifact store is checked before the server listens. ``allowed_hosts`` / ``allowed_origins`` default to the
+    ``./.cairn/cairn.db``; ``postgresql://user:password@host/db`` for PostgreSQL);
+    ``artifacts_destination``: the artifact folder or ``s3://bucket/prefix`` (default
+    ``./.cairn/artifacts``), with ``s3_endpoint_url`` and ``s3_region`` overriding
+    ``AWS_ENDPOINT_URL`` and ``AWS_DEFAULT_REGION``; the S3 credentials come from the environment
+    (``AWS_ACCESS_KEY_ID``...), never from a flag that ``ps`` would show. The artifact store is
+    checked before the server listens. ``db_pool_size``: PostgreSQL connections per worker (default
+    ``CAIRN_DB_POOL_SIZE``, else ``store.database.DEFAULT_POOL_SIZE``). ``allowed_hosts`` / ``allowed_origins`` default to the
     ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated),
     ``allow_private_webhook_targets`` to ``CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS`` (default off).
     ``auth`` requires a sign-in on every route but ``/health`` and enforces permissions, with
@@ -79,6 +86,8 @@ def serve(
         from cairn.errors import InvalidParameter
 
         raise InvalidParameter(f"--workers must be at least 1, got {workers}.")
+    if db_pool_size is not None:
+        os.environ[ENV_POOL_SIZE] = str(db_pool_size)  # read by every worker's open_database
     config = ServerConfig(
         backend_store_uri=database_url(backend_store_uri),
         artifacts_destination=artifacts_destination_of(artifacts_destination),
@@ -114,6 +123,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
         log_level=log_level,
         access_log=access_log,
         server_header=False,
@@ -138,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="S3-compatible server for an s3:// destination (default: AWS_ENDPOINT_URL, else AWS)")
     parser.add_argument("--s3-region", default=None, help="region of the S3 bucket (default: AWS_DEFAULT_REGION)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--db-pool-size", type=int, default=None, help="PostgreSQL connections per worker")
     parser.add_argument("--allowed-hosts", default=None, help="comma-separated extra Host names, or *")
     parser.add_argument("--allowed-origins", default=None, help="comma-separated browser origins, or *")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
@@ -153,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         serve(
             args.host, args.port, args.backend_store_uri, args.artifacts_destination, args.workers,
+            db_pool_size=args.db_pool_size,
             allowed_hosts=None if args.allowed_hosts is None else split_names(args.allowed_hosts),
             allowed_origins=None if args.allowed_origins is None else split_names(args.allowed_origins),
             max_body_bytes=args.max_body_bytes, max_artifact_bytes=args.max_artifact_bytes,

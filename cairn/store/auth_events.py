@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from cairn.entities import Actor, AuthEvent
 
+from . import dialect
 from .schema import auth_events, login_failures
 
 Tx = Connection
@@ -45,15 +46,9 @@ def failures(conn: Tx, key: str) -> tuple[int, int] | None:
 
 
 def count_failure(conn: Tx, key: str, now: int, window_ms: int) -> None:
-    """One more failure for ``key``; a window older than ``window_ms`` starts over."""
-    found = failures(conn, key)
-    f = login_failures.c
-    if found is None:
-        conn.execute(insert(login_failures).values(key=key, failures=1, window_start=now))
-    elif now - found[1] >= window_ms:
-        conn.execute(update(login_failures).where(f.key == key).values(failures=1, window_start=now))
-    else:
-        conn.execute(update(login_failures).where(f.key == key).values(failures=found[0] + 1))
+    """One more failure for ``key``; a window older than ``window_ms`` starts over. One statement,
+    so failures counted by several server processes at once are all counted."""
+    dialect.count_up(conn, login_failures, {"key": key}, "failures", "window_start", now, window_ms)
 
 
 def clear_failures(conn: Tx, key: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cairn.entities import User
 
+from .database import insert_unique
 from .schema import api_tokens, resource_permissions, users, web_sessions
 
 Tx = Connection
@@ -22,11 +23,14 @@ class UserRecord(NamedTuple):
 
 
 def insert_user(conn: Tx, username: str, password_hash: str | None, *, is_admin: bool, is_service: bool,
-                now: int) -> User:
-    result = conn.execute(insert(users).values(
+                now: int) -> User | None:
+    """The new user; None when the name is taken (also by a concurrent transaction)."""
+    result = insert_unique(conn, insert(users).values(
         username=username, password_hash=password_hash, is_admin=is_admin, is_service=is_service,
         creation_time=now, last_updated_time=now,
     ))
+    if result is None:
+        return None
     return User(int(result.inserted_primary_key[0]), username, is_admin, is_service, now, now)
 
 

@@ -6,9 +6,15 @@
   ``BEGIN IMMEDIATE`` under a process-wide lock, so writers queue instead of failing with
   "database is locked" half-way through (DESIGN: one writer connection per process), and WAL mode
   lets readers proceed meanwhile.
+* On PostgreSQL each process keeps a pool of ``pool_size()`` connections (``CAIRN_DB_POOL_SIZE``,
+  default ``DEFAULT_POOL_SIZE``) and may open as many more under a burst, so a server with N
+  workers holds at most ``N * 2 * pool_size()`` connections; row locks (``FOR UPDATE``) and unique
+  constraints, not process-wide locks, keep concurrent writers from different processes correct.
 * ``open_database`` creates and migrates a store once, however many processes open it together
-  (a sweep starting its workers on a fresh ``./.cairn``): an up-to-date store costs one query;
-  otherwise ``schema_lock`` lets one process at a time migrate, and the rest find it at head.
+  (a sweep starting its workers on a fresh ``./.cairn``, N server workers on an empty PostgreSQL
+  database): an up-to-date store costs one query; otherwise ``schema_lock`` lets one process at a
+  time migrate, and the rest find it at head. Upgrading a store made by an older Cairn says so on
+  stderr (from and to which revision); a store newer than this Cairn is refused (``StoreTooNew``).
 * Driver and SQLAlchemy errors are translated into ``cairn.errors`` here, at the boundary; the
   original goes to the log, never into a message a user sees.
 
@@ -29,13 +35,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 
 from cairn import errors
 
 from . import migrations
+from .urls import display, parse_store_url
 
 if sys.platform != "win32":
     import fcntl
@@ -50,6 +57,20 @@ OPEN_BUSY_RETRY_BUDGET_S = 60.0
 _OPEN_RETRY_FIRST_DELAY_S = 0.05
 _OPEN_RETRY_MAX_DELAY_S = 1.0
 _SCHEMA_LOCK_SUFFIX = ".lock"
+_SQLITE_CONSTRAINT_UNIQUE = 2067
+_SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+_POSTGRES_UNIQUE_VIOLATION = "23505"
+# The PostgreSQL advisory lock (a 64-bit key, per database) held while the schema is created or
+# migrated: the first 8 bytes of sha256(b"cairn.schema") as a signed integer, fixed so that every
+# Cairn version takes the same lock.
+SCHEMA_LOCK_KEY = -7414094205575184373
+ENV_POOL_SIZE = "CAIRN_DB_POOL_SIZE"
+# Connections each process keeps open to a PostgreSQL store; as many more may open under a burst.
+# A request holds one for one transaction, so this bounds a worker's concurrent database work.
+DEFAULT_POOL_SIZE = 8
+MAX_POOL_SIZE = 1000
+_POOL_TIMEOUT_S = 30
+UPGRADE_COMMAND = "pip install --upgrade cairn-tracker"
 
 
 class Database:
@@ -63,7 +84,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with _translated_errors(), self.engine.connect() as conn:
+        with translated_errors(), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
@@ -73,7 +94,7 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with _translated_errors(), self.engine.connect() as conn:
+            with translated_errors(), self.engine.connect() as conn:
                 conn = conn.execution_options(**{_WRITE_OPTION: True})
                 with conn.begin():
                     yield conn
@@ -86,8 +107,25 @@ class Database:
 
 
 def open_database(url: str) -> Database:
-    """Open (creating and migrating if needed) the metadata store at a SQLAlchemy URL."""
-    parsed = make_url(url)
+    """Open (creating and migrating if needed) the metadata store at a SQLAlchemy URL.
+
+    ``InvalidParameter`` for a URL that is not SQLite or PostgreSQL; ``StoreTooNew`` when a newer
+    Cairn migrated the store; ``StoreUnavailable`` when the database cannot be reached.
+    """
+    engine = create_store_engine(url)
+    db = Database(engine)
+    try:
+        with translated_errors():
+            _migrate_once(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return db
+
+
+def create_store_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for the store at ``url``, configured for its dialect, not migrated."""
+    parsed = parse_store_url(url)
     options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -95,42 +133,46 @@ def open_database(url: str) -> Database:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"check_same_thread": False, "timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        options["pool_pre_ping"] = True
+        size = pool_size()
+        options.update(pool_size=size, max_overflow=size, pool_timeout=_POOL_TIMEOUT_S, pool_pre_ping=True,
+                       connect_args={"application_name": "cairn"})
     try:
         engine = create_engine(parsed, **options)
     except (ImportError, SQLAlchemyError, ValueError) as exc:
-        raise errors.InvalidParameter(
-            f"Cannot open the tracking store '{parsed.render_as_string(hide_password=True)}': {exc}. "
-            "Use a URL like sqlite:///path/to/cairn.db or postgresql+psycopg://user@host/db."
-        ) from None
+        raise errors.InvalidParameter(f"Cannot open the tracking store '{display(parsed)}': {exc}.") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
-    db = Database(engine)
-    with _translated_errors():
-        _migrate_once(engine)
-    return db
+    return engine
+
+
+def pool_size() -> int:
+    """Connections per process to a PostgreSQL store: ``CAIRN_DB_POOL_SIZE`` or the default."""
+    text = os.environ.get(ENV_POOL_SIZE, "").strip()
+    if not text:
+        return DEFAULT_POOL_SIZE
+    if not text.isdigit() or not 1 <= int(text) <= MAX_POOL_SIZE:
+        raise errors.InvalidParameter(
+            f"{ENV_POOL_SIZE} must be a whole number from 1 to {MAX_POOL_SIZE}, got {text!r}."
+        )
+    return int(text)
 
 
 def migrate(db: Database) -> None:
     """Bring an open store to the newest schema (after its contents were replaced by a restore)."""
-    with _translated_errors():
+    with translated_errors():
         _migrate_once(db.engine)
 
 
 def _migrate_once(engine: Engine) -> None:
-    if migrations.current_revision(engine) == migrations.HEAD:
-        return  # the common case: no lock, one query
     deadline = time.monotonic() + OPEN_BUSY_RETRY_BUDGET_S
     delay = _OPEN_RETRY_FIRST_DELAY_S
     while True:
         try:
-            # A write transaction (BEGIN IMMEDIATE on SQLite): Alembic reads the stored revision and
-            # then writes, and a read transaction upgraded to a write fails at once if another
-            # connection wrote in between, without waiting for the busy timeout.
-            with schema_lock(engine), engine.connect() as conn:
-                conn = conn.execution_options(**{_WRITE_OPTION: True})
-                with conn.begin():
-                    migrations.upgrade(conn)
+            current = migrations.current_revision(engine)
+            if current == migrations.HEAD:
+                return  # the common case: no lock, one query
+            refuse_newer(engine.url, current)
+            upgrade_schema(engine)
             return
         except OperationalError as exc:
             if not _is_busy(exc) or time.monotonic() + delay > deadline:
@@ -140,19 +182,95 @@ def _migrate_once(engine: Engine) -> None:
             delay = min(delay * 2, _OPEN_RETRY_MAX_DELAY_S)
 
 
+def upgrade_schema(engine: Engine, *, announce: bool = True) -> tuple[str | None, str]:
+    """Migrate the store to ``HEAD`` under the schema lock; returns (revision before, after).
+
+    Creating a new store is quiet; upgrading one an older Cairn made is logged and, with
+    ``announce``, written to stderr, naming both revisions: older Cairn versions cannot open it
+    afterwards, so it must never happen unnoticed.
+    """
+    with schema_lock(engine) as conn:
+        # Read again under the lock: another process may have migrated while this one waited.
+        before = migrations.revision_in(conn)
+        if before == migrations.HEAD:
+            return before, before
+        refuse_newer(engine.url, before)
+        if before is not None:
+            notice = (f"Cairn: upgrading the tracking store {display(engine.url)} from schema revision {before} "
+                      f"to {migrations.HEAD}.")
+            log.warning("%s", notice)
+            if announce:
+                print(notice, file=sys.stderr, flush=True)
+        migrations.upgrade(conn)
+    return before, migrations.HEAD
+
+
+def store_revision(url: str) -> str | None:
+    """The schema revision of the store at ``url``, creating and migrating nothing: None for an
+    empty database, or a SQLite file that does not exist yet."""
+    parsed = parse_store_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return None
+    engine = create_store_engine(url)
+    try:
+        with translated_errors():
+            return migrations.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_store(url: str) -> tuple[str | None, str]:
+    """Create or migrate the store at ``url`` to ``HEAD`` under the schema lock, quietly (the caller
+    reports it); (revision before, after). ``StoreTooNew`` when a newer Cairn migrated it."""
+    engine = create_store_engine(url)
+    try:
+        with translated_errors():
+            refuse_newer(engine.url, migrations.current_revision(engine))
+            return upgrade_schema(engine, announce=False)
+    finally:
+        engine.dispose()
+
+
+def refuse_newer(url: URL, revision: str | None) -> None:
+    """``StoreTooNew`` when ``revision`` is not one this Cairn knows (a newer Cairn made it)."""
+    if revision is None or migrations.is_known(revision):
+        return
+    raise errors.StoreTooNew(
+        f"The tracking store {display(url)} is at schema revision {revision}, newer than this Cairn knows "
+        f"(it reads up to {migrations.HEAD}): a newer Cairn has upgraded it. Upgrade Cairn to open it: "
+        f"{UPGRADE_COMMAND}"
+    )
+
+
 @contextmanager
-def schema_lock(engine: Engine) -> Iterator[None]:
-    """Hold the lock under which one process at a time creates or migrates this store's schema.
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that one process at a time holds to create or migrate this store's
+    schema; yields its connection, commits on success.
 
     SQLite: an exclusive ``flock`` on ``<database file>.lock`` beside the database (e.g.
-    ``.cairn/cairn.db.lock``); the OS releases it if its holder dies, so it never goes stale. Where
-    there is no ``flock`` (Windows) or the lock file cannot be created, nothing is held and the
-    migration's own write transaction plus busy retries are the only guard. An in-memory database
-    has a single user and needs none.
+    ``.cairn/cairn.db.lock``), taken before the transaction begins; the OS releases it if its
+    holder dies, so it never goes stale. Where there is no ``flock`` (Windows) or the lock file
+    cannot be created, nothing is held and the migration's own write transaction (BEGIN IMMEDIATE)
+    plus busy retries are the only guard. An in-memory database has a single user and needs none.
 
-    PostgreSQL: this is where a transaction-scoped advisory lock (``pg_advisory_xact_lock``) will
-    go; until then nothing is held, so start one process first when migrating a PostgreSQL store.
+    PostgreSQL: the transaction-scoped advisory lock ``pg_advisory_xact_lock(SCHEMA_LOCK_KEY)``,
+    taken first in the transaction. PostgreSQL's DDL is transactional, so the others, waiting on
+    the lock, then see either no schema or the complete one at head; the lock goes with the
+    transaction (or the connection of a process that dies).
     """
+    with _sqlite_file_lock(engine), engine.connect() as conn:
+        # A write transaction (BEGIN IMMEDIATE on SQLite): Alembic reads the stored revision and
+        # then writes, and a read transaction upgraded to a write fails at once if another
+        # connection wrote in between, without waiting for the busy timeout.
+        conn = conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            yield conn
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:" or sys.platform == "win32":
         yield
@@ -173,6 +291,29 @@ def schema_lock(engine: Engine) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def insert_unique(conn: Connection, statement: Any) -> Any:
+    """Run an INSERT or UPDATE that may break a unique key in a savepoint: its result, or None
+    when the key is taken. A domain check ("does this name exist?") cannot see a concurrent
+    transaction's uncommitted row on PostgreSQL; the unique key does, so two processes creating
+    the same name at once get one success and one "already exists", as on SQLite."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(statement)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return None
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the integrity error is a unique (or primary) key taken, not a missing reference."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)  # the extended result code
+    if code is not None:
+        return code in (_SQLITE_CONSTRAINT_UNIQUE, _SQLITE_CONSTRAINT_PRIMARYKEY)
+    return getattr(orig, "sqlstate", None) == _POSTGRES_UNIQUE_VIOLATION
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -205,7 +346,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def translated_errors() -> Iterator[None]:
+    """Turn driver and SQLAlchemy errors raised inside into ``cairn.errors`` (cause logged)."""
     try:
         yield
     except errors.CairnError:
@@ -214,6 +356,13 @@ def _translated_errors() -> Iterator[None]:
         log.warning("integrity error: %s", exc)
         raise errors.InvalidParameter(
             "The change conflicts with data already stored (a duplicate or a missing reference)."
+        ) from None
+    except DataError as exc:
+        # PostgreSQL checks what SQLite stores as given (a string over its column's length, an
+        # integer over its column's range); the domain's limits should have refused it first.
+        log.warning("value refused by the database: %s", exc)
+        raise errors.InvalidParameter(
+            "A value is too long or out of range for the tracking store; shorten it or use a smaller number."
         ) from None
     except OperationalError as exc:
         log.error("database unavailable: %s", exc)

@@ -9,23 +9,28 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from cairn.entities import Experiment, ViewType
 
 from . import dialect
+from .database import insert_unique
 from .entity_filters import Condition, FilterSpec, KeyValueTable, OrderKey, where_clauses
 from .schema import experiment_tags, experiments
 
 Tx = Connection
 
 
-def insert_experiment(conn: Tx, name: str, artifact_location: str | None, now: int) -> str:
-    """Insert an experiment; its default artifact location derives from the new id."""
-    result = conn.execute(
+def insert_experiment(conn: Tx, name: str, artifact_location: str | None, now: int) -> str | None:
+    """Insert an experiment, returning its id (None when the name is taken); its default artifact
+    location derives from the new id."""
+    result = insert_unique(
+        conn,
         insert(experiments).values(
             name=name,
             artifact_location=artifact_location or "",
             lifecycle_stage="active",
             creation_time=now,
             last_update_time=now,
-        )
+        ),
     )
+    if result is None:
+        return None
     experiment_id = str(result.inserted_primary_key[0])
     if not artifact_location:
         conn.execute(
@@ -110,6 +115,13 @@ def list_experiments(
         columns = [experiments.c.name] if order_by_name else [experiments.c.experiment_id.desc()]
     stmt = stmt.order_by(*columns).limit(limit).offset(offset)
     return _with_tags(conn, [_from_row(r) for r in conn.execute(stmt)])
+
+
+def rename_experiment(conn: Tx, experiment_id: int, name: str, now: int) -> bool:
+    """False when another experiment has the name."""
+    stmt = (update(experiments).where(experiments.c.experiment_id == experiment_id)
+            .values(name=name, last_update_time=now))
+    return insert_unique(conn, stmt) is not None
 
 
 def update_experiment(conn: Tx, experiment_id: int, now: int, **values: object) -> None:

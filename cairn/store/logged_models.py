@@ -181,8 +181,11 @@ def search_model_rows(
     if conditions:
         narrowed = {"metric": on_datasets} if on_datasets is not None else None
         stmt = stmt.where(*where_clauses(conn, conditions, _ATTRIBUTE_COLUMNS, _m.model_id, _RELATED, narrowed))
+    # A model without the attribute (no model_type, no source run) sorts last either way, on
+    # SQLite and PostgreSQL alike (their defaults put NULLs at opposite ends).
     columns = [
-        _ATTRIBUTE_COLUMNS[k.key].asc() if k.ascending else _ATTRIBUTE_COLUMNS[k.key].desc() for k in order
+        (_ATTRIBUTE_COLUMNS[k.key].asc() if k.ascending else _ATTRIBUTE_COLUMNS[k.key].desc()).nulls_last()
+        for k in order
     ] or [_m.creation_timestamp_ms.desc()]
     stmt = stmt.order_by(*columns, _m.model_id.asc()).limit(limit).offset(offset)
     return [dict(row._mapping) for row in conn.execute(stmt)]

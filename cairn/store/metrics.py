@@ -1,8 +1,10 @@
 """Metric points: bulk insert with the latest-value table kept current, and history reads.
 
 Ingest is the hottest path in Cairn. Per batch: one upsert of the latest value per distinct key
-(which also creates the series), one query for the series ids, then the points through the DB-API
-``executemany`` with plain tuples (no per-row SQLAlchemy processing).
+(which also creates the series), one query for the series ids, then the points as plain tuples
+through ``dialect.insert_points`` (SQLite's ``executemany``, PostgreSQL's COPY; no per-row
+SQLAlchemy processing). Keys are upserted in sorted order, so two batches writing the same keys
+of one run lock their rows in the same order and never deadlock (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,11 +20,6 @@ from . import dialect
 from .schema import latest_metrics, metrics
 
 Tx = Connection
-
-_SQLITE_INSERT_POINTS = (
-    "INSERT OR IGNORE INTO metrics (series_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?)"
-)
-
 
 _SERIES_IDS = select(latest_metrics.c.key, latest_metrics.c.series_id).where(
     latest_metrics.c.run_id == bindparam("run_id"), latest_metrics.c.key.in_(bindparam("keys", expanding=True))
@@ -46,7 +43,7 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         latest_metrics,
         [
             {"run_id": run_id, "key": k, "step": s, "timestamp": t, "value": v, "is_nan": n}
-            for k, (s, t, v, n) in latest.items()
+            for k, (s, t, v, n) in sorted(latest.items())
         ],
         key_columns=("run_id", "key"),
         update_columns=("step", "timestamp", "value", "is_nan"),
@@ -57,11 +54,7 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         (series[key], step, timestamp, 0.0 if value != value else value, value != value)
         for key, value, timestamp, step in points
     ]
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(_SQLITE_INSERT_POINTS, rows)
-    else:
-        names = ("series_id", "step", "timestamp", "value", "is_nan")
-        dialect.insert_ignore(conn, metrics, [dict(zip(names, r, strict=True)) for r in rows], names)
+    dialect.insert_points(conn, rows)
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
@@ -112,6 +105,10 @@ def iter_history(
         result = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
         cursor = result.cursor
     else:
+        if chunk_size is not None:
+            # A server-side cursor: psycopg would otherwise fetch the whole history at once, and a
+            # streamed million-point answer would sit in memory whole.
+            stmt = stmt.execution_options(yield_per=chunk_size)
         result = conn.execute(stmt)
         cursor = result
     nan = math.nan

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from cairn.entities import Prediction
 
@@ -22,12 +22,14 @@ _FETCH = 2000
 
 
 def insert_predictions(conn: Tx, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert prediction rows (dicts of the table's columns, ``features``/``output`` as values)."""
+    """Insert prediction rows (dicts of the table's columns, ``features``/``output`` as values).
+    A row whose id is stored already is skipped: a writer retrying a batch whose answer it lost
+    (the server's worker died after committing) neither fails nor stores a row twice."""
     if not rows:
         return
-    conn.execute(insert(predictions), [
+    dialect.insert_ignore(conn, predictions, [
         {**row, "features": _dump(row.get("features")), "output": _dump(row.get("output"))} for row in rows
-    ])
+    ], ["prediction_id"])
 
 
 def get_prediction(conn: Tx, prediction_id: str) -> Prediction | None:
@@ -50,8 +52,12 @@ def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | 
         query = query.where(p.arm == arm)
     order = (p.timestamp.desc(), p.prediction_id.desc()) if newest_first else (p.timestamp, p.prediction_id)
     result = conn.execute(query.order_by(*order).execution_options(yield_per=_FETCH))
-    for row in result:
-        yield _from_row(row)
+    try:
+        for row in result:
+            yield _from_row(row)
+    finally:
+        # A caller that stops early (enough rows) must not leave PostgreSQL's server-side cursor open.
+        result.close()
 
 
 def get_any(conn: Tx, model_name: str) -> str | None:

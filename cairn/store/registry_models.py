@@ -6,11 +6,11 @@ from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from cairn.entities import ModelStage, RegisteredModel
 
 from . import dialect
+from .database import insert_unique
 from .registry_versions import load_versions
 from .schema import (
     deployments,
@@ -51,13 +51,22 @@ def find_model(conn: Tx, name: str) -> ModelRef | None:
     return ModelRef(row.registered_model_id, row.name, row.policy) if row is not None else None
 
 
-def insert_model(conn: Tx, name: str, description: str | None, now: int) -> ModelRef:
-    result = conn.execute(
+def insert_model(conn: Tx, name: str, description: str | None, now: int) -> ModelRef | None:
+    """A new model; None when the name is taken (also by a concurrent transaction, on PostgreSQL)."""
+    result = insert_unique(
+        conn,
         insert(registered_models).values(
             name=name, creation_time=now, last_updated_time=now, description=description, last_version=0
-        )
+        ),
     )
-    return ModelRef(int(result.inserted_primary_key[0]), name, None)
+    return ModelRef(int(result.inserted_primary_key[0]), name, None) if result is not None else None
+
+
+def rename_model(conn: Tx, key: int, name: str, now: int) -> bool:
+    """False when another model has the name."""
+    rm = registered_models.c
+    stmt = update(registered_models).where(rm.registered_model_id == key).values(name=name, last_updated_time=now)
+    return insert_unique(conn, stmt) is not None
 
 
 def ensure_model(conn: Tx, name: str, now: int) -> tuple[ModelRef, bool]:
@@ -69,13 +78,12 @@ def ensure_model(conn: Tx, name: str, now: int) -> tuple[ModelRef, bool]:
     found = lock_model(conn, name)
     if found is not None:
         return found, False
-    try:
-        with conn.begin_nested():
-            return insert_model(conn, name, None, now), True
-    except IntegrityError:
-        found = lock_model(conn, name)
-        assert found is not None
-        return found, False
+    created = insert_model(conn, name, None, now)
+    if created is not None:
+        return created, True
+    found = lock_model(conn, name)
+    assert found is not None
+    return found, False
 
 
 def next_version(conn: Tx, key: int) -> int:

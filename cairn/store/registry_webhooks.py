@@ -20,7 +20,8 @@ ACTIVE = "ACTIVE"
 
 
 class ClaimedDelivery(NamedTuple):
-    """A delivery taken by one worker, with what it needs to send it."""
+    """A delivery taken by one worker, with what it needs to send it. ``claimed_until`` is the
+    lease: the worker may record the attempt only while the row still carries it."""
 
     delivery_id: int
     webhook_id: str
@@ -31,6 +32,7 @@ class ClaimedDelivery(NamedTuple):
     url: str
     secret: str
     allow_private: bool
+    claimed_until: int
 
 
 def insert_webhook(conn: Tx, webhook: Webhook, secret: str) -> None:
@@ -90,8 +92,10 @@ def insert_deliveries(conn: Tx, webhook_ids: Sequence[str], event: str, payload:
 
 def claim_due(conn: Tx, now: int, lease_ms: int, limit: int,
               delivery_ids: Sequence[int] | None = None) -> list[ClaimedDelivery]:
-    """Take up to ``limit`` deliveries that are due (or whose previous claim expired) for
-    ``lease_ms``; another worker skips them meanwhile. ``delivery_ids`` narrows the choice."""
+    """Take up to ``limit`` deliveries that are due (or whose previous claim expired: its worker
+    died or stalled) for ``lease_ms``. The rows are locked ``FOR UPDATE SKIP LOCKED`` (PostgreSQL),
+    so workers claiming at the same moment take different deliveries instead of queueing on one;
+    SQLite's single writer serializes them. ``delivery_ids`` narrows the choice."""
     d, w = webhook_deliveries.c, webhooks.c
     due = or_(
         and_(d.status == PENDING, d.next_attempt_time <= now),
@@ -108,26 +112,31 @@ def claim_due(conn: Tx, now: int, lease_ms: int, limit: int,
     )
     if delivery_ids is not None:
         stmt = stmt.where(d.delivery_id.in_(list(delivery_ids)))
-    claimed = [ClaimedDelivery(*row) for row in conn.execute(stmt)]
+    lease = now + lease_ms
+    claimed = [ClaimedDelivery(*row, claimed_until=lease) for row in conn.execute(stmt)]
     if claimed:
         conn.execute(
             update(webhook_deliveries)
             .where(d.delivery_id.in_([c.delivery_id for c in claimed]))
-            .values(status=SENDING, claimed_until=now + lease_ms)
+            .values(status=SENDING, claimed_until=lease)
         )
     return claimed
 
 
 def record_attempt(
-    conn: Tx, delivery_id: int, *, status: str, attempts: int, now: int, status_code: int | None,
+    conn: Tx, claim: ClaimedDelivery, *, status: str, attempts: int, now: int, status_code: int | None,
     error: str | None, next_attempt_time: int | None,
-) -> None:
-    conn.execute(
+) -> bool:
+    """Log how an attempt ended, if ``claim`` still holds the delivery; False when its lease ran
+    out and another worker took the delivery over (that worker's outcome is the one kept)."""
+    d = webhook_deliveries.c
+    result = conn.execute(
         update(webhook_deliveries)
-        .where(webhook_deliveries.c.delivery_id == delivery_id)
+        .where(d.delivery_id == claim.delivery_id, d.status == SENDING, d.claimed_until == claim.claimed_until)
         .values(status=status, attempts=attempts, last_attempt_time=now, status_code=status_code, error=error,
                 next_attempt_time=next_attempt_time, claimed_until=None)
     )
+    return bool(result.rowcount)
 
 
 def get_delivery(conn: Tx, delivery_id: int) -> WebhookDelivery | None:

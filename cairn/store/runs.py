@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from cairn.entities import Dataset, DatasetInput, Metric, Run, RunData, RunInfo
 
 from . import dialect
+from .database import insert_unique
 from .schema import datasets, latest_metrics, params, run_inputs, runs, tags
 
 Tx = Connection
@@ -98,8 +99,10 @@ def existing_params(conn: Tx, run_id: str, keys: Iterable[str]) -> dict[str, str
 
 
 def insert_params(conn: Tx, run_id: str, new_params: Mapping[str, str]) -> None:
-    if new_params:
-        conn.execute(insert(params), [{"run_id": run_id, "key": k, "value": v} for k, v in new_params.items()])
+    """Store params, keeping any key the run has already (also one a concurrent transaction just
+    stored, on PostgreSQL): read them back to compare values."""
+    dialect.insert_ignore(conn, params, [{"run_id": run_id, "key": k, "value": v} for k, v in new_params.items()],
+                          ("run_id", "key"))
 
 
 def upsert_tags(conn: Tx, run_id: str, run_tags: Mapping[str, str]) -> None:
@@ -123,8 +126,10 @@ def find_dataset_id(conn: Tx, experiment_id: str, name: str, digest: str) -> str
     ).scalar_one_or_none()
 
 
-def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Dataset) -> None:
-    conn.execute(
+def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Dataset) -> bool:
+    """False when the experiment has this (name, digest) already (also from a concurrent run)."""
+    return insert_unique(
+        conn,
         insert(datasets).values(
             dataset_id=dataset_id,
             experiment_id=int(experiment_id),
@@ -134,8 +139,8 @@ def insert_dataset(conn: Tx, dataset_id: str, experiment_id: str, dataset: Datas
             source=dataset.source,
             schema=dataset.schema,
             profile=dataset.profile,
-        )
-    )
+        ),
+    ) is not None
 
 
 def link_input(conn: Tx, run_id: str, dataset_id: str, input_tags: Mapping[str, str]) -> None:

@@ -35,12 +35,13 @@ def create_experiment(
     for key, value in (tags or {}).items():
         validate_experiment_tag(key, value)
     with db.write() as tx:
-        if rows.name_exists(tx, name):
+        experiment_id = None if rows.name_exists(tx, name) else rows.insert_experiment(tx, name, location,
+                                                                                          clock.now_ms())
+        if experiment_id is None:  # stored already, or by a concurrent create a moment ago
             raise AlreadyExists(
                 f"Experiment(name={name}) already exists. Use it (get_experiment_by_name) or pick another name; "
                 "a deleted experiment keeps its name until it is purged."
             )
-        experiment_id = rows.insert_experiment(tx, name, location, clock.now_ms())
         rows.set_experiment_tags(tx, int(experiment_id), tags or {})
     return experiment_id
 
@@ -78,9 +79,9 @@ def rename_experiment(db: Database, experiment_id: str, new_name: str) -> None:
         if current.lifecycle_stage != "active":
             raise InvalidParameter(f"Cannot rename a non-active experiment: experiment {experiment_id} is deleted; "
                                    "restore it before renaming.")
-        if current.name != new_name and rows.name_exists(tx, new_name):
+        taken = current.name != new_name and rows.name_exists(tx, new_name)
+        if taken or not rows.rename_experiment(tx, key, new_name, clock.now_ms()):
             raise AlreadyExists(f"Experiment(name={new_name}) already exists; pick another name.")
-        rows.update_experiment(tx, key, clock.now_ms(), name=new_name)
 
 
 def delete_experiment(db: Database, experiment_id: str) -> None:

@@ -28,11 +28,17 @@ _URI = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):(?P<rest>.*)$", re.DOT
 # A bucket, container@account or host[:port]: no spaces, backslashes, '?', '#' or controls.
 _AUTHORITY = re.compile(r"^[A-Za-z0-9._~\-]+(?:@[A-Za-z0-9._~\-]+)?(?::\d{1,5})?$")
 _SHOWN = 200
+# An experiment's location leaves room for what goes under it, runs ("/<run id>/artifacts") and
+# logged models ("/models/m-<id>/artifacts", the longer), within the store's 1000-character columns.
+MAX_ARTIFACT_LOCATION_LENGTH = 1000 - len("/models/m-0123456789abcdef0123456789abcdef/artifacts")
 
 
 def validate_artifact_location(location: str) -> str:
     """An experiment's ``artifact_location``: ``mlflow-artifacts:/<path>`` (normalized) or a remote
     URI (kept as given); ``InvalidParameter`` for anything else, saying why."""
+    if isinstance(location, str) and len(location) > MAX_ARTIFACT_LOCATION_LENGTH:
+        raise InvalidParameter(f"artifact_location is {len(location)} characters; the limit is "
+                               f"{MAX_ARTIFACT_LOCATION_LENGTH}, leaving room for the runs and models under it.")
     if isinstance(location, str) and location.startswith(SCHEME):
         relative = _path_part("artifact_location", location, location[len(SCHEME):].lstrip("/"), allow_empty=False)
         return f"{SCHEME}/{relative}"

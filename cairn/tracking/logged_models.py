@@ -30,7 +30,7 @@ from .validation import (
     MAX_DATASET_DIGEST_LENGTH,
     MAX_DATASET_NAME_LENGTH,
     parse_experiment_id,
-    parse_run_id,
+    parse_run_reference,
     validate_int64,
     validate_key,
     validate_max_results,
@@ -104,7 +104,7 @@ def create_logged_model(
     exp_key = parse_experiment_id(experiment_id)
     name = validate_model_name(name) if name is not None else generate_run_name()
     if source_run_id is not None:
-        parse_run_id(source_run_id)
+        parse_run_reference(source_run_id)
     validate_model_tags(tags or {})
     validate_model_params(params or {})
     if model_type is not None and (not isinstance(model_type, str) or len(model_type) > 500):

@@ -20,10 +20,16 @@ from .runs import RUN_NAME_TAG, require_active_run
 from .validation import (
     MAX_DATASET_DIGEST_LENGTH,
     MAX_DATASET_NAME_LENGTH,
+    MAX_DATASET_SOURCE_TYPE_LENGTH,
+    MAX_INPUT_CONTEXT_LENGTH,
+    MAX_INPUT_TAG_VALUE_LENGTH,
     validate_batch,
     validate_key,
     validate_run_name,
 )
+
+# MLflow's input tag naming what a dataset was used for; it has a column of its own (search filters on it).
+CONTEXT_TAG = "mlflow.data.context"
 
 
 def log_batch(
@@ -40,7 +46,10 @@ def log_batch(
     with db.write() as tx:
         require_active_run(tx, run_id)
         if params:
+            # Insert first, then compare with what is stored: a check before the insert could miss
+            # a concurrent batch's params on PostgreSQL; the key keeps the first value either way.
             wanted = {p.key: p.value for p in params}
+            rows.insert_params(tx, run_id, wanted)
             stored = rows.existing_params(tx, run_id, wanted)
             for key, value in stored.items():
                 if wanted[key] != value:
@@ -50,7 +59,6 @@ def log_batch(
                         f"'{wanted[key]}'. Params are immutable: log the new value under another key or "
                         "start a new run."
                     )
-            rows.insert_params(tx, run_id, {k: v for k, v in wanted.items() if k not in stored})
         if tag_map:
             rows.upsert_tags(tx, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:
@@ -95,10 +103,17 @@ def validate_inputs(inputs: Sequence[DatasetInput]) -> None:
             raise InvalidParameter(f"Dataset name must be 1 to {MAX_DATASET_NAME_LENGTH} characters.")
         if not isinstance(ds.digest, str) or not ds.digest or len(ds.digest) > MAX_DATASET_DIGEST_LENGTH:
             raise InvalidParameter(f"Dataset digest must be 1 to {MAX_DATASET_DIGEST_LENGTH} characters.")
+        if not isinstance(ds.source_type, str) or len(ds.source_type) > MAX_DATASET_SOURCE_TYPE_LENGTH:
+            raise InvalidParameter(f"Dataset source type must be at most {MAX_DATASET_SOURCE_TYPE_LENGTH} characters.")
         for key, value in item.tags.items():
             validate_key("input tag", key)
-            if not isinstance(value, str) or len(value) > 500:
-                raise InvalidParameter(f"Input tag '{key}' value must be a string of at most 500 characters.")
+            if not isinstance(value, str) or len(value) > MAX_INPUT_TAG_VALUE_LENGTH:
+                raise InvalidParameter(
+                    f"Input tag '{key}' value must be a string of at most {MAX_INPUT_TAG_VALUE_LENGTH} characters.")
+        context = item.tags.get(CONTEXT_TAG)
+        if context is not None and len(context) > MAX_INPUT_CONTEXT_LENGTH:
+            raise InvalidParameter(f"Input tag '{CONTEXT_TAG}' (training, validation...) must be at most "
+                                   f"{MAX_INPUT_CONTEXT_LENGTH} characters.")
 
 
 def record_inputs(tx: rows.Tx, experiment_id: str, run_id: str, inputs: Sequence[DatasetInput]) -> None:
@@ -108,5 +123,8 @@ def record_inputs(tx: rows.Tx, experiment_id: str, run_id: str, inputs: Sequence
         dataset_id = rows.find_dataset_id(tx, experiment_id, ds.name, ds.digest)
         if dataset_id is None:
             dataset_id = uuid.uuid4().hex
-            rows.insert_dataset(tx, dataset_id, experiment_id, ds)
+            if not rows.insert_dataset(tx, dataset_id, experiment_id, ds):
+                # another run of the experiment recorded the same data a moment ago: use it
+                dataset_id = rows.find_dataset_id(tx, experiment_id, ds.name, ds.digest)
+                assert dataset_id is not None
         rows.link_input(tx, run_id, dataset_id, item.tags)

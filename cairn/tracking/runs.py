@@ -26,6 +26,7 @@ from .validation import (
     validate_max_results,
     validate_run_name,
     validate_tag,
+    validate_user,
 )
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -63,7 +64,7 @@ def create_run(
         )
     run_tags[RUN_NAME_TAG] = name
     if user_id:
-        run_tags.setdefault(USER_TAG, user_id)
+        run_tags.setdefault(USER_TAG, validate_user(user_id))
     start = validate_int64("start_time", start_time) if start_time is not None else clock.now_ms()
     run_id = uuid.uuid4().hex  # the form looks_like_run_id recognizes
     with db.write() as tx:

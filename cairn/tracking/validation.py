@@ -31,6 +31,14 @@ MAX_ENTITIES_PER_BATCH = 1000
 MAX_SEARCH_RESULTS = 50_000
 MAX_DATASET_NAME_LENGTH = 500
 MAX_DATASET_DIGEST_LENGTH = 64
+MAX_DATASET_SOURCE_TYPE_LENGTH = 64
+MAX_INPUT_TAG_VALUE_LENGTH = 500  # MLflow's limit
+MAX_INPUT_CONTEXT_LENGTH = 64  # the context (training, validation...) is kept in its own column too
+MAX_USER_LENGTH = 256
+RUN_ID_LENGTH = 32
+# Experiment ids are 32-bit integer keys in the store (as in MLflow's SQL store): a larger number
+# names no experiment on any backend, and PostgreSQL refuses to compare it with the column.
+MAX_EXPERIMENT_ID = 2**31 - 1
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -215,11 +223,31 @@ def parse_run_id(run_id: object) -> str:
     return run_id
 
 
+def parse_run_reference(run_id: object) -> str:
+    """A run id that is stored as a reference (a version's or a logged model's source run): at most
+    ``RUN_ID_LENGTH`` characters, the length of every run id Cairn and MLflow make, where a lookup
+    (``parse_run_id``) takes MLflow's longer form and simply finds nothing."""
+    parse_run_id(run_id)
+    assert isinstance(run_id, str)
+    if len(run_id) > RUN_ID_LENGTH:
+        raise invalid_value("run_id", run_id, f"a run id has {RUN_ID_LENGTH} characters; this one has {len(run_id)}.")
+    return run_id
+
+
 def parse_experiment_id(experiment_id: object) -> int:
     text = str(experiment_id) if isinstance(experiment_id, int) and not isinstance(experiment_id, bool) else experiment_id
     if not isinstance(text, str) or not _EXPERIMENT_ID.match(text):
         raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: expected a number such as '0' or '12'.")
+    if int(text) > MAX_EXPERIMENT_ID:
+        raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: experiment ids go up to {MAX_EXPERIMENT_ID}.")
     return int(text)
+
+
+def validate_user(user_id: str) -> str:
+    """The name a run is recorded under (``mlflow.user``)."""
+    if len(user_id) > MAX_USER_LENGTH:
+        raise InvalidParameter(f"The user name is {len(user_id)} characters; the limit is {MAX_USER_LENGTH}.")
+    return user_id
 
 
 def validate_max_results(max_results: object, limit: int = MAX_SEARCH_RESULTS) -> int:

@@ -33,12 +33,8 @@ class Account:
     http: httpx.Client
 
 
-def store_url(server: Any) -> str:
-    return f"sqlite:///{server.root / 'store' / 'cairn.db'}"
-
-
 def create_admin(server: Any, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    db = open_database(store_url(server))
+    db = open_database(server.store_uri)
     try:
         users.create_admin(db, username, password, store_actor())
     finally:

@@ -5,13 +5,16 @@ secrets."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+
+from cairn.errors import InvalidParameter
+from cairn.store.database import open_database
 
 API = "/api/2.0/mlflow"
 CAIRN = "/api/cairn/v1"
@@ -100,9 +103,14 @@ def test_user_token_grant_and_webhook_changes_go_to_the_auth_log_without_secrets
     text = str(mine)
     assert password not in text and minted["secret"] not in text and "s" * 20 not in text
     # Append-only below the API too: the database refuses to change or remove an entry.
-    with sqlite3.connect(auth_server.root / "store" / "cairn.db") as conn, \
-            pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM auth_events")
+    db = open_database(auth_server.store_uri)
+    try:
+        with pytest.raises(InvalidParameter), db.write() as conn:
+            conn.execute(sa.text("DELETE FROM auth_events"))
+        with db.read() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM auth_events")).scalar() >= len(mine)
+    finally:
+        db.close()
 
 
 def test_only_admins_read_the_auth_log(new_account: Callable[..., Any]) -> None:

@@ -24,6 +24,7 @@ from cairn.auth.route_table import ROUTE_TABLE, Access
 from cairn.server.app import create_app
 from cairn.store.database import open_database
 from cairn.ui.assets import Assets
+from tests import backends
 
 API = "/api/2.0/mlflow"
 CAIRN = "/api/cairn/v1"
@@ -53,10 +54,11 @@ def in_process(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Respons
 
 
 def test_a_route_added_without_a_rule_is_refused(tmp_path: Path) -> None:
-    db = open_database(f"sqlite:///{tmp_path / 'store' / 'cairn.db'}")
+    store, artifacts = backends.new_store(tmp_path)
+    db = open_database(store)
     users.create_admin(db, "root", "a root passphrase here", store_actor())
     db.close()
-    app = create_app(str(tmp_path / "store"), tmp_path / "artifacts", auth=True)
+    app = create_app(store, artifacts, auth=True)
 
     async def dummy(request: Request) -> PlainTextResponse:
         return PlainTextResponse("should never be reached")

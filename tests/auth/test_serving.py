@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,10 +18,12 @@ from cairn.auth import grants, users
 from cairn.auth.admin import store_actor
 from cairn.auth.route_table import SERVING_ROUTE_TABLE
 from cairn.client import fluent, tracking_uri
+from cairn.client.tracking_uri import store_locations
 from cairn.errors import PermissionDenied, Unauthenticated
 from cairn.serving.app import ROUTES
 from cairn.serving.auth import ServerCheck
 from cairn.store.database import open_database
+from tests import backends
 
 API = "/api/2.0/mlflow"
 FEATURES = pd.DataFrame({"age": [23.0, 45.0, 31.0, 52.0], "visits": [1, 7, 3, 9]})
@@ -35,14 +36,14 @@ def test_every_route_of_the_serving_app_has_an_access_rule() -> None:
 
 
 @pytest.fixture(scope="module")
-def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A store with model 'churn' v1 in Production, a reader (READ on it) and a stranger."""
     from sklearn.linear_model import LogisticRegression
 
     folder = tmp_path_factory.mktemp("serve-auth") / "store"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(folder) as uri:
         patch.setenv("CAIRN_CAPTURE", "none")
-        fluent.set_tracking_uri(folder)
+        fluent.set_tracking_uri(uri)
         try:
             model = LogisticRegression().fit(FEATURES, [0, 1, 0, 1])
             with cairn.start_run():
@@ -51,17 +52,18 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         finally:
             fluent.set_tracking_uri(None)
             tracking_uri.close_all()
-    db = open_database(f"sqlite:///{folder / 'cairn.db'}")
-    for name in ("reader", "stranger"):
-        users.create_user(db, name, f"{name} passphrase 1", store_actor())
-    grants.create_grant(db, "registered_model", "churn", "reader", "READ", store_actor())
-    db.close()
-    yield folder
+        db = open_database(store_locations(uri)[0])
+        for name in ("reader", "stranger"):
+            users.create_user(db, name, f"{name} passphrase 1", store_actor())
+        grants.create_grant(db, "registered_model", "churn", "reader", "READ", store_actor())
+        db.close()
+        yield uri
 
 
 @pytest.fixture(scope="module")
-def served(served_store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
-    yield from serve_launcher(served_store, "churn", served_store.parent, "--auth")
+def served(served_store: str, serve_launcher: Callable[..., Iterator[str]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_launcher(served_store, "churn", tmp_path_factory.mktemp("serve-auth-log"), "--auth")
 
 
 def test_admin_routes_need_a_reader_of_the_model(served: str) -> None:

@@ -17,6 +17,7 @@ import cairn
 from cairn import cli
 from cairn.cli import lookup, runs
 from cairn.cli.render.sparklines import BARS
+from tests import backends
 
 TERMINAL_COLUMNS = 200
 STEPS = 40
@@ -83,7 +84,11 @@ class Store:
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """Experiments 'churn' (four runs, 'tuned' with capture tags and artifacts) and 'vision'."""
     home = tmp_path_factory.mktemp("cli")
-    populated = Store(uri=str(home / "store"), home=home)
+    with backends.embedded_store(home / "store") as uri:
+        yield from _populate(Store(uri=uri, home=home))
+
+
+def _populate(populated: Store) -> Iterator[Store]:
     client = cairn.Client(tracking_uri=populated.uri)
     churn = client.create_experiment("churn")
     for name, (lr, optimizer, final_acc) in CHURN_RUNS.items():

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import cairn
+from tests import backends
 
 TERMINAL_COLUMNS = 200
 
@@ -34,7 +35,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """Experiment 'churn': run 'baseline' on one customer table, 'retrain' on a shifted, larger one;
     model 'churn' v1 from baseline, v2 (Production) from retrain; a Parquet file of today's data."""
     home = tmp_path_factory.mktemp("cli-datasets")
-    populated = Store(uri=str(home / "store"), home=home)
+    with backends.embedded_store(home / "store") as uri:
+        yield from _populate(Store(uri=uri, home=home))
+
+
+def _populate(populated: Store) -> Iterator[Store]:
+    home = populated.home
     client = cairn.Client(tracking_uri=populated.uri)
     experiment = client.create_experiment("churn")
     for name, params, data, auc in (

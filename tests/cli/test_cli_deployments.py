@@ -15,6 +15,7 @@ import pytest
 import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.tracking import clock
+from tests import backends
 
 TERMINAL_COLUMNS = 200
 MINUTE = 60_000
@@ -43,7 +44,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     'abtest' and 'fraud' (v1, v2 in Production) for the commands that change things, and 'draft'
     (one version, nothing in Production)."""
     home = tmp_path_factory.mktemp("cli-deployments")
-    uri = str(home / "store")
+    with backends.embedded_store(home / "store") as uri:
+        yield from _populate(uri, home)
+
+
+def _populate(uri: str, home: Path) -> Iterator[Store]:
     client = cairn.Client(tracking_uri=uri)
     run = client.create_run("0", run_name="train")
     client.log_text(run.run_id, "weights", "model/model.pkl")

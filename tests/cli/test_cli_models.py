@@ -20,6 +20,7 @@ from cairn import cli
 from cairn.client import tracking_uri
 from cairn.entities import Dataset, DatasetInput
 from cairn.tracking import clock as tracking_clock
+from tests import backends
 
 T0 = 1_700_000_000_000
 CAPTURE_TAGS = {
@@ -66,7 +67,11 @@ def now(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def store(tmp_path: Path, now: list[int]) -> Iterator[Store]:
-    uri = str(tmp_path / "store")
+    with backends.embedded_store(tmp_path / "store") as uri:
+        yield from _populate(uri)
+
+
+def _populate(uri: str) -> Iterator[Store]:
     client = cairn.Client(tracking_uri=uri)
     good = client.create_run("0", run_name="good", start_time=T0 - 60_000)
     client.log_params(good.run_id, {"lr": 0.1, "depth": 3})

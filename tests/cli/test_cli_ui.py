@@ -23,6 +23,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.sqlite_only(reason="`cairn ui` opens the embedded store folder (./.cairn), a SQLite file")
 def test_cairn_ui_prints_the_url_of_the_embedded_stores_experiments(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
     fluent.set_tracking_uri(tmp_path / ".cairn")

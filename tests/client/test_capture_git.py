@@ -270,6 +270,7 @@ def test_an_embedded_store_and_database_files_are_never_read_into_the_patch(repo
     assert any("skipped database file features.sqlite3" in note for note in captured.notes), captured.notes
 
 
+@pytest.mark.sqlite_only(reason="SQLite's file locks and write-ahead log inside the repository being captured")
 def test_a_run_captured_inside_the_repository_keeps_every_write_of_its_embedded_store(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 import cairn
 from cairn.entities import ViewType
 from cairn.errors import InvalidParameter, NotFound
+from tests import backends
 
 
 def test_start_run_logs_params_metrics_tags_and_ends_finished(store_dir):
@@ -154,13 +155,17 @@ def test_get_missing_run_is_not_found(store_dir):
 
 
 def test_interpreter_exit_flushes_queued_points_and_ends_the_run(tmp_path: Path):
+    with backends.embedded_store(tmp_path / "exit-store") as store:
+        _exit_flushes(store)
+
+
+def _exit_flushes(store: str) -> None:
     import subprocess
     import sys
 
-    store = tmp_path / "exit-store"
     script = (
         "import cairn\n"
-        f"cairn.set_tracking_uri({str(store)!r})\n"
+        f"cairn.set_tracking_uri({store!r})\n"
         "run = cairn.start_run(capture=False)\n"
         "print(run.run_id)\n"
         "for i in range(5000):\n"
@@ -169,7 +174,7 @@ def test_interpreter_exit_flushes_queued_points_and_ends_the_run(tmp_path: Path)
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     run_id = out.stdout.strip()
-    client = cairn.Client(tracking_uri=str(store))
+    client = cairn.Client(tracking_uri=store)
     assert client.get_run(run_id).info.status == "FINISHED"
     assert [p.step for p in client.get_metric_history(run_id, "loss")] == list(range(5000))
     from cairn.client import tracking_uri

@@ -18,6 +18,7 @@ import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.client.capture import CaptureOptions
 from cairn.registry.diff import compare_requirements, version_key
+from tests import backends
 
 REQUIREMENTS = "environment/requirements.txt"
 
@@ -89,6 +90,7 @@ class Project:
     a: str
     b: str
     commits: dict[str, str]
+    uri: str
 
 
 @pytest.fixture(scope="module")
@@ -100,22 +102,23 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         mp.setenv("CAIRN_CAPTURE", "none")
         repo = init_repo(tmp / "project")
         mp.chdir(repo)
-        fluent.set_tracking_uri(tmp / "store")
-        try:
-            a, b, commits = make_runs(repo)
-            client = cairn.Client()
-            for run_id in (a, b):
-                client.log_text(run_id, "weights", "model/model.pkl")
-                client.register_model(f"runs:/{run_id}/model", "churn")
-            yield Project(repo, a, b, commits)
-        finally:
-            fluent.set_tracking_uri(None)
-            tracking_uri.close_all()
+        with backends.embedded_store(tmp / "store") as uri:
+            fluent.set_tracking_uri(uri)
+            try:
+                a, b, commits = make_runs(repo)
+                client = cairn.Client()
+                for run_id in (a, b):
+                    client.log_text(run_id, "weights", "model/model.pkl")
+                    client.register_model(f"runs:/{run_id}/model", "churn")
+                yield Project(repo, a, b, commits, uri)
+            finally:
+                fluent.set_tracking_uri(None)
+                tracking_uri.close_all()
 
 
 @pytest.fixture
 def runs(project: Project, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, dict[str, str]]:
-    fluent.set_tracking_uri(project.repo.parent / "store")
+    fluent.set_tracking_uri(project.uri)
     monkeypatch.chdir(project.repo)
     return project.a, project.b, project.commits
 
@@ -129,10 +132,11 @@ def repo(project: Project) -> Path:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "store"
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    fluent.set_tracking_uri(folder)
-    yield folder
-    fluent.set_tracking_uri(None)
-    tracking_uri.close_all()
+    with backends.embedded_store(folder) as uri:
+        fluent.set_tracking_uri(uri)
+        yield folder
+        fluent.set_tracking_uri(None)
+        tracking_uri.close_all()
 
 
 def test_params_added_removed_and_changed(runs) -> None:

@@ -14,12 +14,13 @@ import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.entities import Dataset, DatasetInput
 from cairn.errors import NotFound
+from tests import backends
 
 COMMIT = "3f1c0ffee0ddba11c0de5eed0f1ce0dd00d5eeda"
 
 
-def open_store(folder: Path) -> cairn.Client:
-    fluent.set_tracking_uri(folder)
+def open_store(uri: str) -> cairn.Client:
+    fluent.set_tracking_uri(uri)
     return cairn.Client()
 
 
@@ -58,32 +59,33 @@ def build_world(client: cairn.Client) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """One store for the module's read-only tests."""
     folder = tmp_path_factory.mktemp("lineage") / "store"
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, backends.embedded_store(folder) as uri:
         mp.setenv("CAIRN_CAPTURE", "none")
         try:
-            yield folder, build_world(open_store(folder))
+            yield uri, build_world(open_store(uri))
         finally:
             close_store()
 
 
 @pytest.fixture
-def client(shared: tuple[Path, dict[str, str]]) -> cairn.Client:
+def client(shared: tuple[str, dict[str, str]]) -> cairn.Client:
     return open_store(shared[0])
 
 
 @pytest.fixture
-def world(shared: tuple[Path, dict[str, str]]) -> dict[str, str]:
+def world(shared: tuple[str, dict[str, str]]) -> dict[str, str]:
     return shared[1]
 
 
 @pytest.fixture
 def fresh_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[cairn.Client]:
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    yield open_store(tmp_path / "store")
-    close_store()
+    with backends.embedded_store(tmp_path / "store") as uri:
+        yield open_store(uri)
+        close_store()
 
 
 def test_dataset_downstream_reaches_runs_and_the_versions_registered_from_them(client, world) -> None:

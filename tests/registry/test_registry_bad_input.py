@@ -26,6 +26,17 @@ CASES = {
     "version zero": (lambda db: registry.get_model_version(db, "churn", 0), InvalidParameter),
     "version not a number": (lambda db: registry.promote(db, "churn", "one", "Staging", ALICE), InvalidParameter),
     "version as a bool": (lambda db: registry.promote(db, "churn", True, "Staging", ALICE), InvalidParameter),
+    # Numbers and names past what the store's columns hold: the same error on SQLite and PostgreSQL.
+    "version past 32 bits": (lambda db: registry.get_model_version(db, "churn", 2**31), InvalidParameter),
+    "alias on a version past 32 bits": (lambda db: registry.set_alias(db, "churn", "a", 2**40, ALICE),
+                                        InvalidParameter),
+    "acting user name too long": (lambda db: registry.set_alias(db, "churn", "a", 1, Actor("u" * 300)),
+                                  InvalidParameter),
+    "source naming a run id no run can have": (
+        lambda db: registry.create_model_version(db, "churn", f"runs:/{'a' * 64}/model", ALICE), InvalidParameter),
+    "run link too long": (lambda db: registry.create_model_version(db, "churn", "models:/churn/1", ALICE,
+                                                                   run_link="https://ci/" + "x" * 1000),
+                          InvalidParameter),
     "deleting a missing alias": (lambda db: registry.delete_alias(db, "churn", "champion", ALICE), NotFound),
     "rename to an empty name": (lambda db: registry.rename_registered_model(db, "churn", "", ALICE), InvalidParameter),
     "unknown alias lookup": (lambda db: registry.get_version_by_alias(db, "churn", "ghost"), NotFound),
@@ -96,3 +107,13 @@ def test_registry_errors_start_with_mlflows_words(db, make_versions):
     assert missing_version.value.message.startswith("Model Version (name=churn, version=5) not found")
     assert taken.value.message.startswith("Registered Model (name=churn) already exists.")
     assert bad_alias.value.message.startswith("Invalid alias name: 'the best'. Names may only contain")
+
+
+def test_a_source_whose_files_would_lie_past_the_stores_location_limit_is_refused(db, run_id, make_versions,
+                                                                                   row_counts):
+    make_versions(1)
+    before = row_counts()
+    source = f"runs:/{run_id}/" + "/".join(["p" * 200] * 4) + "/" + "q" * 150  # within the source limit
+    with pytest.raises(InvalidParameter, match="resolves to a location of"):
+        registry.create_model_version(db, "churn", source, ALICE, run_id=run_id)
+    assert row_counts() == before

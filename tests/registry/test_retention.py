@@ -14,6 +14,7 @@ from cairn.registry.retention import ARTIFACTS_DELETED_TAG
 from cairn.registry.transitions import DAY_MS
 from cairn.tracking import runs
 from cairn.tracking.locations import store_path_of
+from tests import backends
 
 RETENTION_MS = 30 * DAY_MS
 
@@ -79,7 +80,11 @@ def test_rollback_to_a_collected_version_is_refused_clearly(db, artifacts, clock
 
 def test_loading_a_collected_version_is_refused_clearly(tmp_path, clock, monkeypatch):
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    client = cairn.Client(str(tmp_path / "store"))
+    with backends.embedded_store(tmp_path / "store") as uri:
+        _load_a_collected_version(cairn.Client(uri), clock)
+
+
+def _load_a_collected_version(client, clock):
     run = client.create_run("0")
     client.log_text(run.run_id, "flavors: {}\n", "model/MLmodel")
     for _ in range(2):

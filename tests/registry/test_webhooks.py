@@ -14,7 +14,13 @@ import cairn
 from cairn import registry
 from cairn.entities import MetricRequirement, Policy
 from cairn.errors import Conflict, InvalidParameter, NotFound
-from cairn.registry.webhook_delivery import BACKOFF_MS, MAX_ATTEMPTS, SIGNATURE_HEADER
+from cairn.registry.webhook_delivery import (
+    BACKOFF_MS,
+    LEASE_MS,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+)
+from cairn.store import registry_webhooks as outbox
 
 SECRET = "s3cret-s3cret-s3cret"
 STAGE_CHANGED = "model_version.stage_changed"
@@ -47,6 +53,36 @@ def test_promotion_posts_a_signed_event_to_the_webhook(db, hook, receiver, make_
     assert (data["model_name"], data["version"], data["from"], data["to"], data["actor"], data["reason"]) == (
         "churn", 1, "None", "Production", "alice", "ship it")
     assert registry.list_deliveries(db, hook.webhook_id) == [delivery]
+
+
+def test_a_delivery_claimed_by_a_worker_that_died_is_sent_once_its_lease_runs_out(
+        db, hook, receiver, make_versions, alice, clock):
+    make_versions(1)
+    registry.promote(db, "churn", 1, "Staging", alice)
+    with db.write() as tx:  # a worker claims the delivery, then dies before sending it
+        (lost,) = outbox.claim_due(tx, clock.now, LEASE_MS, 10, None)
+    assert registry.deliver_due(db) == []  # another worker leaves a live claim alone
+    clock.advance(LEASE_MS)
+    (sent,) = registry.deliver_due(db)
+    assert (sent.delivery_id, sent.status, sent.attempts) == (lost.delivery_id, "DELIVERED", 1)
+    assert len(receiver.received) == 1 and registry.deliver_due(db) == []
+
+
+def test_an_attempt_that_outlived_its_lease_does_not_overwrite_the_worker_that_took_over(
+        db, hook, make_versions, alice, clock):
+    make_versions(1)
+    registry.promote(db, "churn", 1, "Staging", alice)
+    with db.write() as tx:
+        (stalled,) = outbox.claim_due(tx, clock.now, LEASE_MS, 10, None)
+    clock.advance(LEASE_MS)
+    with db.write() as tx:
+        (taken_over,) = outbox.claim_due(tx, clock.now, LEASE_MS, 10, None)
+        assert outbox.record_attempt(tx, taken_over, status="DELIVERED", attempts=1, now=clock.now,
+                                     status_code=200, error=None, next_attempt_time=None)
+        assert not outbox.record_attempt(tx, stalled, status="FAILED", attempts=1, now=clock.now,
+                                         status_code=500, error="HTTP 500", next_attempt_time=None)
+    (logged,) = registry.list_deliveries(db, hook.webhook_id)
+    assert (logged.status, logged.status_code) == ("DELIVERED", 200)
 
 
 def test_failed_delivery_is_retried_with_backoff_then_delivered(db, hook, receiver, make_versions, alice, clock):

@@ -16,6 +16,7 @@ import pytest
 import cairn
 from cairn.client import tracking_uri
 from cairn.errors import InvalidParameter, NotFound
+from tests import backends
 
 pytestmark = pytest.mark.slow
 
@@ -32,10 +33,11 @@ def remote(server_url: str) -> Iterator[cairn.Client]:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[cairn.Client]:
-    sdk = cairn.Client(tracking_uri=str(tmp_path / "store"))
-    yield sdk
-    sdk.close()
-    tracking_uri.close_all()
+    with backends.embedded_store(tmp_path / "store") as uri:
+        sdk = cairn.Client(tracking_uri=uri)
+        yield sdk
+        sdk.close()
+        tracking_uri.close_all()
 
 
 @pytest.fixture

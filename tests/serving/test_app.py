@@ -41,12 +41,12 @@ def _deploy(folder: Path, ref: str, extra_columns: Any = "reject") -> Deployment
 
 
 @pytest.fixture
-def http(churn_store: Path, tmp_path: Path) -> AppClient:
+def http(churn_store: str, tmp_path: Path) -> AppClient:
     return AppClient(create_app(_deploy(tmp_path / "served", model_ref("churn"))))
 
 
 @pytest.fixture
-def dropping(churn_store: Path, tmp_path: Path) -> AppClient:
+def dropping(churn_store: str, tmp_path: Path) -> AppClient:
     return AppClient(create_app(_deploy(tmp_path / "served", "churn/1", "drop")))
 
 
@@ -101,7 +101,7 @@ def test_malformed_body_gives_400_bad_request(http: AppClient) -> None:
     assert response.status_code == 400 and "dataframe_split" in response.json()["message"]
 
 
-def test_oversized_body_gives_413(churn_store: Path, tmp_path: Path) -> None:
+def test_oversized_body_gives_413(churn_store: str, tmp_path: Path) -> None:
     client = AppClient(create_app(_deploy(tmp_path / "served", "churn/1"), max_body_bytes=64))
     response = client.post("/invocations", json=_split(["age", "visits"], [[30.0, 2]] * 20))
     assert response.status_code == 413 and response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
@@ -127,7 +127,7 @@ def test_ragged_rows_give_400(http: AppClient) -> None:
     assert response.status_code == 400 and "same number of values" in response.json()["message"]
 
 
-def test_prediction_ids_come_from_the_injected_generator(churn_store: Path, tmp_path: Path) -> None:
+def test_prediction_ids_come_from_the_injected_generator(churn_store: str, tmp_path: Path) -> None:
     ids = iter(["p-1", "p-2"])
     client = AppClient(create_app(_deploy(tmp_path / "served", "churn/1"), new_id=lambda: next(ids)))
     response = client.post("/invocations", json=_split(["age", "visits"], [[30.0, 2], [50.0, 8]]))

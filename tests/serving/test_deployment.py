@@ -23,7 +23,7 @@ def test_model_ref_refuses_two_selectors() -> None:
         model_ref("churn", alias="champion", version=2)
 
 
-def test_deployment_serves_the_aliased_version_as_its_primary_arm(churn_store: Path, tmp_path: Path) -> None:
+def test_deployment_serves_the_aliased_version_as_its_primary_arm(churn_store: str, tmp_path: Path) -> None:
     client = cairn.Client()
     client.set_registered_model_alias("churn", "champion", 1)
     deployment = load_deployment(client, "churn", "churn@champion", dst_path=tmp_path / "served")
@@ -32,7 +32,7 @@ def test_deployment_serves_the_aliased_version_as_its_primary_arm(churn_store: P
     assert deployment.primary.version == "1" and deployment.describe()["arms"][0]["share"] == 1.0
 
 
-def test_deployment_of_a_missing_stage_is_not_found(churn_store: Path, tmp_path: Path) -> None:
+def test_deployment_of_a_missing_stage_is_not_found(churn_store: str, tmp_path: Path) -> None:
     client = cairn.Client()
     with pytest.raises(NotFound, match="Staging"):
         load_deployment(client, "churn", "churn/Staging", dst_path=tmp_path / "served")

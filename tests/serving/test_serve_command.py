@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,9 +13,10 @@ ROWS = [[30.0, 2], [50.0, 8]]
 
 
 @pytest.fixture(scope="module")
-def served(churn_store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
+def served(churn_store: str, serve_launcher: Callable[..., Iterator[str]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `cairn serve` process for the module: starting it costs seconds."""
-    yield from serve_launcher(churn_store, "churn", churn_store.parent, "--stage", "Production")
+    yield from serve_launcher(churn_store, "churn", tmp_path_factory.mktemp("serve-log"), "--stage", "Production")
 
 
 def test_serve_answers_all_four_scoring_formats_with_version_and_prediction_ids(served: str) -> None:

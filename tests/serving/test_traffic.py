@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import cloudpickle
 import httpx
@@ -20,6 +19,7 @@ import pytest
 import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.models.signature import infer_signature
+from tests import backends
 
 FEATURES = pd.DataFrame({"age": [23.0, 45.0], "visits": [1, 7]})
 ROW = {"dataframe_split": {"columns": ["age", "visits"], "data": [[30.0, 2]]}}
@@ -41,19 +41,19 @@ def slow_then_fails(data: pd.DataFrame) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("traffic") / "store"
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     signature = infer_signature(FEATURES)
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(folder) as uri:
         patch.setenv("CAIRN_CAPTURE", "none")
-        fluent.set_tracking_uri(folder)
+        fluent.set_tracking_uri(uri)
         try:
             for model in (answers_one, answers_two, slow_then_fails):
                 with cairn.start_run():
                     cairn.log_model(model, "model", signature=signature, registered_model_name="scorer")
             cairn.Client().promote("scorer", 1, "Production", reason="first ship")
-            yield folder
+            yield uri
         finally:
             fluent.set_tracking_uri(None)
             tracking_uri.close_all()
@@ -61,8 +61,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def served(store: Path, serve_launcher: Callable[..., Iterator[str]]) -> Iterator[str]:
-    yield from serve_launcher(store, "scorer", store.parent)
+def served(store: str, serve_launcher: Callable[..., Iterator[str]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_launcher(store, "scorer", tmp_path_factory.mktemp("traffic-serve"))
 
 
 def _configure(url: str, **settings: object) -> None:

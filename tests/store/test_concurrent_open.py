@@ -1,10 +1,10 @@
-"""Many training processes opening the same brand-new embedded store at once (a sweep launching
-its workers on a fresh ``./.cairn``) must create and migrate it once, and all go on logging."""
+"""Many training processes opening the same brand-new store at once (a sweep launching its workers
+on a fresh ``./.cairn``, or on an empty PostgreSQL database) must create and migrate it once, and
+all go on logging."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from cairn.client.tracking_uri import ENV_ARTIFACTS_ROOT
 from cairn.store import migrations
+from tests import backends
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +41,7 @@ WORKER = textwrap.dedent(
     while not gate.exists():
         time.sleep(0.001)
     cairn.set_tracking_uri(sys.argv[1])
+    cairn.set_experiment("sweep")  # every worker creates it if missing, at the same moment
     worker = int(sys.argv[4])
     with cairn.start_run(run_name=f"worker-{worker}"):
         cairn.log_params({"worker": worker, "lr": 0.01})
@@ -47,8 +51,8 @@ WORKER = textwrap.dedent(
 ).replace("{steps}", str(STEPS))
 
 
-def _start_workers(tmp_path: Path, store: Path, gate: Path) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "CAIRN_CAPTURE": "none"}
+def _start_workers(tmp_path: Path, store: str, gate: Path) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "CAIRN_CAPTURE": "none", ENV_ARTIFACTS_ROOT: str(tmp_path / "artifacts")}
     env.pop("CAIRN_TRACKING_URI", None)
     return [
         subprocess.Popen(
@@ -68,7 +72,7 @@ def _wait_until_all_ready(tmp_path: Path, workers: list[subprocess.Popen[bytes]]
 
 
 def test_processes_opening_a_fresh_store_at_once_all_log_their_runs(tmp_path):
-    store = tmp_path / ".cairn"
+    store, _ = backends.new_store(tmp_path, migrated=False)
     gate = tmp_path / "gate"
     workers = _start_workers(tmp_path, store, gate)
     try:
@@ -85,19 +89,22 @@ def test_processes_opening_a_fresh_store_at_once_all_log_their_runs(tmp_path):
 
     failures = [err for code, err in results if code != 0]
     assert failures == [], failures[0]
-    conn = sqlite3.connect(store / "cairn.db")
+    engine = create_engine(store)
     try:
-        run_names = sorted(name for (name,) in conn.execute("SELECT name FROM runs WHERE status = 'FINISHED'"))
-        points = conn.execute(
-            "SELECT count(*) FROM metrics JOIN latest_metrics USING (series_id) WHERE key = 'loss'"
-        ).fetchone()[0]
-        params = conn.execute("SELECT count(*) FROM params WHERE key = 'worker'").fetchone()[0]
-        versions = [v for (v,) in conn.execute("SELECT version_num FROM alembic_version")]
-        experiments = [name for (name,) in conn.execute("SELECT name FROM experiments")]
+        with engine.connect() as conn:
+            run_names = sorted(conn.scalars(text(
+                "SELECT runs.name FROM runs JOIN experiments USING (experiment_id) "
+                "WHERE status = 'FINISHED' AND experiments.name = 'sweep'")))
+            points = conn.scalar(
+                text("SELECT count(*) FROM metrics JOIN latest_metrics USING (series_id) WHERE key = 'loss'"))
+            params = conn.scalar(text("SELECT count(*) FROM params WHERE key = 'worker'"))
+            versions = list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+            experiments = sorted(conn.scalars(text("SELECT name FROM experiments")))
     finally:
-        conn.close()
+        engine.dispose()
+        backends.drop_store(store)
     assert run_names == sorted(f"worker-{i}" for i in range(PROCESSES))
     assert points == PROCESSES * STEPS
     assert params == PROCESSES
     assert versions == [migrations.HEAD]
-    assert experiments == ["Default"]
+    assert experiments == ["Default", "sweep"]

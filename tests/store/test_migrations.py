@@ -1,29 +1,57 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
+from cairn import registry
+from cairn.errors import StoreTooNew
 from cairn.store import migrations
-from cairn.store.database import open_database
+from cairn.store.database import create_store_engine, open_database
 from cairn.store.schema import metadata
+from tests import backends
 
 
-def test_migrated_database_matches_the_schema_module(tmp_path):
-    db = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with no schema yet."""
+    uri, _ = backends.new_store(tmp_path, migrated=False)
+    yield uri
+    backends.drop_store(uri)
+
+
+def migrate_to(url: str, revision: str) -> None:
+    """Bring an empty store to an old revision, as an older Cairn left it."""
+    engine = create_store_engine(url)
+    cfg = migrations._config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+def test_migrated_database_matches_the_schema_module(empty_store):
+    db = open_database(empty_store)
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     db.close()
     assert diff == []
 
 
-def test_opening_a_store_twice_keeps_it_at_head(tmp_path):
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    open_database(url).close()
-    db = open_database(url)
+def test_opening_a_store_twice_keeps_it_at_head(empty_store):
+    open_database(empty_store).close()
+    db = open_database(empty_store)
     assert migrations.current_revision(db.engine) == migrations.head_revision()
     db.close()
 
 
+@pytest.mark.sqlite_only(reason="write-ahead logging is how the SQLite store lets readers run beside its writer")
 def test_sqlite_store_uses_wal_mode(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 'm.db'}")
     with db.read() as conn:
@@ -32,28 +60,65 @@ def test_sqlite_store_uses_wal_mode(tmp_path):
 
 
 def test_head_constant_names_the_newest_migration():
-    assert migrations.HEAD == migrations.head_revision()
+    assert migrations.HEAD == migrations.head_revision() == migrations.known_revisions()[-1]
 
 
-def test_versions_registered_before_0005_keep_reading_their_files_from_their_source(tmp_path):
-    from alembic import command
-    from sqlalchemy import create_engine, text
+def test_creating_a_new_store_says_nothing(empty_store, capsys):
+    open_database(empty_store).close()
+    assert capsys.readouterr().err == ""
 
-    from cairn import registry
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    engine = create_engine(url)
-    cfg = migrations._config()
+def test_a_store_made_by_an_older_cairn_is_upgraded_in_place_saying_from_and_to(empty_store, capsys):
+    migrate_to(empty_store, "0004")
+
+    db = open_database(empty_store)
+    revision = migrations.current_revision(db.engine)
+    db.close()
+
+    assert revision == migrations.HEAD
+    err = capsys.readouterr().err
+    assert f"from schema revision 0004 to {migrations.HEAD}" in err
+    open_database(empty_store).close()
+    assert capsys.readouterr().err == ""  # once only
+
+
+def test_a_store_newer_than_this_cairn_is_refused_naming_what_to_upgrade(empty_store):
+    open_database(empty_store).close()
+    engine = create_store_engine(empty_store)
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0004")
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+
+    with pytest.raises(StoreTooNew) as caught:
+        open_database(empty_store)
+
+    message = caught.value.message
+    assert "revision 0999" in message and f"up to {migrations.HEAD}" in message
+    assert "pip install --upgrade cairn-tracker" in message
+
+
+def test_a_database_that_cannot_be_reached_does_not_read_as_empty(tmp_path):
+    url = (f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}" if not backends.on_postgres()
+           else "postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    engine = create_engine(url)
+    if not backends.on_postgres():
+        (tmp_path / "missing-folder").write_text("a file where the folder should be")
+    with pytest.raises(OperationalError):
+        migrations.current_revision(engine)
+    engine.dispose()
+
+
+def test_versions_registered_before_0005_keep_reading_their_files_from_their_source(empty_store):
+    migrate_to(empty_store, "0004")
+    engine = create_store_engine(empty_store)
+    with engine.begin() as conn:
         conn.execute(text("INSERT INTO registered_models (registered_model_id, name, creation_time, "
                           "last_updated_time, last_version) VALUES (1, 'churn', 1, 1, 1)"))
         conn.execute(text("INSERT INTO model_versions (registered_model_id, version, creation_time, "
                           "last_updated_time, user_id, current_stage, source, status) VALUES "
                           "(1, 1, 1, 1, 'alice', 'None', 'mlflow-artifacts:/0/abc/artifacts/model', 'READY')"))
     engine.dispose()
-    db = open_database(url)
+    db = open_database(empty_store)
     version = registry.get_model_version(db, "churn", 1)
     db.close()
     assert (version.source, version.files_location, version.external) == (

@@ -5,8 +5,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from cairn.store import schema
+from cairn.store.database import open_database
 from cairn.store.search_grammar import parse_filter, parse_order_by
 from cairn.store.search_sql import apply_filter, apply_order
+from tests import backends
 
 # run id -> (name, status, start_time, end_time, lifecycle_stage)
 RUNS = {
@@ -52,8 +54,9 @@ INPUTS = [
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    engine = sa.create_engine(f"sqlite:///{tmp_path_factory.mktemp('search') / 'cairn.db'}")
-    schema.metadata.create_all(engine)
+    uri, _ = backends.new_store(tmp_path_factory.mktemp("search"))
+    db = open_database(uri)
+    engine = db.engine
     with engine.begin() as conn:
         conn.execute(
             schema.experiments.insert(),
@@ -97,7 +100,8 @@ def engine(tmp_path_factory):
             [dict(run_id=r, dataset_id=d, context=c, tags="{}") for r, d, c in INPUTS],
         )
     yield engine
-    engine.dispose()
+    db.close()
+    backends.drop_store(uri)
 
 
 def search(engine, filter_text=None, order_by=None):

@@ -6,7 +6,16 @@ import pytest
 
 from cairn.entities import ViewType
 from cairn.errors import AlreadyExists, InvalidParameter, NotFound
-from cairn.tracking import experiments, runs
+from cairn.tracking import experiments, logged_models, runs
+from cairn.tracking.locations import MAX_ARTIFACT_LOCATION_LENGTH
+
+
+@pytest.mark.parametrize("experiment_id", [str(2**31), "999999999999999999"])
+def test_experiment_ids_past_the_stores_32_bit_keys_are_refused_alike_on_every_store(db, experiment_id):
+    for call in (lambda: experiments.get_experiment(db, experiment_id), lambda: runs.create_run(db, experiment_id),
+                 lambda: runs.search_runs(db, ["0", experiment_id])):
+        with pytest.raises(InvalidParameter, match="experiment ids go up to 2147483647"):
+            call()
 
 
 def test_default_experiment_exists_in_a_new_store(db):
@@ -74,6 +83,17 @@ def test_experiment_errors_start_with_mlflows_words(db):
 def test_artifact_location_outside_the_store_is_refused_saying_why(db, location, why):
     with pytest.raises(InvalidParameter, match=re.escape(why)):
         experiments.create_experiment(db, "x", artifact_location=location)
+
+
+def test_an_artifact_location_leaves_room_for_the_runs_and_models_under_it(db):
+    longest = "s3://bucket/" + "/".join(["a" * 200] * 4) + "/" + "b" * (MAX_ARTIFACT_LOCATION_LENGTH - 816)
+    assert len(longest) == MAX_ARTIFACT_LOCATION_LENGTH
+    experiment_id = experiments.create_experiment(db, "deep", artifact_location=longest)
+    run = runs.create_run(db, experiment_id)
+    model = logged_models.create_logged_model(db, experiment_id, "m", source_run_id=run.run_id)
+    assert run.info.artifact_uri.startswith(longest) and model.artifact_location.startswith(longest)
+    with pytest.raises(InvalidParameter, match=f"the limit is {MAX_ARTIFACT_LOCATION_LENGTH}"):
+        experiments.create_experiment(db, "deeper", artifact_location=longest + "c")
 
 
 @pytest.mark.parametrize("location", ["s3://bucket/team-a", "gs://bucket/x", "dbfs:/ml/experiments",

@@ -40,6 +40,19 @@ def test_nan_and_infinities_round_trip(db, run_id):
     assert runs.get_run(db, run_id).data.metrics["m"].value == -math.inf
 
 
+@pytest.mark.parametrize("size", [3, 500], ids=["small-batch", "bulk-batch"])
+def test_a_batch_sent_again_stores_each_point_once(db, run_id, size):
+    # A client retrying a batch whose answer it lost; bulk batches take the store's fast path.
+    points = [Metric("loss", 1.0 / (s + 1), 1_000 + s, s) for s in range(size)]
+    run_data.log_batch(db, run_id, metrics=points)
+    run_data.log_batch(db, run_id, metrics=[*points, Metric("loss", 0.0, 5_000, size)])
+    run_data.log_batch(db, run_id, metrics=[points[0], points[0], Metric("acc", math.nan, 1, 0)])
+    history = metrics_history.get_metric_history(db, run_id, "loss").items
+    assert [p.step for p in history] == list(range(size + 1))
+    assert [p.value for p in history[:size]] == [p.value for p in points]
+    assert math.isnan(metrics_history.get_metric_history(db, run_id, "acc").items[0].value)
+
+
 def test_batch_with_one_invalid_entity_writes_nothing(db, run_id):
     good = [Metric("ok", float(i), i, i) for i in range(10)]
     with pytest.raises(InvalidParameter):
@@ -140,6 +153,14 @@ def test_history_is_ordered_by_step_and_pages(db, run_id):
     assert [p.step for p in page.items] == [0, 1, 2, 3]
     rest = metrics_history.get_metric_history(db, run_id, "m", max_results=100, page_token=page.next_page_token)
     assert [p.step for p in rest.items] == list(range(4, 10)) and rest.next_page_token is None
+
+
+def test_a_history_streamed_in_chunks_is_the_whole_history_in_order(db, run_id):
+    for start in range(0, 2_500, 1_000):
+        run_data.log_batch(db, run_id, metrics=[Metric("m", s / 10, 5_000 - s, s) for s in range(start, start + 1_000)])
+    chunks = list(metrics_history.stream_metric_history(db, run_id, "m", chunk_size=700))
+    assert [len(c) for c in chunks] == [700, 700, 700, 700, 200]
+    assert [p.step for c in chunks for p in c] == list(range(3_000))
 
 
 def test_history_max_results_must_be_positive(db, run_id):

@@ -22,7 +22,7 @@ _SQLITE_GUARDS = [
 ]
 _POSTGRES_GUARDS = [
     "CREATE FUNCTION auth_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION 'auth events are append-only'; END $$",
+    "$$ BEGIN RAISE EXCEPTION 'auth events are append-only' USING ERRCODE = 'restrict_violation'; END $$",
     "CREATE TRIGGER auth_events_no_change BEFORE UPDATE OR DELETE ON auth_events "
     "FOR EACH ROW EXECUTE FUNCTION auth_events_append_only()",
 ]

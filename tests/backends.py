@@ -1,0 +1,160 @@
+"""Which store the suite runs on, chosen in one place: ``new_store``.
+
+``CAIRN_TEST_STORE`` picks the metadata store: ``sqlite`` (default; a file in the test's temp
+folder) or ``postgresql`` (a fresh database per store in one throwaway cluster per session, see
+``tests/servers/postgres.py``). Artifacts are a local folder either way. Every fixture that makes a
+store (``db``, ``store_dir``, ``start_server`` in the root conftest and the folder conftests) asks
+``new_store`` for its URIs, so switching the backend, or the artifact store, happens here.
+
+On PostgreSQL, one template database is migrated once per session and each store is a
+``CREATE DATABASE ... TEMPLATE`` copy of it (about 30 ms, against migrating each time).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.servers import postgres
+
+ENV_STORE = "CAIRN_TEST_STORE"
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+TEMPLATE = "cairn_template"
+_DATABASE_PREFIX = "cairn_test_"
+ARTIFACTS_ROOT_VARIABLE = "CAIRN_ARTIFACTS_ROOT"  # cairn.client.tracking_uri.ENV_ARTIFACTS_ROOT
+
+_cluster: postgres.Cluster | None = None
+_lock = threading.Lock()
+_names = itertools.count(1)
+
+
+def store_backend() -> str:
+    """``sqlite`` or ``postgresql``, from ``CAIRN_TEST_STORE``."""
+    chosen = os.environ.get(ENV_STORE, SQLITE).strip().lower() or SQLITE
+    if chosen not in (SQLITE, POSTGRESQL):
+        raise pytest.UsageError(f"{ENV_STORE}={chosen!r}: use {SQLITE} or {POSTGRESQL}.")
+    return chosen
+
+
+def check_store_backend() -> None:
+    """``pytest.UsageError`` for a wrong ``CAIRN_TEST_STORE``, or PostgreSQL without its binaries."""
+    if store_backend() == POSTGRESQL:
+        try:
+            postgres.binaries()
+        except postgres.PostgresMissing as exc:
+            raise pytest.UsageError(f"{ENV_STORE}={POSTGRESQL}: {exc}") from None
+
+
+def on_postgres() -> bool:
+    return store_backend() == POSTGRESQL
+
+
+def new_store(root: Path, *, migrated: bool = True) -> tuple[str, Path]:
+    """A fresh, empty store for one test or server: ``(backend_store_uri, artifacts_destination)``.
+
+    ``migrated=False`` gives a store whose schema does not exist yet (a brand-new database), for
+    tests of creating and migrating it.
+    """
+    artifacts = root / "artifacts"
+    if not on_postgres():
+        return f"sqlite:///{root / 'store' / 'cairn.db'}", artifacts
+    return new_postgres_database(migrated=migrated), artifacts
+
+
+@contextmanager
+def embedded_store(folder: Path) -> Iterator[str]:
+    """An embedded store for the SDK and the CLI, as the tracking URI to point them at.
+
+    SQLite: the folder itself (its ``cairn.db`` and ``artifacts/``). PostgreSQL: a new database,
+    with ``CAIRN_ARTIFACTS_ROOT`` (the SDK's artifact folder for a database URL) naming
+    ``folder/artifacts`` until the block ends (subprocesses started inside inherit it); the
+    database is dropped then.
+    """
+    if not on_postgres():
+        yield str(folder)
+        return
+    uri, artifacts = new_store(folder)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(ARTIFACTS_ROOT_VARIABLE, str(artifacts))
+            yield uri
+    finally:
+        drop_store(uri)
+
+
+def new_postgres_database(*, migrated: bool = True) -> str:
+    """A new database in the session's cluster (started on first use), as a SQLAlchemy URL."""
+    cluster = postgres_cluster()
+    name = f"{_DATABASE_PREFIX}{os.getpid()}_{next(_names)}"
+    template = TEMPLATE if migrated else "template0"
+    with cluster.connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return cluster.url(name)
+
+
+def drop_store(backend_store_uri: str) -> None:
+    """Drop a PostgreSQL store made by ``new_store`` (closing its connections); SQLite files go
+    with the test's temp folder."""
+    if _cluster is None or not backend_store_uri.startswith("postgresql"):
+        return
+    name = backend_store_uri.rsplit("/", 1)[1]
+    with _cluster.connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_cluster() -> postgres.Cluster:
+    """The session's cluster, started (with the migrated template database) on first use."""
+    global _cluster
+    with _lock:
+        if _cluster is None:
+            cluster = postgres.start_cluster()
+            try:
+                _make_template(cluster)
+            except BaseException:
+                cluster.stop()
+                raise
+            _cluster = cluster
+            atexit.register(stop_postgres)
+        return _cluster
+
+
+def stop_postgres() -> None:
+    global _cluster
+    with _lock:
+        cluster, _cluster = _cluster, None
+    if cluster is not None:
+        cluster.stop()
+
+
+def _make_template(cluster: postgres.Cluster) -> None:
+    from cairn.store.database import open_database
+
+    with cluster.connect() as conn:
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    open_database(cluster.url(TEMPLATE)).close()
+
+
+def store_bytes(backend_store_uri: str) -> bytes:
+    """Everything a store holds, to search for what must not be there: the SQLite files (database
+    and write-ahead log) as they are on disk, or every row of every PostgreSQL table as text."""
+    if backend_store_uri.startswith("sqlite:///"):
+        folder = Path(backend_store_uri[len("sqlite:///"):]).parent
+        return b"".join(path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file())
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(backend_store_uri)
+    try:
+        tables = sa.MetaData()
+        tables.reflect(engine)
+        with engine.connect() as conn:
+            text = "\n".join(repr(row) for table in tables.sorted_tables for row in conn.execute(sa.select(table)))
+    finally:
+        engine.dispose()
+    return text.encode()
