@@ -33,6 +33,7 @@ from cairn.cli import (
     models,
     permissions,
     predictions,
+    reproduce,
     runs,
     serve,
     server,
@@ -79,7 +80,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, serve, server, ui, users, tokens, permissions):
+               predictions, reproduce, serve, server, ui, users, tokens, permissions):
     _group.register(app)
 
 

@@ -37,7 +37,7 @@ from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
 from .registry_methods import RegistryMethods
-from .tracking_uri import backend_for
+from .tracking_uri import absolute_tracking_uri, backend_for
 from .users import default_user
 
 _BATCH_PARAMS_TAGS = 100
@@ -53,6 +53,8 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods):
 
     def __init__(self, tracking_uri: str | None = None) -> None:
         self._backend: Backend = backend_for(tracking_uri)
+        # Absolute, for a process this client starts in another directory (cairn reproduce).
+        self.tracking_uri = absolute_tracking_uri(tracking_uri)
         self._logger = BatchingLogger(self._send_metrics)
         self._known_keys: set[str] = set()
         self._artifact_uris: dict[str, str] = {}
