@@ -178,18 +178,18 @@ def _pip_install(folder: Path, exact: bool, say: Progress) -> None:
                *(["--no-deps"] if exact else []), "-r", str(folder / REQUIREMENTS_FILE)]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_USER", "PIP_TARGET", "PIP_PREFIX")}
     output: list[str] = []
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               errors="replace", env=env, stdin=subprocess.DEVNULL)
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line.rstrip("\n"))
-        if line.startswith(_PROGRESS_PREFIXES):
-            say("  pip: " + _shorten(line.strip()))
-    try:
-        code = process.wait(timeout=PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise EnvironmentBuildFailed(f"pip did not finish within {PIP_TIMEOUT_S:.0f} s") from None
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace", env=env, stdin=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line.rstrip("\n"))
+            if line.startswith(_PROGRESS_PREFIXES):
+                say("  pip: " + _shorten(line.strip()))
+        try:
+            code = process.wait(timeout=PIP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise EnvironmentBuildFailed(f"pip did not finish within {PIP_TIMEOUT_S:.0f} s") from None
     if code != 0:
         raise EnvironmentBuildFailed(f"pip could not install the requirements (exit {code}): {_tail(output)}")
 

@@ -104,6 +104,15 @@ def link_outside_data(state: CodeState, plan: ReproductionPlan, original_root: P
     return linked
 
 
+def committed_file(repo: Path | None, commit: str | None, path: str | None) -> str | None:
+    """The text of ``path`` at ``commit`` in the local repository (``git show``), or None."""
+    probe = find_repo(Path(repo) if repo is not None else Path.cwd())
+    if probe.git is None or probe.root is None or not commit or not path:
+        return None
+    done = _git(probe.git, probe.root, "show", f"{commit}:{path}", check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
 def original_repo_root(repo: Path | None) -> Path | None:
     """The top of the local repository ``rebuild_code`` looks in, or None outside one."""
     return find_repo(Path(repo) if repo is not None else Path.cwd()).root

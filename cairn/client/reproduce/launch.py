@@ -37,17 +37,16 @@ def run_command(command: list[str], cwd: Path, env: Mapping[str, str],
                 output: Callable[[str], None] | None = None) -> int:
     """Run ``command`` in ``cwd`` and return its exit code; each line it prints goes to ``output``."""
     say = output or (lambda line: None)
-    process = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace", stdin=subprocess.DEVNULL)
-    assert process.stdout is not None
-    try:
-        for line in process.stdout:
-            say(OUTPUT_PREFIX + line.rstrip("\n"))
-        return process.wait(timeout=RUN_TIMEOUT_S)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
+    with subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace", stdin=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                say(OUTPUT_PREFIX + line.rstrip("\n"))
+            return process.wait(timeout=RUN_TIMEOUT_S)
+        except BaseException:
+            process.kill()
+            raise
 
 
 def existing_dir(root: Path, relative: str) -> Path:

@@ -106,10 +106,8 @@ class ReproductionPlan:
         }
 
 
-def plan_run(run: Run, read_artifact: Any, env_manager: str = "venv",
-             param_changes: Mapping[str, str] | None = None) -> ReproductionPlan:
-    """The plan to re-run ``run``; ``read_artifact(run_id, path)`` returns an artifact's text or None.
-    ``param_changes`` (for ``runs branch``) are applied to the recorded command line."""
+def plan_run(run: Run, read_artifact: Any, env_manager: str = "venv") -> ReproductionPlan:
+    """The plan to re-run ``run``; ``read_artifact(run_id, path)`` returns an artifact's text or None."""
     if env_manager not in ENV_MANAGERS:
         raise InvalidParameter(f"--env-manager must be one of {', '.join(ENV_MANAGERS)}, not {env_manager!r}.")
     tags = run.data.tags
@@ -136,7 +134,6 @@ def plan_run(run: Run, read_artifact: Any, env_manager: str = "venv",
         problems.append(f"the run recorded no {REQUIREMENTS_ARTIFACT}, so its environment cannot be rebuilt "
                         "(re-run it in this environment with --env-manager local)")
     module, entry, arguments, working_dir = _command(tags, problems, notes)
-    arguments, changes = apply_param_changes(arguments, run.data.params, param_changes or {})
     return ReproductionPlan(
         run_id=run.run_id, run_name=run.info.run_name, experiment_id=run.info.experiment_id,
         commit=commit, branch=tags.get(BRANCH_TAG), repo_url=tags.get(REPO_URL_TAG), patch=patch,
@@ -144,8 +141,14 @@ def plan_run(run: Run, read_artifact: Any, env_manager: str = "venv",
         python_version=tags.get(PYTHON_TAG), env_manager=env_manager, datasets=_datasets(run),
         entry_point=entry, module=module, arguments=arguments, working_dir=working_dir,
         seed=tags.get(SEED_TAG), seed_libraries=[s for s in tags.get(SEED_LIBRARIES_TAG, "").split(",") if s],
-        params=dict(run.data.params), param_changes=changes, problems=problems, notes=notes,
+        params=dict(run.data.params), problems=problems, notes=notes,
     )
+
+
+def change_params(plan: ReproductionPlan, changes: Mapping[str, str], script: str | None) -> None:
+    """Apply ``runs branch`` parameter changes to the plan's command line (``script``: the entry
+    point's source, to find options left at their defaults). ``InvalidParameter`` when one cannot be."""
+    plan.arguments, plan.param_changes = apply_param_changes(plan.arguments, plan.params, changes, script)
 
 
 def require_runnable(plan: ReproductionPlan) -> None:

@@ -30,10 +30,10 @@ from cairn.entities import RunStatus
 from cairn.errors import CairnError
 from cairn.registry.refs import model_run_id
 
-from .code_state import link_outside_data, original_repo_root, rebuild_code
+from .code_state import committed_file, link_outside_data, original_repo_root, rebuild_code
 from .data_check import CHANGED, MISSING, DataCheck, check_datasets, refuse_changed
 from .launch import child_environment, existing_dir, run_command
-from .plan import ReproductionPlan, current_python_version, plan_run, require_runnable
+from .plan import ReproductionPlan, change_params, current_python_version, plan_run, require_runnable
 from .verdict import DEFAULT_RTOL, Verdict, judge
 
 REPRODUCES_TAG = "cairn.reproduces"
@@ -76,7 +76,9 @@ def resolve_run_id(client: Client, ref: str) -> str:
 def plan_rerun(client: Client, ref: str, env_manager: str = "venv", params: Mapping[str, str] | None = None,
                python: str | None = None, cache_dir: Path | None = None) -> dict[str, Any]:
     """The plan as ``--dry-run`` prints it, data checks and environment included; runs nothing."""
-    plan = _plan(client, ref, env_manager, params)
+    plan = _plan(client, ref, env_manager)
+    if params:
+        change_params(plan, params, committed_file(None, plan.commit, plan.entry_point))
     document = plan.to_dict()
     document["data_checks"] = [c.to_dict() for c in check_datasets(plan.datasets)]
     document["environment"].update(_environment_preview(plan, python, cache_dir))
@@ -96,7 +98,7 @@ def reproduce(client: Client, ref: str, *, env_manager: str = "venv", python: st
     ``EnvironmentBuildFailed`` when pip fails, ``RerunFailed`` when the command fails.
     """
     say = progress or (lambda line: None)
-    plan = _plan(client, ref, env_manager, params)
+    plan = _plan(client, ref, env_manager)
     require_runnable(plan)
     notes = list(plan.notes)
     checks = check_datasets(plan.datasets)
@@ -109,6 +111,8 @@ def reproduce(client: Client, ref: str, *, env_manager: str = "venv", python: st
 
     state = rebuild_code(plan, repo, say)
     try:
+        if params:
+            change_params(plan, params, _read_text(state.root / (plan.entry_point or "")))
         linked = link_outside_data(state, plan, original_repo_root(repo))
         if linked:
             notes.append("linked data files the checkout lacks: " + ", ".join(linked))
@@ -134,9 +138,16 @@ def reproduce(client: Client, ref: str, *, env_manager: str = "venv", python: st
     return Reproduction(plan.run_id, new.run_id, verdict, diff, plan, checks, environment, notes)
 
 
-def _plan(client: Client, ref: str, env_manager: str, params: Mapping[str, str] | None) -> ReproductionPlan:
+def _plan(client: Client, ref: str, env_manager: str) -> ReproductionPlan:
     run = client.get_run(resolve_run_id(client, ref))
-    return plan_run(run, _ClientRunReader(client).read_artifact_text, env_manager, params)
+    return plan_run(run, _ClientRunReader(client).read_artifact_text, env_manager)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    except OSError:
+        return None
 
 
 def _environment(plan: ReproductionPlan, python: str | None, cache_dir: Path | None, say: Progress,
