@@ -92,8 +92,8 @@ class Project:
         return subprocess.run([sys.executable, "-m", "cairn.cli", *args], cwd=self.root, env=env or self.env(),
                               capture_output=True, text=True, timeout=900)
 
-    def cairn_json(self, *args: str) -> dict[str, Any]:
-        done = self.cairn(*args, "--json")
+    def cairn_json(self, *args: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+        done = self.cairn(*args, "--json", env=env)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)  # type: ignore[no-any-return]
 

@@ -174,7 +174,9 @@ def _pip_install(folder: Path, exact: bool, say: Progress) -> None:
         pip = [sys.executable, "-m", "pip", "--python", venv_python]
     else:
         pip = [venv_python, "-m", "pip"]
-    command = [*pip, "install", "--disable-pip-version-check", "--no-input",
+    # --no-compile: byte-compiling every module of numpy, scipy and the like is most of an install's
+    # CPU time; Python compiles what a run imports, once, on first use.
+    command = [*pip, "install", "--disable-pip-version-check", "--no-input", "--no-compile", "--progress-bar", "off",
                *(["--no-deps"] if exact else []), "-r", str(folder / REQUIREMENTS_FILE)]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_USER", "PIP_TARGET", "PIP_PREFIX")}
     output: list[str] = []
