@@ -40,7 +40,7 @@ def seed_everything(seed: int | None = None) -> dict[str, str]:
             raise InvalidParameter(f"{SEED_ENV_VAR} must be an integer from 0 to {SEED_MAX}, got {from_env!r}")
         seed = int(from_env)
     if seed is None:
-        raise InvalidParameter(f"seed_everything needs a seed, or {SEED_ENV_VAR} set in the environment")
+        raise InvalidParameter(f"seed must be an integer, got none (give one, or set {SEED_ENV_VAR})")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InvalidParameter(f"seed must be an integer, got {type(seed).__name__}")
     seed = int(seed)
