@@ -76,12 +76,22 @@ def build_model_environment(folder: Path, cache_dir: Path | None = None,
 
 
 def _cairn_requirements() -> list[str]:
-    """Cairn's own runtime requirements (names, extras kept), from its installed metadata."""
-    try:
-        listed = importlib.metadata.requires(CAIRN_DISTRIBUTION) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise CairnError(f"Serving in a venv needs Cairn installed as the '{CAIRN_DISTRIBUTION}' distribution "
-                         "(its requirements are read from there); install it with pip.") from None
+    """Cairn's own runtime requirements (names, extras kept): from ``pyproject.toml`` when the
+    running Cairn is a source checkout (it describes this very code), else its installed metadata."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        listed = list(project.get("dependencies", [])) if project.get("name") == CAIRN_DISTRIBUTION else []
+    else:
+        listed = []
+    if not listed:
+        try:
+            listed = importlib.metadata.requires(CAIRN_DISTRIBUTION) or []
+        except importlib.metadata.PackageNotFoundError:
+            raise CairnError(f"Serving in a venv needs Cairn installed as the '{CAIRN_DISTRIBUTION}' distribution "
+                             "(its requirements are read from there); install it with pip.") from None
     names = []
     for line in listed:
         if "extra ==" in line:

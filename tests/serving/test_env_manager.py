@@ -5,12 +5,15 @@ scikit-learn releases serve side by side as primary and canary."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -19,6 +22,7 @@ import pytest
 import cairn
 from cairn.client import fluent, tracking_uri
 from cairn.client.environments import build_environment, parse_requirement_lines
+from cairn.serving.environments import _cairn_requirements
 
 FEATURES = pd.DataFrame({"age": [23.0, 45.0, 31.0, 52.0], "visits": [1, 7, 3, 9]})
 LABELS = [0, 1, 0, 1]
@@ -46,8 +50,9 @@ def log_churn_model(requirements: list[str] | None = None) -> None:
                         registered_model_name="churn")
 
 
-def serve(store: Path, *options: str, env: Mapping[str, str] | None = None,
-          python: str = sys.executable) -> tuple[subprocess.Popen[bytes], str, Path]:
+def serve(store: Path, *options: str, env: Mapping[str, str] | None = None, python: str = sys.executable,
+          tracking: str | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
+    store.parent.mkdir(parents=True, exist_ok=True)
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -55,7 +60,7 @@ def serve(store: Path, *options: str, env: Mapping[str, str] | None = None,
     with log_path.open("wb") as log:
         process = subprocess.Popen([python, "-m", "cairn.cli", "serve", "churn", "--port", str(port), *options],
                                    stdout=log, stderr=subprocess.STDOUT,
-                                   env={**(env or os.environ), "CAIRN_TRACKING_URI": str(store)})
+                                   env={**(env or os.environ), "CAIRN_TRACKING_URI": tracking or str(store)})
     return process, f"http://127.0.0.1:{port}", log_path
 
 
@@ -133,3 +138,60 @@ def test_venv_serves_two_versions_pinned_to_different_sklearn_releases_side_by_s
                   for line in (folder / "requirements.txt").read_text().splitlines() if line.startswith("scikit-learn"))
     assert pins == [f"scikit-learn=={OLD_SKLEARN}", f"scikit-learn=={__import__('sklearn').__version__}"]
     assert "Traceback" not in log_path.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+@pytest.mark.filterwarnings("ignore:.*Model registry stages will be removed:FutureWarning")
+@pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")
+def test_a_model_the_mlflow_client_logged_serves_in_a_venv_from_an_environment_without_scikit_learn(
+        tmp_path: Path, server_factory: Callable[..., Any]) -> None:
+    import mlflow
+    from mlflow.models import infer_signature
+    from mlflow.tracking import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    server = server_factory()
+    model = LogisticRegression().fit(FEATURES, LABELS)
+    mlflow.set_tracking_uri(server.url)
+    try:
+        mlflow.set_experiment(f"serve-venv-{uuid.uuid4().hex[:6]}")
+        with mlflow.start_run():  # the default serialization: skops
+            mlflow.sklearn.log_model(model, name="model", registered_model_name="churn",
+                                     signature=infer_signature(FEATURES, model.predict(FEATURES)))
+        MlflowClient(server.url).transition_model_version_stage("churn", "1", "Production")
+    finally:
+        mlflow.set_tracking_uri(None)
+    # Cairn and what it needs, but neither scikit-learn nor skops nor mlflow.
+    wanted = [*_cairn_requirements(), "pandas", "numpy", "pyyaml"]
+    plain = build_environment(parse_requirement_lines("\n".join(_pinned(spec) for spec in wanted)),
+                              cache_dir=tmp_path / "plain-env", exact=False)
+    check = subprocess.run([str(plain.python), "-c", "import sklearn"], capture_output=True, env=plain.env())
+    assert check.returncode != 0
+    env = plain.env({**os.environ, "CAIRN_ENV_CACHE": str(tmp_path / "env-cache")})
+
+    refused, _, refused_log = serve(tmp_path / "unused", env=env, python=str(plain.python), tracking=server.url)
+    assert refused.wait(timeout=120) == 1
+    refusal = refused_log.read_text()
+    assert "Model churn v1 needs packages this environment does not have" in refusal
+    assert "scikit-learn==" in refusal and "skops==" in refusal and "Install them with: pip install " in refusal
+
+    process, url, log_path = serve(tmp_path / "unused", "--env-manager", "venv", env=env, python=str(plain.python),
+                                   tracking=server.url)
+    try:
+        wait_until_serving(process, url, log_path)
+        response = httpx.post(url + "/invocations", json=ROWS, timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.json()["predictions"] == model.predict(pd.DataFrame(
+            ROWS["dataframe_split"]["data"], columns=ROWS["dataframe_split"]["columns"])).tolist()
+        bad = httpx.post(url + "/invocations", json={"instances": [{"age": 30.0}]}, timeout=30)
+        assert bad.status_code == 400 and "visits" in bad.json()["message"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "Traceback" not in log_path.read_text()
+
+
+def _pinned(spec: str) -> str:
+    name = spec.split("[", 1)[0]
+    return f"{spec}=={importlib.metadata.version(name)}"
