@@ -21,8 +21,8 @@ def main() -> None:
     from cairn.demo.datasets import run_dataset_demo
     from cairn.demo.experiment import BEST_METRIC, EXPERIMENT, MODEL_NAME
     from cairn.demo.registry import run_registry_demo
-    from cairn.demo.serving import run_serving_demo
     from cairn.demo.reproduce import run_reproduce_demo
+    from cairn.demo.serving import run_serving_demo
     from cairn.demo.training import GRID, load_split, train_one
 
     # The tables here are wide; on a pipe or a narrow terminal draw them at 140 columns anyway.

@@ -25,7 +25,8 @@ from cairn.models.loading import LoadedModel, load_package
 from cairn.models.mlmodel import read_mlmodel
 from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
 
-from .environments import LOCAL, VENV, build_model_environment, check_env_manager, require_requirements_met
+from .environments import (LOCAL, VENV, build_model_environment, check_env_manager,
+                           require_requirements_met)
 from .worker_proxy import WorkerPredictor
 
 if TYPE_CHECKING:

@@ -78,7 +78,7 @@ class Project:
 
     def train(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         """Run train.py in its own process; the id of the run it logged."""
-        done = subprocess.run([self.python, "train.py", *args], cwd=self.root, env=env or self.env(),
+        done = subprocess.run([self.python, "train.py", *args], cwd=self.root, env=env or self.env(), check=False,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         return self.latest_run_id()
@@ -89,7 +89,7 @@ class Project:
         return str(json.loads(listed.stdout)["runs"][0]["run_id"])
 
     def cairn(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cairn.cli", *args], cwd=self.root, env=env or self.env(),
+        return subprocess.run([sys.executable, "-m", "cairn.cli", *args], cwd=self.root, env=env or self.env(), check=False,
                               capture_output=True, text=True, timeout=900)
 
     def cairn_json(self, *args: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from .builder import (
     default_cache_dir,
     interpreter_version,
 )
-from .requirements import Requirement, Unmet, parse_requirement_lines, pip_install_command, unmet_requirements
+from .requirements import (
+    Requirement,
+    Unmet,
+    parse_requirement_lines,
+    pip_install_command,
+    unmet_requirements,
+)
 
 __all__ = [
     "CACHE_ENV_VAR", "BuiltEnvironment", "EnvironmentBuildFailed", "Requirement", "Unmet", "build_environment",

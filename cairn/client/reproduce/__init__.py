@@ -26,17 +26,31 @@ from .session import (
     BRANCHED_FROM_TAG,
     REPRODUCES_TAG,
     VERDICT_TAG,
-    RerunFailed,
     Reproduction,
+    RerunFailed,
     plan_rerun,
 )
 from .session import reproduce as _reproduce
 from .verdict import DEFAULT_RTOL, DIFFERENT, EQUIVALENT, IDENTICAL, Verdict, judge
 
 __all__ = [
-    "BRANCHED_FROM_TAG", "DEFAULT_RTOL", "DIFFERENT", "EQUIVALENT", "IDENTICAL", "REPRODUCES_TAG", "VERDICT_TAG",
-    "CodeStateRefused", "DataChanged", "RerunFailed", "Reproduction", "Verdict", "branch", "judge",
-    "parse_param_assignments", "plan", "reproduce",
+    "BRANCHED_FROM_TAG",
+    "DEFAULT_RTOL",
+    "DIFFERENT",
+    "EQUIVALENT",
+    "IDENTICAL",
+    "REPRODUCES_TAG",
+    "VERDICT_TAG",
+    "CodeStateRefused",
+    "DataChanged",
+    "Reproduction",
+    "RerunFailed",
+    "Verdict",
+    "branch",
+    "judge",
+    "parse_param_assignments",
+    "plan",
+    "reproduce",
 ]
 
 

@@ -30,10 +30,21 @@ from cairn.entities import RunStatus
 from cairn.errors import CairnError
 from cairn.registry.refs import model_run_id
 
-from .code_state import committed_file, link_outside_data, original_repo_root, rebuild_code
+from .code_state import (
+    committed_file,
+    link_outside_data,
+    original_repo_root,
+    rebuild_code,
+)
 from .data_check import CHANGED, MISSING, DataCheck, check_datasets, refuse_changed
 from .launch import child_environment, existing_dir, run_command
-from .plan import ReproductionPlan, change_params, current_python_version, plan_run, require_runnable
+from .plan import (
+    ReproductionPlan,
+    change_params,
+    current_python_version,
+    plan_run,
+    require_runnable,
+)
 from .verdict import DEFAULT_RTOL, Verdict, judge
 
 REPRODUCES_TAG = "cairn.reproduces"
