@@ -112,6 +112,8 @@ def test_unseeded_randomness_is_reported_as_nondeterministic_training(project: P
     result = cairn.reproduce(trained, env_manager="local", repo=project.root, client=client)
 
     assert result.verdict.verdict == "different"
+    assert result.run.data.tags["cairn.reproduces"] == trained  # the SDK hands back the new run
+    assert result.run.data.tags["cairn.reproduction.verdict"] == "different"
     kinds = [r["kind"] for r in result.verdict.reasons]
     assert "nondeterminism" in kinds and not {"code", "data", "environment", "seeds", "params"} & set(kinds)
     message = next(r["message"] for r in result.verdict.reasons if r["kind"] == "nondeterminism")

@@ -26,7 +26,7 @@ from cairn.client.environments import (
 )
 from cairn.client.environments.builder import COMPLETE_MARKER, environment_key
 from cairn.client.environments.requirements import CAIRN_DISTRIBUTION
-from cairn.entities import RunStatus
+from cairn.entities import Run, RunStatus
 from cairn.errors import CairnError
 from cairn.registry.refs import model_run_id
 
@@ -60,17 +60,21 @@ class RerunFailed(CairnError):
 
 @dataclass
 class Reproduction:
-    """A finished re-run: the new ``run_id``, the ``verdict`` against the original, the ``diff``
-    (``cairn diff ORIGINAL NEW``), the ``plan`` it followed and the data checks made first."""
+    """A finished re-run: the new ``run`` (and its ``run_id``), the ``verdict`` against the original,
+    the ``diff`` (``cairn diff ORIGINAL NEW``), the ``plan`` it followed and the data checks made first."""
 
     original_run_id: str
-    run_id: str
+    run: Run
     verdict: Verdict
     diff: Any
     plan: ReproductionPlan
     data_checks: list[DataCheck]
     environment: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "original_run_id": self.original_run_id, **self.verdict.to_dict(),
@@ -146,7 +150,7 @@ def reproduce(client: Client, ref: str, *, env_manager: str = "venv", python: st
             state.remove()
     verdict = judge(diff.to_dict(), rtol, plan.param_changes, plan.seed_libraries)
     client.set_tag(new.run_id, VERDICT_TAG, verdict.verdict)
-    return Reproduction(plan.run_id, new.run_id, verdict, diff, plan, checks, environment, notes)
+    return Reproduction(plan.run_id, client.get_run(new.run_id), verdict, diff, plan, checks, environment, notes)
 
 
 def _plan(client: Client, ref: str, env_manager: str) -> ReproductionPlan:
