@@ -40,6 +40,7 @@ from cairn.client.fluent import (
     set_tracking_uri,
     start_run,
 )
+from cairn.client.reproduce import reproduce
 from cairn.entities import Metric, Param, Run, RunTag, ViewType
 from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
 from cairn.models.signature import infer_signature
@@ -57,4 +58,5 @@ __all__ = [
     "log_dataset",
     "log_model", "load_model", "infer_signature",
     "log_outcome",
+    "reproduce",
 ]

@@ -36,6 +36,7 @@ from cairn.cli import (
     models,
     permissions,
     predictions,
+    reproduce,
     retention,
     runs,
     serve,
@@ -83,7 +84,7 @@ app = typer.Typer(
 )
 # The order here is the order `cairn --help` lists them in (commands first, then groups).
 for _group in (experiments, runs, artifacts, models, webhooks, datasets, drift, diff, lineage, deployments,
-               predictions, retention, backup, serve, server, db, ui, users, tokens, permissions, imports):
+               predictions, reproduce, retention, backup, serve, server, db, ui, users, tokens, permissions, imports):
     _group.register(app)
 
 

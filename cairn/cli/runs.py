@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli import lookup
+from cairn.cli import reproduce as reproduce_cli
 from cairn.cli.options import CONTEXT_SETTINGS, ExperimentOption, JsonOption, RunArgument
 from cairn.cli.output import client, emit
 from cairn.cli.render import runs as render
@@ -89,6 +90,9 @@ def show_run(ctx: typer.Context, run: RunArgument, experiment: ExperimentOption 
         texts.get(views.DIFF_ARTIFACT), texts.get(views.REQUIREMENTS_ARTIFACT), curve_width=width,
     )
     emit(doc, as_json, render.render_run_detail)
+
+
+runs_app.command("branch")(reproduce_cli.branch)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ Thin like the rest of the CLI: parses the options and calls ``cairn.serving.serv
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -30,6 +31,11 @@ def serve(
         help="Extra Host names clients use (comma-separated; '*' for any). Others get 403.")] = None,
     prediction_log: Annotated[bool, typer.Option(
         "--prediction-log/--no-prediction-log", help="Record every prediction in the prediction log.")] = True,
+    env_manager: Annotated[str, typer.Option(
+        "--env-manager", metavar="local|venv",
+        help="local: load each version here (refused, with the pip command, when its requirements are not "
+             "met); venv: run each version in a worker inside a venv built from its requirements (cached).")
+    ] = "local",
     auth: Annotated[bool, typer.Option(
         "--auth", show_default=False,
         help="Admin routes (/version, /metadata) need a sign-in by a user who may read the model, checked "
@@ -57,8 +63,13 @@ def serve(
     tracking_uri = getattr(state, "tracking_uri", None)
     run_server(name, model_ref(name, alias, version, stage), host=host, port=port, workers=workers,
                tracking_uri=tracking_uri, extra_columns=extra_columns,  # type: ignore[arg-type]
-               prediction_log=prediction_log, auth=auth,
+               prediction_log=prediction_log, auth=auth, env_manager=env_manager, progress=_progress,
                allowed_hosts=tuple(n.strip() for n in (allowed_hosts or "").split(",") if n.strip()))
+
+
+def _progress(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def register(app: typer.Typer) -> None:

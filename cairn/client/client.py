@@ -38,7 +38,7 @@ from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
 from .registry_methods import RegistryMethods
 from .retention_methods import RetentionMethods
-from .tracking_uri import backend_for
+from .tracking_uri import absolute_tracking_uri, backend_for
 from .users import default_user
 
 _BATCH_PARAMS_TAGS = 100
@@ -56,6 +56,8 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods, RetentionMethod
         # ``backend``: an open one to read through instead (the web UI hands in a LocalBackend
         # over its server's own store, so its pages ask the questions the CLI asks, the same way).
         self._backend: Backend = backend if backend is not None else backend_for(tracking_uri)
+        # Absolute, for a process this client starts in another directory (cairn reproduce).
+        self.tracking_uri = absolute_tracking_uri(tracking_uri)
         self._logger = BatchingLogger(self._send_metrics)
         self._known_keys: set[str] = set()
         self._artifact_uris: dict[str, str] = {}

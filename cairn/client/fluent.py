@@ -22,6 +22,8 @@ from .tracking_uri import get_tracking_uri
 from .tracking_uri import set_tracking_uri as _set_uri
 
 ENV_EXPERIMENT_NAME = "CAIRN_EXPERIMENT_NAME"
+# Set by `cairn reproduce` and `cairn runs branch`: the run they created for the script to log into.
+ENV_RUN_ID = "CAIRN_RUN_ID"
 NOTE_TAG = "mlflow.note.content"
 
 _lock = threading.RLock()
@@ -130,6 +132,10 @@ def start_run(
 
     ``capture`` controls reproducibility capture (git, environment, system, command line): a
     ``CaptureOptions``, ``False`` to turn it off, or ``None`` for the ``CAIRN_CAPTURE`` setting.
+
+    With ``CAIRN_RUN_ID`` set (``cairn reproduce`` and ``cairn runs branch`` set it), the first
+    top-level run started without ``run_id`` is that run, prepared for this process: it is
+    resumed and its context captured here.
     """
     client = _get_client()
     with _lock:
@@ -138,7 +144,18 @@ def start_run(
                 f"Run {_active_runs[-1].run_id} is already active. End it with cairn.end_run(), "
                 "or start this one with nested=True."
             )
-        if run_id is not None:
+        prepared = os.environ.pop(ENV_RUN_ID, "").strip() if run_id is None and not _active_runs else ""
+        if prepared:
+            client.update_run(prepared, status=RunStatus.RUNNING.value)
+            run = client.get_run(prepared)
+            active = ActiveRun(run)
+            _record_context(client, run, capture)
+            if tags:
+                client.set_tags(prepared, {k: str(v) for k, v in tags.items()})
+            if _pending_seed_tags:
+                client.set_tags(prepared, _pending_seed_tags)
+                _pending_seed_tags.clear()
+        elif run_id is not None:
             run = client.get_run(run_id)
             if run.info.lifecycle_stage != "active":
                 raise InvalidParameter(f"Run {run_id} is deleted; restore it before resuming.")
@@ -275,8 +292,9 @@ def log_dataset(data: Any, name: str, context: str | None = "training", source: 
     return _get_client().log_dataset(_run_id(), data, name, context, source, version=version, tags=tags)
 
 
-def seed_everything(seed: int) -> int:
-    """Seed random, NumPy, PyTorch and TensorFlow (those installed) and record it on the active run."""
+def seed_everything(seed: int | None = None) -> int:
+    """Seed random, NumPy, PyTorch and TensorFlow (those installed) and record it on the active run;
+    returns the seed used (``CAIRN_SEED``, when set, wins over ``seed``: ``cairn reproduce`` sets it)."""
     from .capture.seeds import seed_everything as _seed
 
     seed_tags = _seed(seed)
@@ -284,7 +302,7 @@ def seed_everything(seed: int) -> int:
         _get_client().set_tags(_active_runs[-1].run_id, seed_tags)
     else:
         _pending_seed_tags.update(seed_tags)
-    return seed
+    return int(seed_tags["cairn.seed"])
 
 
 

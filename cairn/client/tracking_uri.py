@@ -107,3 +107,15 @@ def _open(uri: str) -> Backend:
     except BaseException:
         store.close()
         raise
+
+
+def absolute_tracking_uri(uri: str | None = None) -> str:
+    """``uri`` (default: the one in force) with a relative folder or SQLite path made absolute, so a
+    process started in another directory (``cairn reproduce`` runs a script in a fresh checkout)
+    reaches the same store."""
+    key = uri or get_tracking_uri()
+    if key.startswith("sqlite:///"):
+        return f"sqlite:///{Path(key[len('sqlite:///'):]).expanduser().absolute()}"
+    if "://" in key:
+        return key
+    return str(Path(key).expanduser().absolute())

@@ -18,9 +18,10 @@ def main() -> None:
     from cairn.client import fluent
     from cairn.client.client import Client
     from cairn.demo.commands import show
-    from cairn.demo.datasets import drop_outliers, run_dataset_demo
+    from cairn.demo.datasets import run_dataset_demo
     from cairn.demo.experiment import BEST_METRIC, EXPERIMENT, MODEL_NAME
     from cairn.demo.registry import run_registry_demo
+    from cairn.demo.reproduce import run_reproduce_demo
     from cairn.demo.serving import run_serving_demo
     from cairn.demo.training import GRID, load_split, train_one
 
@@ -37,9 +38,8 @@ def main() -> None:
     for i, params in enumerate(GRID, start=1):
         # The first configuration trains on a cleaned copy (outliers dropped), so the runs differ
         # in their data as well as their hyperparameters; `cairn diff` shows both.
-        run_data = drop_outliers(data) if i == 1 else data
         with console.status(f"training run {i}/{len(GRID)}: {params}"):
-            train_one(params, run_data)
+            train_one(params, without_outliers=i == 1)
         note = " (training data without outliers)" if i == 1 else ""
         console.print(f"  ✓ run {i}/{len(GRID)} logged  {params}{note}")
 
@@ -74,6 +74,8 @@ def main() -> None:
         x_val, y_val = data[1], data[3]
         run_serving_demo(client, MODEL_NAME, x_val, list(y_val), canary=shipped["better"], shadow=shipped["weak"],
                          console=console, tracking_uri=tracking_uri)
+        console.rule("[bold]Reproduce the production model from what its run recorded")
+        run_reproduce_demo(console, tracking_uri)
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore: [bold].venv/bin/cairn runs list "
         f"--experiment {EXPERIMENT}[/]  ·  [bold].venv/bin/cairn runs show {best.run_id[:8]}[/]  ·  "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from cairn.demo.commands import show
 from cairn.demo.experiment import BEST_METRIC, MODEL_NAME, ranked_runs
-from cairn.demo.training import load_split, train_one
+from cairn.demo.training import train_one
 from cairn.entities import MetricRequirement, ModelStage, Policy, Run, TransitionOutcome
 from cairn.errors import Conflict, NotFound
 
@@ -118,6 +118,6 @@ def _retrain_with_more_rounds(client: Client, experiment_id: str, best: Run, con
               "max_depth": int(p["max_depth"])}
     fluent.set_experiment(experiment_id=experiment_id)
     with console.status(f"retraining the best configuration with {params['n_estimators']} rounds"):
-        run_id = train_one(params, load_split())
+        run_id = train_one(params)
     fluent.flush()
     return client.get_run(run_id)

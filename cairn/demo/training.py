@@ -1,13 +1,20 @@
 """The training part of ``make demo``: gradient boosting on the breast-cancer data set that ships
 inside scikit-learn (no download), one run per set of hyperparameters.
 
-Each run records its params, a per-iteration validation curve, a plot, the model package, its
-training and validation data, and (automatically) the git commit, the pinned environment, the
-machine and the seed.
+Each run is its own process, started the way a user starts a training script
+(``python -m cairn.demo.training --learning-rate 0.1 ...``), so it records a command line that
+``cairn reproduce`` can run again. Each records its params, a per-iteration validation curve, a
+plot, the model package, its training and validation data, and (automatically) the git commit,
+the pinned environment, the machine and the seed.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from cairn.demo.datasets import log_split
@@ -32,8 +39,44 @@ def load_split() -> tuple[Any, Any, Any, Any]:
     return x_train, x_val, y_train, y_val
 
 
-def train_one(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str:
-    """Train one run of the active experiment on ``data`` (as ``load_split`` returns it); its id."""
+def train_one(params: dict[str, float], without_outliers: bool = False) -> str:
+    """Train one run of the demo's experiment in its own process, on the store in force; its id.
+    ``without_outliers`` trains on the split with its outliers dropped."""
+    from cairn.client import fluent
+    from cairn.client.tracking_uri import absolute_tracking_uri
+    from cairn.demo.experiment import EXPERIMENT
+
+    command = [sys.executable, "-m", "cairn.demo.training", "--learning-rate", str(params["learning_rate"]),
+               "--n-estimators", str(params["n_estimators"]), "--max-depth", str(params["max_depth"])]
+    if without_outliers:
+        command.append("--without-outliers")
+    fluent.flush()
+    env = dict(os.environ, CAIRN_TRACKING_URI=absolute_tracking_uri(fluent.get_tracking_uri()),
+               CAIRN_EXPERIMENT_NAME=EXPERIMENT)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"training failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m cairn.demo.training``: train one run and print its id."""
+    from cairn.demo.datasets import drop_outliers
+
+    parser = argparse.ArgumentParser(prog="python -m cairn.demo.training", description=main.__doc__)
+    parser.add_argument("--learning-rate", type=float, required=True)
+    parser.add_argument("--n-estimators", type=int, required=True)
+    parser.add_argument("--max-depth", type=int, required=True)
+    parser.add_argument("--without-outliers", action="store_true", help="Drop the training split's outliers.")
+    args = parser.parse_args(argv)
+    params = {"learning_rate": args.learning_rate, "n_estimators": args.n_estimators, "max_depth": args.max_depth}
+    data = load_split()
+    print(train_here(params, drop_outliers(data) if args.without_outliers else data))
+
+
+def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str:
+    """Train one run of the active experiment on ``data`` (as ``load_split`` returns it), in this
+    process; its id."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,3 +119,7 @@ def train_one(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str:
         # registry ships and `cairn serve` loads.
         fluent.log_model(model, "model", input_example=x_val[:3])
         return run.run_id
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 
 Nodes are datasets (by digest), runs, code commits, model versions and deployments; an edge
 points downstream: dataset -> run (``input``, with its context), commit -> run (``code``),
-parent run -> child run (``parent``), run -> model version (``registered``), version ->
+parent run -> child run (``parent``; ``reproduced`` and ``branched`` for a re-run of it), run -> model version (``registered``), version ->
 deployment (``deployed``). ``build_lineage`` starts at a reference and collects everything
 upstream of it (what fed it) and everything downstream (what it fed). Stages a version held are
 intervals replayed from the registry's audit trail; a version links to its model's deployment
@@ -32,6 +32,9 @@ from .timeline import stage_intervals
 from .versions import search_model_versions
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
+# A run re-run from another (cairn reproduce) or branched from it with changed params (cairn runs
+# branch) is drawn as its child, the edge named for how it was made.
+RERUN_TAGS = {"cairn.reproduces": "reproduced", "cairn.branched_from": "branched"}
 COMMIT_TAG = "mlflow.source.git.commit"
 CONTEXT_TAG = "mlflow.data.context"
 MAX_RUNS = 1000
@@ -52,7 +55,7 @@ class LineageNode:
 class LineageEdge:
     source: str  # the upstream node
     target: str  # the downstream node
-    relation: str  # input, code, parent, registered, deployed
+    relation: str  # input, code, parent, reproduced, branched, registered, deployed
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -261,6 +264,12 @@ class _Walk:
                     parents.append(parent)
                 if parent:
                     self.edge(f"run:{parent}", run_node, "parent")
+                for tag, relation in RERUN_TAGS.items():
+                    origin = run.data.tags.get(tag)
+                    if origin and f"run:{origin}" not in self.lineage.nodes:
+                        parents.append(origin)
+                    if origin:
+                        self.edge(f"run:{origin}", run_node, relation)
             pending = self.load_runs(parents) if parents else []
             depth += 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,12 @@ from cairn.client.models import download_model
 from cairn.errors import BadRequest, InvalidParameter
 from cairn.models.enforcement import EXTRA_COLUMN_POLICIES, ExtraColumns
 from cairn.models.loading import LoadedModel, load_package
+from cairn.models.mlmodel import read_mlmodel
 from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
+
+from .environments import (LOCAL, VENV, build_model_environment, check_env_manager,
+                           require_requirements_met)
+from .worker_proxy import WorkerPredictor
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
@@ -148,26 +154,64 @@ def build_deployment(plan: DeploymentPlan, load: Callable[[int], tuple[LoadedMod
 
 
 class VersionLoader:
-    """Downloads and loads versions of one model, each once per process, into a temp folder."""
+    """Downloads and loads versions of one model, each once per process, into a temp folder.
 
-    def __init__(self, client: Client, name: str, folder: Path | None = None) -> None:
+    ``env_manager`` says where a version runs (``serving.environments``): ``local`` loads it here
+    once its requirements are met; ``venv`` starts a worker in an environment built from them.
+    """
+
+    def __init__(self, client: Client, name: str, folder: Path | None = None, env_manager: str = LOCAL,
+                 progress: Callable[[str], None] | None = None) -> None:
         self.client = client
         self.name = name
         self.folder = folder if folder is not None else Path(tempfile.mkdtemp(prefix="cairn-serve-"))
+        self.env_manager = check_env_manager(env_manager)
+        self.progress = progress
         self._loaded: dict[int, tuple[LoadedModel, str | None]] = {}
 
     def __call__(self, version: int) -> tuple[LoadedModel, str | None]:
         if version not in self._loaded:
-            folder, found = download_model(f"models:/{self.name}/{version}", self.client, self.folder / str(version))
+            folder, found = self._download(version)
             assert found is not None
-            model = load_package(folder, found)
+            label = f"{self.name} v{version}"
+            if self.env_manager == VENV:
+                environment = build_model_environment(folder, progress=self.progress)
+                model = LoadedModel(folder, read_mlmodel(folder), WorkerPredictor(environment, folder, label), found)
+            else:
+                require_requirements_met(folder, label)
+                model = load_package(folder, found)
             self._loaded[version] = (model, found.run_id)
         return self._loaded[version]
 
+    def check(self, version: int) -> None:
+        """Refuse a version this loader could not load here (``local``: unmet requirements), or build
+        its environment ahead (``venv``), without loading it."""
+        folder, _ = self._download(version)
+        if self.env_manager == VENV:
+            build_model_environment(folder, progress=self.progress)
+        else:
+            require_requirements_met(folder, f"{self.name} v{version}")
+
     def keep_only(self, versions: Sequence[int]) -> None:
-        """Forget loaded versions no deployment uses any more."""
+        """Forget loaded versions no deployment uses any more (ending their workers)."""
         for version in [v for v in self._loaded if v not in versions]:
-            del self._loaded[version]
+            model, _ = self._loaded.pop(version)
+            _close(model)
+
+    def close(self) -> None:
+        for model, _ in self._loaded.values():
+            _close(model)
+        self._loaded.clear()
+
+    def _download(self, version: int) -> tuple[Path, Any]:
+        target = self.folder / str(version)
+        shutil.rmtree(target, ignore_errors=True)
+        return download_model(f"models:/{self.name}/{version}", self.client, target)
+
+
+def _close(model: LoadedModel) -> None:
+    if isinstance(model.predictor, WorkerPredictor):
+        model.predictor.close()
 
 
 def model_ref(name: str, alias: str | None = None, version: int | str | None = None,
@@ -187,11 +231,11 @@ def model_ref(name: str, alias: str | None = None, version: int | str | None = N
 
 
 def load_deployment(client: Client, name: str, ref: str | None = None, extra_columns: ExtraColumns = "reject",
-                    dst_path: Path | None = None) -> Deployment:
+                    dst_path: Path | None = None, env_manager: str = LOCAL) -> Deployment:
     """Resolve ``name``'s deployment in the registry and load its versions. ``NotFound`` when
     the model, alias, version or stage names nothing."""
     plan = client.resolve_deployment(name, ref)
-    return build_deployment(plan, VersionLoader(client, name, dst_path), extra_columns)
+    return build_deployment(plan, VersionLoader(client, name, dst_path, env_manager), extra_columns)
 
 
 def row_count(data: Any) -> int:

@@ -4,7 +4,8 @@ client, the deployment (loaded at start, then followed), and the prediction log.
 
 Settings (``CAIRN_SERVE_*``; ``serve()`` writes them, every uvicorn worker reads them back):
 model name, pinned reference (empty: follow the deployment), extra-column policy, poll interval,
-bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``).
+bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``),
+and where versions run (``local`` or ``venv``, see ``environments``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off; ``CAIRN_SERVE_AUTH=true`` puts the admin
 routes behind a sign-in (``auth``).
 """
@@ -34,6 +35,7 @@ ENV_PREDICTION_LOG = "CAIRN_PREDICTION_LOG"
 ENV_HOST = "CAIRN_SERVE_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVE_ALLOWED_HOSTS"
 ENV_AUTH = "CAIRN_SERVE_AUTH"
+ENV_ENV_MANAGER = "CAIRN_SERVE_ENV_MANAGER"
 _OFF = ("0", "off", "false", "no")
 _ON = ("1", "on", "true", "yes")
 
@@ -62,7 +64,7 @@ def app_from_env() -> Starlette:
     extra_columns: Any = os.environ.get(ENV_EXTRA_COLUMNS, "reject")
     interval = float(os.environ.get(ENV_POLL_INTERVAL) or POLL_INTERVAL_S)
     client = Client(os.environ.get("CAIRN_TRACKING_URI") or None)
-    loader = VersionLoader(client, name)
+    loader = VersionLoader(client, name, env_manager=os.environ.get(ENV_ENV_MANAGER) or "local")
 
     def build(plan: Any) -> Any:
         deployment = build_deployment(plan, loader, extra_columns)
@@ -82,6 +84,7 @@ def app_from_env() -> Starlette:
             yield
         finally:
             follower.stop()
+            loader.close()
             client.close()
             if access is not None:
                 access.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.client.capture import CaptureOptions, CapturedContext, capture_context
+from cairn.client.capture import CaptureOptions, CapturedContext, capture_command, capture_context
 
 DIFF = "code/diff.patch"
 
@@ -247,6 +247,16 @@ def test_source_name_is_the_entry_point_relative_to_the_git_root(repo: Path) -> 
     assert captured.tags["mlflow.source.name"] == "src/train.py"
     assert captured.tags["mlflow.source.type"] == "LOCAL"
     assert captured.tags["cairn.command"] == "train.py --lr 0.1"
+    assert captured.tags["cairn.source.cwd"] == "src"  # where cairn reproduce re-runs the command
+
+
+def test_a_module_run_with_python_m_is_recorded_for_a_rerun(repo: Path) -> None:
+    captured = capture_command([str(repo / "pkg" / "train.py"), "--lr", "0.1"], repo, repo,
+                               interpreter_argv=["python", "-X", "utf8", "-m", "pkg.train", "--lr", "0.1"])
+
+    assert captured.tags["cairn.source.module"] == "pkg.train"
+    assert captured.tags["cairn.source.cwd"] == "."
+    assert "cairn.source.module" not in capture_command(["train.py"], repo, repo, ["python", "train.py"]).tags
 
 
 def test_git_switched_off_records_no_code_tags_or_diff(repo: Path) -> None:

@@ -73,6 +73,22 @@ def test_seed_outside_32_bit_range_or_not_an_integer_is_refused(seed: object) ->
         seed_everything(seed)  # type: ignore[arg-type]
 
 
+def test_cairn_seed_in_the_environment_wins_over_the_seed_in_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cairn reproduce sets CAIRN_SEED to the seed the original run recorded.
+    monkeypatch.setenv("CAIRN_SEED", "7")
+
+    assert seed_everything(123)["cairn.seed"] == "7"
+    assert seed_everything()["cairn.seed"] == "7"
+    assert numpy_draw(999) == numpy_draw(7)
+
+
+def test_a_cairn_seed_that_is_not_an_integer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIRN_SEED", "seven")
+
+    with pytest.raises(InvalidParameter, match="CAIRN_SEED must be an integer"):
+        seed_everything(7)
+
+
 def test_same_seed_gives_the_same_torch_draws() -> None:
     torch = pytest.importorskip("torch")
 

@@ -28,6 +28,8 @@ from .captured import CapturedContext
 CAPTURE_ENV_VAR = "CAIRN_CAPTURE"
 PARTS = ("git", "environment", "system", "command")
 TAG_VALUE_MAX = 5000
+SOURCE_CWD_TAG = "cairn.source.cwd"
+SOURCE_MODULE_TAG = "cairn.source.module"
 _TRUNCATED = "...[truncated]"
 
 __all__ = ["PARTS", "CaptureOptions", "CapturedContext", "capture_context"]
@@ -132,11 +134,20 @@ def capture_context(
     return captured
 
 
-def capture_command(argv: list[str], cwd: Path, git_root: Path | None) -> CapturedContext:
-    """Tags for the command line: entry-point file (relative to the git root when inside it)."""
+def capture_command(argv: list[str], cwd: Path, git_root: Path | None,
+                    interpreter_argv: list[str] | None = None) -> CapturedContext:
+    """Tags for the command line: entry-point file (relative to the git root when inside it), the
+    working directory (relative to the git root: ``cairn reproduce`` re-runs the command there) and,
+    for ``python -m``, the module run (``interpreter_argv`` defaults to ``sys.orig_argv``)."""
     captured = CapturedContext(
         tags={"mlflow.source.type": "LOCAL", "cairn.command": join_command(argv, TAG_VALUE_MAX)}
     )
+    real_cwd = Path(os.path.realpath(cwd))
+    if git_root is not None and real_cwd.is_relative_to(git_root):
+        captured.tags[SOURCE_CWD_TAG] = real_cwd.relative_to(git_root).as_posix()
+    module = run_module(list(sys.orig_argv if interpreter_argv is None else interpreter_argv))
+    if module is not None:
+        captured.tags[SOURCE_MODULE_TAG] = module
     entry = argv[0] if argv else ""
     if entry in ("", "-", "-c"):
         captured.notes.append("no entry-point file: the code was given inline or interactively")
@@ -147,6 +158,21 @@ def capture_command(argv: list[str], cwd: Path, git_root: Path | None) -> Captur
     else:
         captured.tags["mlflow.source.name"] = entry
     return captured
+
+
+def run_module(interpreter_argv: list[str]) -> str | None:
+    """The module of ``python [options] -m MODULE ...``, or None when a file or ``-c`` was run."""
+    words = iter(interpreter_argv[1:])
+    for word in words:
+        if word == "-m":
+            return next(words, None)
+        if word.startswith("-m") and len(word) > 2:
+            return word[2:]
+        if word in ("-c", "-") or not word.startswith("-"):
+            return None
+        if word in ("-W", "-X"):
+            next(words, None)  # the option's value
+    return None
 
 
 def join_command(argv: list[str], limit: int) -> str:

@@ -15,10 +15,15 @@ import random
 from cairn.errors import InvalidParameter
 
 SEED_MAX = 2**32 - 1  # NumPy's global seeder accepts 32-bit seeds only
+SEED_ENV_VAR = "CAIRN_SEED"
 
 
-def seed_everything(seed: int) -> dict[str, str]:
+def seed_everything(seed: int | None = None) -> dict[str, str]:
     """Seed ``random``, NumPy, PyTorch and TensorFlow (those installed) with ``seed``.
+
+    ``CAIRN_SEED``, when set, wins over ``seed``: ``cairn reproduce`` sets it to the seed the
+    original run recorded, so a script that drew its seed at random re-runs with the same one.
+    ``seed`` may be left out when ``CAIRN_SEED`` is set.
 
     Also sets ``PYTHONHASHSEED``: it makes string hashing reproducible in child processes
     (spawned data-loader workers, subprocesses); this interpreter's hash seed was fixed at
@@ -29,6 +34,13 @@ def seed_everything(seed: int) -> dict[str, str]:
     ``{"cairn.seed": "42", "cairn.seed.libraries": "random,numpy,pythonhashseed"}``.
     Raises ``InvalidParameter`` unless ``seed`` is an integer from 0 to 2**32 - 1.
     """
+    from_env = os.environ.get(SEED_ENV_VAR, "").strip()
+    if from_env:
+        if not from_env.isdigit():
+            raise InvalidParameter(f"{SEED_ENV_VAR} must be an integer from 0 to {SEED_MAX}, got {from_env!r}")
+        seed = int(from_env)
+    if seed is None:
+        raise InvalidParameter(f"seed must be an integer, got none (give one, or set {SEED_ENV_VAR})")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InvalidParameter(f"seed must be an integer, got {type(seed).__name__}")
     seed = int(seed)
