@@ -3,8 +3,9 @@
 
 The steps, each its own module: ``training`` (three scikit-learn runs with params, curves, a plot,
 a model package and their data), ``registry`` (gates, promotion, a refused version, rollback),
-``datasets`` (a profile, a diff with a data change, lineage) and ``serving`` (canary and shadow
-traffic, the arms compared, a promotion and a rollback picked up without a restart).
+``datasets`` (a profile, a diff with a data change, lineage), ``serving`` (canary and shadow
+traffic, the arms compared, a promotion and a rollback picked up without a restart) and
+``reproduce`` (the Production version's run re-run from what it recorded, and the verdict).
 
 The demo is a user of Cairn, not a part of it. It logs and acts through the SDK (``cairn.client``)
 and shows each result by running the real ``cairn`` command in a subprocess, its command line

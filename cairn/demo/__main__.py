@@ -2,8 +2,9 @@
 
 Trains the three configurations of ``training.GRID``, prints the runs ordered by validation AUC
 and ``cairn runs show`` for the best one; then registers, gates, promotes and rolls back the model
-(``registry``), shows its data (``datasets``) and serves it with canary and shadow traffic
-(``serving``). The store stays in ./.cairn for you to explore.
+(``registry``), shows its data (``datasets``), serves it with canary and shadow traffic
+(``serving``) and reproduces the Production version (``reproduce``). The store stays in ./.cairn
+for you to explore.
 """
 
 from __future__ import annotations
