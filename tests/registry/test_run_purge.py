@@ -5,6 +5,7 @@ kept; reading what was purged says when and why."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from cairn import registry
 from cairn.entities import Actor, Metric, Param
@@ -34,7 +35,7 @@ def deleted_run(db, artifacts, clock):
 
 def _count(db, table: str, run_id: str) -> int:
     with db.read() as tx:
-        return tx.exec_driver_sql(f"SELECT COUNT(*) FROM {table} WHERE run_id = ?", (run_id,)).scalar_one()
+        return tx.execute(text(f"SELECT COUNT(*) FROM {table} WHERE run_id = :run_id"), {"run_id": run_id}).scalar_one()
 
 
 def test_a_run_deleted_longer_than_the_grace_period_is_purged_whole(db, artifacts, clock, deleted_run):

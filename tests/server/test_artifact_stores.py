@@ -77,6 +77,9 @@ def store_server(request: pytest.FixtureRequest, server_factory: Callable[..., A
 @pytest.fixture
 def client(store_server: StoreServer) -> Iterator[MlflowClient]:
     mlflow.set_tracking_uri(store_server.url)
+    # An experiment of this server: mlflow.set_experiment() in an earlier test leaves its id in
+    # MLFLOW_EXPERIMENT_ID, which start_run() would otherwise look for here.
+    mlflow.set_experiment("artifact-stores")
     yield MlflowClient(store_server.url)
     while mlflow.active_run() is not None:
         mlflow.end_run()

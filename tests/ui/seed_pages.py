@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -37,7 +38,9 @@ index 83db48f..bf269f4 100644
 +C = 0.5  # <script>alert("not run")</script>
  model = fit(C)
 """
-REQUIREMENTS = "numpy==2.1.3\npandas==2.2.3\nscikit-learn==1.5.2\nscipy==1.14.1\n"
+# The packages this environment has: `cairn serve` refuses a model whose requirements are unmet.
+REQUIREMENTS = "".join(f"{name}=={metadata.version(name)}\n" for name in ("numpy", "pandas", "scikit-learn", "scipy"))
+SKLEARN_PIN = f"scikit-learn=={metadata.version('scikit-learn')}"
 CONTEXT_TAGS = {
     "cairn.git.available": "true", "mlflow.source.git.commit": COMMIT, "mlflow.source.git.branch": "feature/threshold",
     "mlflow.source.git.repoURL": REMOTE, "cairn.git.dirty": "true", "cairn.git.diff_files": "1",

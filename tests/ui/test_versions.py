@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import CHROMIUM, shoot
-from .seed_pages import COMMIT, PagesSeed
+from .seed_pages import COMMIT, SKLEARN_PIN, PagesSeed
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_version_page_answers_what_went_into_it(page, pages_seed: PagesSeed):
     assert dataset.get_attribute("href") == f"/datasets/{pages_seed.train_digest}"
     assert pages_seed.train_digest in text and "400" in text
     assert "3.11.9 (CPython)" in text and "AMD EPYC 7B13, 2 cores, 8.0 GiB RAM" in text
-    assert "scikit-learn==1.5.2" in text
+    assert SKLEARN_PIN in text
     assert "Seed 42" in text
     inputs = made.locator("table", has=page.locator("caption", has_text="Inputs")).inner_text()
     assert "amount" in inputs and "age" in inputs and "double" in inputs
