@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.client.version_facts import interval_doc
+from cairn.client.version_facts import shipped as _shipped
+from cairn.client.version_facts import source_run as _source_run
+from cairn.client.version_facts import trained as _trained
 from cairn.entities import (
     AuditEvent,
     FileInfo,
-    ModelStage,
     ModelVersion,
     Run,
     TimelineInterval,
@@ -132,14 +135,6 @@ def version_doc(v: ModelVersion) -> dict[str, Any]:
     }
 
 
-def interval_doc(i: TimelineInterval) -> dict[str, Any]:
-    return {
-        "kind": i.kind, "label": i.label, "version": i.version, "start": i.start, "end": i.end,
-        "started_by": i.started_by, "started_by_verified": i.started_by_verified, "reason": i.start_reason,
-        "approved_by": i.approved_by, "ended_by": i.ended_by,
-    }
-
-
 def slice_table(metrics: dict[str, float]) -> dict[str, Any]:
     """Slice metrics as a table: one row per slice (with its row count when recorded), one column
     per metric."""
@@ -170,45 +165,6 @@ def _verdict(event: AuditEvent) -> str:
     if not failed:
         return "passed"
     return "waiting" if event.action == SIGNOFF_REQUESTED and failed == [SIGNOFF_GATE] else "failed"
-
-
-def _source_run(client: Client, version: ModelVersion) -> Run | None:
-    if not version.run_id:
-        return None
-    try:
-        return client.get_run(version.run_id)
-    except NotFound:
-        return None
-
-
-def _trained(client: Client, run: Run | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    info = run.info
-    try:
-        experiment_name: str | None = client.get_experiment(info.experiment_id).name
-    except NotFound:
-        experiment_name = None
-    return {
-        "run_id": info.run_id, "run_name": info.run_name, "experiment_id": info.experiment_id,
-        "experiment_name": experiment_name, "user_id": info.user_id, "status": info.status,
-        "start_time": info.start_time, "end_time": info.end_time,
-        "duration_ms": info.end_time - info.start_time if info.start_time and info.end_time else None,
-    }
-
-
-def _shipped(version: ModelVersion, intervals: list[TimelineInterval]) -> dict[str, Any]:
-    mine = [i for i in intervals if i.kind == "stage" and i.version == version.version]
-    current = next((i for i in mine if i.end is None), None)
-    return {
-        "in_production": version.current_stage == ModelStage.PRODUCTION.value,
-        "since": current.start if current else None,
-        "by": current.started_by if current else None,
-        "by_verified": current.started_by_verified if current else None,
-        "approved_by": current.approved_by if current else None,
-        "first_shipped": mine[0].start if mine else None,
-        "intervals": [interval_doc(i) for i in mine],
-    }
 
 
 def _run_texts(client: Client, run: Run | None) -> dict[str, str]:

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli import lookup
+from cairn.client.version_facts import interval_doc as interval_view
+from cairn.client.version_facts import shipped as _shipped
+from cairn.client.version_facts import source_run as _source_run
+from cairn.client.version_facts import trained as _trained
 from cairn.entities import (
     AuditEvent,
     FileInfo,
@@ -23,7 +27,6 @@ from cairn.entities import (
     TransitionOutcome,
     TransitionRequest,
 )
-from cairn.errors import NotFound
 from cairn.registry.audit import event_payload, gate_payload
 from cairn.registry.policies import policy_to_dict
 from cairn.tracking.run_context import (
@@ -79,14 +82,6 @@ def models_view(models: Sequence[RegisteredModel], has_more: bool) -> dict[str, 
 
 def versions_view(name: str, versions: Sequence[ModelVersion]) -> dict[str, Any]:
     return {"name": name, "versions": [version_view(v) for v in versions]}
-
-
-def interval_view(i: TimelineInterval) -> dict[str, Any]:
-    return {
-        "kind": i.kind, "label": i.label, "version": i.version, "start": i.start, "end": i.end,
-        "started_by": i.started_by, "started_by_verified": i.started_by_verified, "reason": i.start_reason,
-        "approved_by": i.approved_by, "ended_by": i.ended_by,
-    }
 
 
 def timeline_view(name: str, intervals: Sequence[TimelineInterval], now: int, at: int | None) -> dict[str, Any]:
@@ -159,45 +154,6 @@ def model_show_doc(client: Client, ref: str, events: int = SHOW_EVENTS) -> dict[
         ],
         "artifacts": _files_view(_model_files(client, version)),
         "events": [event_payload(e) for e in trail],
-    }
-
-
-def _source_run(client: Client, version: ModelVersion) -> Run | None:
-    if not version.run_id:
-        return None
-    try:
-        return client.get_run(version.run_id)
-    except NotFound:
-        return None
-
-
-def _trained(client: Client, run: Run | None) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    info = run.info
-    try:
-        experiment_name: str | None = client.get_experiment(info.experiment_id).name
-    except NotFound:
-        experiment_name = None
-    return {
-        "run_id": info.run_id, "run_name": info.run_name, "experiment_id": info.experiment_id,
-        "experiment_name": experiment_name, "user_id": info.user_id, "status": info.status,
-        "start_time": info.start_time, "end_time": info.end_time,
-        "duration_ms": info.end_time - info.start_time if info.start_time and info.end_time else None,
-    }
-
-
-def _shipped(version: ModelVersion, intervals: Sequence[TimelineInterval]) -> dict[str, Any]:
-    mine = [i for i in intervals if i.kind == "stage" and i.version == version.version]
-    current = next((i for i in mine if i.end is None), None)
-    return {
-        "in_production": version.current_stage == ModelStage.PRODUCTION.value,
-        "since": current.start if current else None,
-        "by": current.started_by if current else None,
-        "by_verified": current.started_by_verified if current else None,
-        "approved_by": current.approved_by if current else None,
-        "first_shipped": mine[0].start if mine else None,
-        "intervals": [interval_view(i) for i in mine],
     }
 
 
