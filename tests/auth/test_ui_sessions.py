@@ -187,7 +187,7 @@ def test_a_session_holds_across_worker_processes(server_factory: Callable[..., A
     from cairn.store.database import open_database
 
     server = server_factory("--auth", workers=2)
-    db = open_database(f"sqlite:///{server.root / 'store' / 'cairn.db'}")
+    db = open_database(server.store_uri)
     users.create_admin(db, ADMIN, ADMIN_PASSWORD, store_actor())
     db.close()
     fresh_connections = httpx.Limits(max_keepalive_connections=0)  # each request may reach either worker

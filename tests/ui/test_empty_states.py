@@ -52,7 +52,7 @@ def test_empty_pages_pass_the_audit(page, empty_server: Any, scheme: str):
 
 def test_a_user_who_may_read_nothing_is_told_how_to_get_access(server_factory: Callable[..., Any]):
     server = server_factory("--auth")
-    db = open_database(f"sqlite:///{server.root / 'store' / 'cairn.db'}")
+    db = open_database(server.store_uri)
     try:
         users.create_user(db, "newcomer", "a newcomer's passphrase", store_actor())
     finally:

@@ -45,7 +45,7 @@ class Site:
 
 def start_auth_server(server_factory: Callable[..., Any], workers: int = 1) -> Any:
     server = server_factory("--auth", workers=workers)
-    db = open_database(f"sqlite:///{server.root / 'store' / 'cairn.db'}")
+    db = open_database(server.store_uri)
     try:
         users.create_admin(db, ADMIN, ADMIN_PASSWORD, store_actor())
     finally:

@@ -37,7 +37,7 @@ class Series:
 @pytest.fixture(scope="module")
 def series(server_factory: Callable[..., Any]) -> Series:
     server = server_factory()
-    db = open_database(f"sqlite:///{server.root / 'store' / 'cairn.db'}")
+    db = open_database(server.store_uri)
     try:
         run_id = runs.create_run(db, experiments.create_experiment(db, "long"), run_name="million").info.run_id
         with db.write() as tx:

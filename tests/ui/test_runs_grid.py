@@ -84,7 +84,7 @@ def seed_grid(db_url: str, url: str) -> Grid:
 @pytest.fixture(scope="module")
 def grid(server_factory: Callable[..., Any]) -> Grid:
     server = server_factory()
-    return seed_grid(f"sqlite:///{server.root / 'store' / 'cairn.db'}", server.url)
+    return seed_grid(server.store_uri, server.url)
 
 
 def open_grid(page, url: str) -> None:  # type: ignore[no-untyped-def]
