@@ -77,8 +77,10 @@ MODEL_NAME = "model_name"                  # field name
 MODEL_PATH = "model_path"                  # path parameter name (the web UI's model pages and forms)
 EXPERIMENT_PATH = "experiment_path"        # path parameter experiment_id (the web UI's runs page)
 RUN_PATH = "run_path"                      # path parameter run_id: the run's experiment (the web UI's run pages)
+RUN_IDS = "run_ids"                        # repeated field run: every run's experiment (the web UI's compare page)
 MODEL_REF = "model_ref"                    # field ref (NAME@alias, NAME/3, NAME/Production, NAME)
 PREDICTION_ID = "prediction_id"            # field prediction_id: the model the prediction was made by
+PREDICTION_PATH = "prediction_path"        # path parameter prediction_id, as above (the web UI's prediction page)
 PREDICTION_MODELS = "prediction_models"    # field predictions[].model_name (every one is checked)
 GRANT_TARGET = "grant_target"              # fields resource_type and resource_id (MLflow 3 permission API)
 SERVED_MODEL = "served_model"              # the model a `cairn serve` process serves
@@ -385,16 +387,17 @@ SERVER_ROUTES: list[tuple[str, str, Rule]] = [
     ("POST", "/login", public()),
     ("POST", "/logout", public()),
     ("GET", "/static/{name:path}", public()),
-    # Pages that read across experiments and models (compare, deployments, datasets) are for callers
-    # who may read everything until they filter per caller; a version's pages need READ on its model.
     ("GET", "/runs/{run_id}/metric-history.csv", _RUN_PAGE),
-    ("GET", "/compare", page(read_all())),
-    ("GET", "/deployments", page(read_all())),
+    # Compare needs READ on every run it names; the deployments and datasets lists hold only the
+    # models and experiments the caller may read, and a dataset or drift page checks what it names
+    # in its handler (``ui/visibility.py``): a dataset is named by digest, not by a route field.
+    ("GET", "/compare", page(on(EXPERIMENT, CAN_READ, RUN_IDS, SCOPE_READ))),
+    ("GET", "/deployments", page(filtered())),
     ("GET", "/deployments/{name:path}", page(model(CAN_READ, MODEL_PATH))),
-    ("GET", "/predictions/{prediction_id}", page(read_all())),
-    ("GET", "/datasets", page(read_all())),
-    ("GET", "/datasets/drift", page(read_all())),
-    ("GET", "/datasets/{ref}", page(read_all())),
+    ("GET", "/predictions/{prediction_id}", page(on(REGISTERED_MODEL, CAN_READ, PREDICTION_PATH, SCOPE_READ))),
+    ("GET", "/datasets", page(filtered())),
+    ("GET", "/datasets/drift", page(signed_in(SCOPE_READ))),
+    ("GET", "/datasets/{ref}", page(signed_in(SCOPE_READ))),
 ]
 
 

@@ -32,7 +32,9 @@ from cairn.auth.route_table import (
     MODEL_REF,
     PREDICTION_ID,
     PREDICTION_MODELS,
+    PREDICTION_PATH,
     RUN_ID,
+    RUN_IDS,
     RUN_PATH,
     SOURCE_RUN_ID,
     Check,
@@ -49,8 +51,10 @@ from .fields import Fields
 
 # Deeper artifact locations than this are not looked for (experiment locations are short).
 MAX_LOCATION_DEPTH = 32
+# Runs a compare request may name that are looked up; the page itself refuses more than it shows.
+MAX_RUNS_NAMED = 64
 # Fields, not path parameters: these need the query string or the JSON body.
-FIELD_LOCATIONS = frozenset({EXPERIMENT_ID, EXPERIMENT_IDS, EXPERIMENT_NAME, RUN_ID, SOURCE_RUN_ID,
+FIELD_LOCATIONS = frozenset({EXPERIMENT_ID, EXPERIMENT_IDS, EXPERIMENT_NAME, RUN_ID, RUN_IDS, SOURCE_RUN_ID,
                              ARTIFACT_QUERY_PATH, MODEL_NAME, MODEL_REF, PREDICTION_ID, PREDICTION_MODELS,
                              GRANT_TARGET})
 
@@ -102,6 +106,10 @@ def _targets(tx: Tx, check: Check, fields: Fields, params: Mapping[str, str]) ->
         run_id = params.get("run_id", "")
         return [_experiment(tx, check, f"of run {run_id}", rows.experiment_key_of_run(tx, run_id) if run_id else None,
                             named=bool(run_id))]
+    if where == RUN_IDS:
+        run_ids = list(dict.fromkeys(v.strip() for v in _strings(fields, "run") if v.strip()))[:MAX_RUNS_NAMED]
+        return [_experiment(tx, check, f"of run {run_id}", rows.experiment_key_of_run(tx, run_id), named=True)
+                for run_id in run_ids] or [_experiment(tx, check, "(no run named)", None)]
     if where == LOGGED_MODEL:
         model_id = params.get("model_id", "")
         return [_experiment(tx, check, f"of logged model {model_id}",
@@ -121,8 +129,8 @@ def _targets(tx: Tx, check: Check, fields: Fields, params: Mapping[str, str]) ->
         except InvalidParameter:
             name = ""
         return [_model(tx, check, name)]
-    if where == PREDICTION_ID:
-        prediction_id = _string(fields, "prediction_id")
+    if where in (PREDICTION_ID, PREDICTION_PATH):
+        prediction_id = _string(fields, "prediction_id") if where == PREDICTION_ID else params.get("prediction_id", "")
         model_name = rows.model_name_of_prediction(tx, prediction_id) if prediction_id else None
         if model_name is None:
             return [Target(check, REGISTERED_MODEL, None, f"of prediction {prediction_id}", missing=bool(prediction_id))]

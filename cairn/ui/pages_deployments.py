@@ -27,6 +27,7 @@ from .pages import Handler, page
 from .prediction_query import PredictionPage, PredictionQuery, load_page, read_query
 from .store_client import client_of
 from .templating import Pages
+from .visibility import REGISTERED_MODEL, readable_names
 
 MAX_MODELS_SCANNED = 500
 MAX_VERSIONS_LISTED = 1000
@@ -46,10 +47,11 @@ class Arm:
     share: float  # of the requests it answers; a shadow answers none, it gets copies
 
 
-def _list(client: Any) -> tuple[list[DeploymentRow], bool]:
+def _list(client: Any, request: Request) -> tuple[list[DeploymentRow], bool]:
     page_of_models = client.search_registered_models(max_results=MAX_MODELS_SCANNED)
+    readable = readable_names(request, REGISTERED_MODEL, [m.name for m in page_of_models.items])
     rows = []
-    for model in page_of_models.items:
+    for model in (m for m in page_of_models.items if m.name in readable):
         config = client.get_deployment(model.name)
         last = client.search_predictions(model.name, max_results=1)
         if config.revision or last:
@@ -58,13 +60,14 @@ def _list(client: Any) -> tuple[list[DeploymentRow], bool]:
 
 
 def deployments_page(pages: Pages) -> Handler:
-    """Every deployment. JSON twins: ``/api/2.0/mlflow/registered-models/search`` then, per model,
-    ``/api/cairn/v1/deployments/get`` and ``/api/cairn/v1/predictions/search?max_results=1``."""
+    """Every deployment of a model the caller may read; ``?format=json`` answers the rows (each
+    deployment's configuration and latest prediction)."""
 
     @page(pages)
     async def handler(request: Request) -> Response:
-        rows, more = await run_in_threadpool(_list, client_of(request))
-        return pages.render(request, "deployments.html", rows=rows, more=more, scanned=MAX_MODELS_SCANNED,
+        rows, more = await run_in_threadpool(_list, client_of(request), request)
+        twin = {"deployments": rows, "more": more}
+        return pages.render(request, "deployments.html", twin=twin, rows=rows, more=more, scanned=MAX_MODELS_SCANNED,
                             section="deployments", title="Deployments")
 
     return handler

@@ -52,3 +52,8 @@ def readable_names(request: Request, resource_type: str, names: Iterable[str]) -
     state: _State = request.app.state.cairn
     default = state.config.default_permission
     return {n for n in wanted if grants.may_read(state.db, principal.user, resource_type, n, default)}
+
+
+def may_read(request: Request, resource_type: str, name: str) -> bool:
+    """Whether the caller may read one experiment (by id) or model (by name) that exists."""
+    return name in readable_names(request, resource_type, [name])

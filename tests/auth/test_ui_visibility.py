@@ -168,3 +168,82 @@ def test_a_promotion_from_a_session_is_recorded_under_the_signed_in_user(
     events = admin_http.get(f"{CAIRN}/models/audit", params={"name": shared.model, "newest_first": "true"}).json()
     latest = events["events"][0]
     assert (latest["actor"], latest["actor_verified"], latest["reason"]) == (account.username, True, "from a session")
+
+
+def second_run(admin_http: httpx.Client, owned: Owned) -> str:
+    created = admin_http.post(f"{API}/runs/create", json={"experiment_id": owned.experiment_id})
+    assert created.status_code == 200, created.text
+    return str(created.json()["run"]["info"]["run_id"])
+
+
+def test_compare_needs_read_on_every_run_it_names(
+        admin_http: httpx.Client, reader: httpx.Client, shared: Owned, hidden: Owned) -> None:
+    readable = [shared.run_id, second_run(admin_http, shared)]
+    opened = reader.get("/compare", params={"run": readable, "format": "json"})
+    assert opened.status_code == 200, opened.text
+    assert [r["run_id"] for r in opened.json()["runs"]] == readable
+    for mixed in ([shared.run_id, hidden.run_id], [hidden.run_id, second_run(admin_http, hidden)]):
+        refused = reader.get("/compare", params={"run": mixed})
+        assert refused.status_code == 403, refused.text
+        assert "may not read" in refused.text
+    assert admin_http.get("/compare", params={"run": [shared.run_id, hidden.run_id]}).status_code == 200
+
+
+def log_prediction(admin_http: httpx.Client, model: str) -> str:
+    prediction_id = uuid.uuid4().hex
+    logged = admin_http.post(f"{CAIRN}/predictions/log-batch", json={"predictions": [{
+        "prediction_id": prediction_id, "request_id": uuid.uuid4().hex, "row_index": 0, "timestamp": 1,
+        "model_name": model, "version": 1, "arm": "primary", "features": {"x": 1}, "output": 0,
+        "latency_ms": 1.0}]})
+    assert logged.status_code == 200, logged.text
+    return prediction_id
+
+
+def test_deployments_and_predictions_show_only_readable_models(
+        admin_http: httpx.Client, reader: httpx.Client, shared: Owned, hidden: Owned) -> None:
+    mine, theirs = log_prediction(admin_http, shared.model), log_prediction(admin_http, hidden.model)
+    listed = reader.get("/deployments")
+    assert listed.status_code == 200
+    assert f"deployments/{shared.model}" in listed.text and hidden.model not in listed.text
+    assert hidden.model in admin_http.get("/deployments").text
+    assert reader.get(f"/predictions/{mine}").status_code == 200
+    refused = reader.get(f"/predictions/{theirs}")
+    assert refused.status_code == 403 and "may not read" in refused.text
+    assert reader.get(f"/predictions/{uuid.uuid4().hex}").status_code == 404
+
+
+def log_dataset(admin_http: httpx.Client, run_id: str, name: str) -> str:
+    digest = uuid.uuid4().hex[:16]
+    profile = {"num_rows": 2, "features": {"x": {"type": "numeric", "count": 2, "min": 0.0, "max": 1.0,
+                                                 "mean": 0.5, "std": 0.5, "missing": 0}}}
+    body = {"run_id": run_id, "datasets": [{
+        "dataset": {"name": name, "digest": digest, "source_type": "local", "source": f"{name}.csv",
+                    "profile": __import__("json").dumps(profile)},
+        "tags": [{"key": "mlflow.data.context", "value": "training"}]}]}
+    logged = admin_http.post(f"{API}/runs/log-inputs", json=body)
+    assert logged.status_code == 200, logged.text
+    return digest
+
+
+def test_datasets_pages_hold_only_what_readable_experiments_recorded(
+        admin_http: httpx.Client, reader: httpx.Client, shared: Owned, hidden: Owned) -> None:
+    tag = uuid.uuid4().hex[:6]
+    mine = log_dataset(admin_http, shared.run_id, f"open-{tag}")
+    theirs = log_dataset(admin_http, hidden.run_id, f"secret-{tag}")
+    listed = reader.get("/datasets")
+    assert listed.status_code == 200
+    assert f"open-{tag}" in listed.text and f"secret-{tag}" not in listed.text
+    assert f"secret-{tag}" in admin_http.get("/datasets").text
+    assert reader.get(f"/datasets/{mine}").status_code == 200
+    assert reader.get(f"/datasets/{theirs}").status_code == 404
+    assert reader.get(f"/datasets/secret-{tag}").status_code == 404
+    assert admin_http.get(f"/datasets/{theirs}").status_code == 200
+    refused = reader.get("/datasets/drift", params={"baseline": f"run:{hidden.run_id}", "current": f"dataset:{mine}"})
+    assert refused.status_code == 403 and "may not read" in refused.text
+    refused = reader.get("/datasets/drift", params={"baseline": f"models:/{hidden.model}/1", "current": f"dataset:{mine}"})
+    assert refused.status_code == 403
+    assert reader.get("/datasets/drift", params={"baseline": f"predictions:{hidden.model}",
+                                                 "current": f"dataset:{mine}"}).status_code == 403
+    drift = reader.get("/datasets/drift", params={"baseline": f"run:{shared.run_id}", "current": f"dataset:{mine}"})
+    assert drift.status_code == 200, drift.text
+    assert f"secret-{tag}" not in drift.text
