@@ -45,12 +45,12 @@ def autolog_run(run_name: str | None = None) -> Iterator[str]:
         yield run.run_id
     except BaseException as exc:
         status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        _quietly("end the run", fluent.end_run, status.value)
+        quietly("end the run", fluent.end_run, status.value)
         raise
     fluent.end_run()
 
 
-def _quietly(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+def quietly(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return call(*args, **kwargs)
     except Exception:
@@ -76,7 +76,7 @@ def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    _quietly("log params", fluent.log_params, flat_params(params))
+    quietly("log params", fluent.log_params, flat_params(params))
 
 
 def number(value: Any) -> float | None:
@@ -93,19 +93,19 @@ def number(value: Any) -> float | None:
 def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
     numbers = {key: n for key, value in metrics.items() if (n := number(value)) is not None}
     if numbers:
-        _quietly("log metrics", fluent.log_metrics, numbers, step)
+        quietly("log metrics", fluent.log_metrics, numbers, step)
 
 
 def log_model(model: Any, input_example: Any = None, name: str = MODEL_PATH) -> None:
-    _quietly(f"log the model '{name}'", fluent.log_model, model, name, input_example=input_example)
+    quietly(f"log the model '{name}'", fluent.log_model, model, name, input_example=input_example)
 
 
 def log_dataset(features: Any, target: Any, name: str, context: str) -> None:
     """Log the features (and target, as a ``target`` column) as a dataset of the run, with its
     content digest, schema and profile."""
-    frame = _quietly(f"read the {context} data", dataset_frame, features, target)
+    frame = quietly(f"read the {context} data", dataset_frame, features, target)
     if frame is not None:
-        _quietly(f"log the {context} dataset", fluent.log_dataset, frame, name, context=context)
+        quietly(f"log the {context} dataset", fluent.log_dataset, frame, name, context=context)
 
 
 def dataset_frame(features: Any, target: Any = None) -> Any:
