@@ -34,6 +34,9 @@ CURVES = {"loss_curve_": "training_loss", "train_score_": "training_loss", "vali
 # The cv_results_ columns each candidate run gets as metrics.
 CV_RESULT_PREFIXES = ("mean_", "std_", "rank_")
 
+# Modules never walked for estimators: tests, vendored code, opt-in experimental switches.
+SKIPPED_MODULES = frozenset({"tests", "externals", "setup", "conftest", "experimental", "estimator_checks"})
+
 _settings = Settings()
 
 
@@ -49,16 +52,45 @@ def autolog(disable: bool = False, log_models: bool = True, log_datasets: bool =
     _imports.when_imported("sklearn", FLAVOR, _patch)
 
 
-def _patch(_module: ModuleType) -> None:
+def _patch(module: ModuleType) -> None:
     from sklearn.model_selection._search import BaseSearchCV
-    from sklearn.utils import all_estimators
 
     _patching.patch(FLAVOR, BaseSearchCV, "fit", _search_fit)
-    for _name, cls in all_estimators():
+    for cls in _estimator_classes(module):
         # Patch the class that defines the fit the estimator runs (often an abstract base).
         owner = next((c for c in cls.__mro__ if "fit" in c.__dict__), None)
         if owner is not None and not issubclass(owner, BaseSearchCV):
             _patching.patch(FLAVOR, owner, "fit", _estimator_fit)
+
+
+def _estimator_classes(sklearn: ModuleType) -> set[type]:
+    """The estimators of scikit-learn's public modules. Not ``sklearn.utils.all_estimators``:
+    walking every package, it imports the vendored array-API shims, and with them PyTorch."""
+    import importlib
+    import pkgutil
+    import warnings
+
+    from sklearn.base import BaseEstimator
+
+    found: set[type] = set()
+    pending = [sklearn]
+    while pending:
+        package = pending.pop()
+        for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            last = info.name.rsplit(".", 1)[-1]
+            if last.startswith("_") or last in SKIPPED_MODULES:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)
+                    module = importlib.import_module(info.name)
+            except ImportError:  # a module needing an optional dependency
+                continue
+            if info.ispkg:
+                pending.append(module)
+            found.update(value for value in vars(module).values()
+                         if isinstance(value, type) and issubclass(value, BaseEstimator))
+    return found
 
 
 def _estimator_fit(original: Any) -> Any:
@@ -112,8 +144,10 @@ def _log_outputs(estimator: Any, features: Any, target: Any) -> None:
             log_metrics({"training_score": estimator.score(features, target)})
         except Exception:  # an estimator whose score needs more than (X, y)
             pass
+    # A pipeline's curves are its last step's.
+    fitted = getattr(estimator, "_final_estimator", estimator)
     for attribute, key in CURVES.items():
-        curve = getattr(estimator, attribute, None)
+        curve = getattr(fitted, attribute, None)
         if curve is not None and hasattr(curve, "__len__"):
             for step, value in enumerate(curve):
                 log_metrics({key: value}, step=step)
