@@ -125,6 +125,8 @@ def dataset_frame(features: Any, target: Any = None) -> Any:
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
     if target is not None:
         values = np.asarray(target)
+        if values.ndim == 2 and values.shape[1] == 1:  # a column vector is one target
+            values = values[:, 0]
         if values.ndim == 1 and len(values) == len(frame):
             frame["target"] = values
         elif len(values) == len(frame):
