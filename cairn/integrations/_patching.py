@@ -1,21 +1,23 @@
 """Reversible patches: replace a method or function on its owner and remember the original, so
 ``autolog(disable=True)`` puts every original back.
 
-A patched call made inside another autologged call (a search fitting its candidates, a pipeline
-fitting its steps, a scikit-learn wrapper calling ``xgboost.train``) runs the original alone:
-only the outermost call is recorded.
+A patched call made while another autologged call runs (a search fitting its candidates, a
+pipeline fitting its steps, a scikit-learn wrapper calling ``xgboost.train``) runs the original
+alone: only the outermost call is recorded. "While" is process-wide, not per thread, because
+searches fit their candidates on worker threads (joblib's threading backend).
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 _originals: dict[str, list[tuple[Any, str, Any]]] = {}
-_inside = contextvars.ContextVar("cairn_autolog_inside", default=False)
+_lock = threading.Lock()
+_running = 0  # autologged calls in progress in this process
 
 
 def patch(flavor: str, owner: Any, name: str, make_wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
@@ -43,14 +45,18 @@ def is_patched(flavor: str) -> bool:
 
 
 def is_nested() -> bool:
-    """True inside an autologged call: the caller records, this call only runs."""
-    return _inside.get()
+    """True while an autologged call runs: that call records, this one only runs."""
+    return _running > 0
 
 
 @contextlib.contextmanager
 def outermost() -> Iterator[None]:
-    token = _inside.set(True)
+    """Mark an autologged call as running for the length of the block."""
+    global _running
+    with _lock:
+        _running += 1
     try:
         yield
     finally:
-        _inside.reset(token)
+        with _lock:
+            _running -= 1
