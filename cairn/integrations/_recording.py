@@ -33,14 +33,14 @@ class Settings:
 
 
 @contextlib.contextmanager
-def autolog_run(run_name: str | None = None) -> Iterator[str]:
+def autolog_run() -> Iterator[str]:
     """The active run's id; without one, a run started here and ended when the block ends
     (FAILED if the training raised), as MLflow's autolog does."""
     active = fluent.active_run()
     if active is not None:
         yield active.run_id
         return
-    run = fluent.start_run(run_name=run_name)
+    run = fluent.start_run()
     try:
         yield run.run_id
     except BaseException as exc:
