@@ -95,7 +95,9 @@ def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any], autolo
     x_train, x_val, y_train, y_val = data
     name = "gbm-lr{learning_rate}-d{max_depth}".format(**params)
     if autolog:
-        from cairn.integrations.autolog import autolog as turn_on_autolog  # what cairn.autolog() is
+        from cairn.integrations.autolog import (
+            autolog as turn_on_autolog,  # what cairn.autolog() is
+        )
 
         turn_on_autolog(log_datasets=False)  # the named splits below are the datasets the demo compares
     with fluent.start_run(run_name=name) as run:

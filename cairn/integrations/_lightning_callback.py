@@ -12,7 +12,7 @@ from cairn.client import fluent
 from cairn.entities import RunStatus
 
 from ._predictors import TorchModule
-from ._recording import quietly, log_dataset, log_metrics, log_model, log_params
+from ._recording import log_dataset, log_metrics, log_model, log_params, quietly
 from ._torch_data import first_features, tensor_rows
 
 CHECKPOINTS_PATH = "checkpoints"

@@ -15,7 +15,15 @@ from cairn.client import fluent
 from . import _imports, _patching
 from ._calls import bind, simple_arguments
 from ._predictors import LightGBMBooster
-from ._recording import Settings, autolog_run, input_example, log_dataset, log_metrics, log_model, log_params
+from ._recording import (
+    Settings,
+    autolog_run,
+    input_example,
+    log_dataset,
+    log_metrics,
+    log_model,
+    log_params,
+)
 
 FLAVOR = "lightgbm"
 IMPORTANCE_TYPES = ("split", "gain")
@@ -53,7 +61,7 @@ def _train(original: Any) -> Any:
         bound = bind(original, *args, **kwargs)
         train_set = bound.arguments["train_set"]
         # Read the raw rows now: LightGBM frees them once the Dataset is constructed.
-        rows, label = train_set.data, train_set.label
+        rows = train_set.data
         with _patching.outermost(), autolog_run():
             given = {**(bound.arguments.get("params") or {}), **simple_arguments(bound, skip=("params",))}
             log_params(given)

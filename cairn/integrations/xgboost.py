@@ -16,7 +16,16 @@ from cairn.client import fluent
 from . import _imports, _patching
 from ._calls import bind, simple_arguments
 from ._predictors import XGBoostBooster
-from ._recording import INPUT_EXAMPLE_ROWS, Settings, autolog_run, dataset_frame, log_dataset, log_metrics, log_model, log_params
+from ._recording import (
+    INPUT_EXAMPLE_ROWS,
+    Settings,
+    autolog_run,
+    dataset_frame,
+    log_dataset,
+    log_metrics,
+    log_model,
+    log_params,
+)
 
 FLAVOR = "xgboost"
 IMPORTANCE_TYPES = ("weight", "gain")

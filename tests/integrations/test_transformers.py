@@ -10,12 +10,17 @@ import pytest
 
 pytest.importorskip("accelerate", reason="the Trainer needs accelerate (the test extra installs it)")
 
-import torch  # noqa: E402
-from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments  # noqa: E402
+import torch
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    Trainer,
+    TrainingArguments,
+)
 
-import cairn  # noqa: E402
-from cairn.datasets.digest import digest_frame  # noqa: E402
-from tests.integrations.conftest import datasets, history, only_run  # noqa: E402
+import cairn
+from cairn.datasets.digest import digest_frame
+from tests.integrations.conftest import datasets, history, only_run
 
 TOKENS = 8
 VOCAB = 50
