@@ -43,10 +43,23 @@ from cairn.client.fluent import (
 from cairn.client.reproduce import reproduce
 from cairn.entities import Metric, Param, Run, RunTag, ViewType
 from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
+from cairn.integrations.autolog import autolog
 from cairn.models.signature import infer_signature
 from cairn.web.version import cairn_version
 
 __version__ = cairn_version()
+
+# ``cairn.sklearn.autolog()`` and its siblings: loaded on first use, so ``import cairn`` imports
+# no framework (nor the integration modules).
+_INTEGRATIONS = ("sklearn", "xgboost", "lightgbm", "lightning", "transformers")
+
+
+def __getattr__(name: str) -> object:
+    if name in _INTEGRATIONS:
+        import importlib
+
+        return importlib.import_module(f"cairn.integrations.{name}")
+    raise AttributeError(f"module 'cairn' has no attribute '{name}'")
 
 __all__ = [
     "ActiveRun", "AlreadyExists", "CairnError", "Client", "InvalidParameter", "Metric", "NotFound",
@@ -59,4 +72,5 @@ __all__ = [
     "log_model", "load_model", "infer_signature",
     "log_outcome",
     "reproduce",
+    "autolog",
 ]

@@ -39,9 +39,10 @@ def main() -> None:
     for i, params in enumerate(GRID, start=1):
         # The first configuration trains on a cleaned copy (outliers dropped), so the runs differ
         # in their data as well as their hyperparameters; `cairn diff` shows both.
+        # The second is recorded by cairn.autolog(): params with defaults, curve and model package.
         with console.status(f"training run {i}/{len(GRID)}: {params}"):
-            train_one(params, without_outliers=i == 1)
-        note = " (training data without outliers)" if i == 1 else ""
+            train_one(params, without_outliers=i == 1, autolog=i == 2)
+        note = {1: " (training data without outliers)", 2: " (recorded by cairn.autolog())"}.get(i, "")
         console.print(f"  ✓ run {i}/{len(GRID)} logged  {params}{note}")
 
     runs = fluent.search_runs(

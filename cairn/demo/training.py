@@ -39,9 +39,10 @@ def load_split() -> tuple[Any, Any, Any, Any]:
     return x_train, x_val, y_train, y_val
 
 
-def train_one(params: dict[str, float], without_outliers: bool = False) -> str:
+def train_one(params: dict[str, float], without_outliers: bool = False, autolog: bool = False) -> str:
     """Train one run of the demo's experiment in its own process, on the store in force; its id.
-    ``without_outliers`` trains on the split with its outliers dropped."""
+    ``without_outliers`` trains on the split with its outliers dropped; ``autolog`` lets
+    ``cairn.autolog()`` record the fit (params with defaults, training curve, model package)."""
     from cairn.client import fluent
     from cairn.client.tracking_uri import absolute_tracking_uri
     from cairn.demo.experiment import EXPERIMENT
@@ -50,6 +51,8 @@ def train_one(params: dict[str, float], without_outliers: bool = False) -> str:
                "--n-estimators", str(params["n_estimators"]), "--max-depth", str(params["max_depth"])]
     if without_outliers:
         command.append("--without-outliers")
+    if autolog:
+        command.append("--autolog")
     fluent.flush()
     env = dict(os.environ, CAIRN_TRACKING_URI=absolute_tracking_uri(fluent.get_tracking_uri()),
                CAIRN_EXPERIMENT_NAME=EXPERIMENT)
@@ -68,15 +71,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-estimators", type=int, required=True)
     parser.add_argument("--max-depth", type=int, required=True)
     parser.add_argument("--without-outliers", action="store_true", help="Drop the training split's outliers.")
+    parser.add_argument("--autolog", action="store_true", help="Let cairn.autolog() record the fit.")
     args = parser.parse_args(argv)
     params = {"learning_rate": args.learning_rate, "n_estimators": args.n_estimators, "max_depth": args.max_depth}
     data = load_split()
-    print(train_here(params, drop_outliers(data) if args.without_outliers else data))
+    print(train_here(params, drop_outliers(data) if args.without_outliers else data, autolog=args.autolog))
 
 
-def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str:
+def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any], autolog: bool = False) -> str:
     """Train one run of the active experiment on ``data`` (as ``load_split`` returns it), in this
-    process; its id."""
+    process; its id. With ``autolog``, ``cairn.autolog()`` records the fit: the estimator's params
+    (defaults included), its training-loss curve and the model package; the run's named data
+    splits are logged here either way."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,10 +94,17 @@ def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str
 
     x_train, x_val, y_train, y_val = data
     name = "gbm-lr{learning_rate}-d{max_depth}".format(**params)
+    if autolog:
+        from cairn.integrations.autolog import (
+            autolog as turn_on_autolog,  # what cairn.autolog() is
+        )
+
+        turn_on_autolog(log_datasets=False)  # the named splits below are the datasets the demo compares
     with fluent.start_run(run_name=name) as run:
         fluent.seed_everything(SEED)
         log_split(x_train, y_train, x_val, y_val)
-        fluent.log_params(params)
+        if not autolog:
+            fluent.log_params(params)
         fluent.log_params({"train_rows": len(x_train), "validation_rows": len(x_val)})
         fluent.set_tag("dataset", "sklearn.datasets.load_breast_cancer")
         model = GradientBoostingClassifier(random_state=SEED, **params)
@@ -116,8 +129,9 @@ def train_here(params: dict[str, float], data: tuple[Any, Any, Any, Any]) -> str
         fluent.log_figure(fig, "plots/curves.png")
         plt.close(fig)
         # A model package (MLmodel, signature, input example, pinned requirements): what the
-        # registry ships and `cairn serve` loads.
-        fluent.log_model(model, "model", input_example=x_val[:3])
+        # registry ships and `cairn serve` loads. Autolog logged it already.
+        if not autolog:
+            fluent.log_model(model, "model", input_example=x_val[:3])
         return run.run_id
 
 

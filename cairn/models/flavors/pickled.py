@@ -21,6 +21,9 @@ OBJECT_FLAVOR = "cloudpickle"
 CALLABLE_FLAVOR = "callable"
 MODEL_FILE = "model.pkl"
 LOGGED_BY_KEY = "cairn.logged_by"
+# An object may name the packages its predict needs (``torch``, ``xgboost``...) in this class
+# attribute; they join the package's pinned requirements.
+PACKAGES_ATTRIBUTE = "cairn_packages"
 
 _log = logging.getLogger("cairn.models")
 
@@ -35,7 +38,7 @@ def save(model: Any, folder: Path, flavor: str) -> tuple[dict[str, dict[str, Any
         flavor: {"pickled_model": MODEL_FILE, "serialization_format": "cloudpickle",
                  "cloudpickle_version": cloudpickle.__version__},
     }
-    return flavors, ["cairn-tracker", "cloudpickle"]
+    return flavors, ["cairn-tracker", "cloudpickle", *getattr(model, PACKAGES_ATTRIBUTE, ())]
 
 
 def load_from_folder(folder: Path, pyfunc_conf: dict[str, Any], metadata: dict[str, Any]) -> Any:
