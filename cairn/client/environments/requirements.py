@@ -1,8 +1,9 @@
 """Requirement lines as the capture and model packages write them (``name==version``, or a bare
 name), and how far the current interpreter meets them.
 
-Only what Cairn writes is understood in full: a pin is met by exactly that version, a bare name by
-any version, and any other specifier (``>=``, markers) by the package being installed; the full
+Only what Cairn writes is understood in full: a pin is met by exactly that version (a pin without a
+local label such as ``+cpu`` ignores the installed version's label, as PEP 440 says, so
+``torch==2.13.0`` is met by ``2.13.0+cpu``), a bare name by any version, and any other specifier (``>=``, markers) by the package being installed; the full
 PEP 508 grammar would need ``packaging``, which Cairn does not depend on.
 """
 
@@ -89,9 +90,15 @@ def unmet_requirements(requirements: Iterable[Requirement], installed: dict[str,
         if requirement.key in skip:
             continue
         version = have.get(requirement.key)
-        if version is None or (requirement.version is not None and version != requirement.version):
+        if version is None or (requirement.version is not None and not pin_met(requirement.version, version)):
             unmet.append(Unmet(requirement, version))
     return unmet
+
+
+def pin_met(pin: str, installed: str) -> bool:
+    """Whether ``installed`` meets ``==pin``: a pin without a local label (``+cpu``) ignores the
+    installed version's label (PEP 440's rule for local versions)."""
+    return installed == pin or ("+" not in pin and installed.split("+", 1)[0] == pin)
 
 
 def pip_install_command(unmet: Iterable[Unmet]) -> str:
