@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cairn.cli.render.format import MISSING, fmt_number, fmt_time
+from cairn.cli.render.format import MISSING, fmt_duration, fmt_number, fmt_time
 from cairn.cli.render.layout import grid, section, table
 
 
@@ -51,6 +51,31 @@ def slices_table(slices: Sequence[Mapping[str, Any]]) -> Table | None:
     for s in slices:
         found.add_row(s["metric"], s["slice"], fmt_number(s["value"]), f"{s['rows']:,}")
     return found
+
+
+def policy_rows(policy: Mapping[str, Any]) -> dict[str, str]:
+    """The evidence gates of a policy document, as rows of its panel."""
+    latency = [text for text in (
+        "p99 <= the version's budget" if policy.get("latency_within_budget") else "",
+        f"p99 <= {policy['max_latency_p99_ms']:g} ms" if policy.get("max_latency_p99_ms") is not None else "") if text]
+    rows = {"latency (benchmark)": " and ".join(latency) or "no"}
+    if policy.get("min_shadow_agreement") is not None:
+        tol = policy.get("shadow_tolerance") or 0
+        rows["shadow agreement"] = (f">= {policy['min_shadow_agreement']:.1%} over >= {policy['min_shadow_pairs']} "
+                                    f"pairs ({'same label' if not tol else f'|Δ| <= {tol:g}'})")
+    if policy.get("max_canary_error_increase") is not None:
+        rows["canary errors"] = (f"<= primary's + {policy['max_canary_error_increase']:.1%} over >= "
+                                 f"{policy['min_canary_requests']} requests")
+    if policy.get("max_canary_p99_ratio") is not None:
+        rows["canary p99"] = f"<= {policy['max_canary_p99_ratio']:g} × primary's"
+    if policy.get("max_outcome_drop") is not None:
+        rows["outcome"] = f">= primary's - {policy['max_outcome_drop']:g} over >= {policy['min_outcomes']} outcomes"
+    if policy.get("evidence_window_ms"):
+        rows["evidence window"] = fmt_duration(policy["evidence_window_ms"])
+    slices = policy.get("required_slices") or []
+    rows["slice gates"] = "; ".join(f"{s['metric']} {s['op']} {s['threshold']:g} for every slice with >= "
+                                    f"{s['min_rows']} rows" for s in slices) or "none"
+    return rows
 
 
 def render_requirements(doc: Mapping[str, Any], console: Console) -> None:
