@@ -56,11 +56,11 @@ def parse_slice_requirement(text: str) -> SliceRequirement:
 def parse_fraction(text: object, label: str) -> float:
     """``"95%"``, ``"0.95"`` or 0.95 as a fraction from 0 to 1."""
     raw = text.strip() if isinstance(text, str) else text
-    scale = 1.0
+    divisor = 1.0
     if isinstance(raw, str) and raw.endswith("%"):
-        raw, scale = raw[:-1], 0.01
+        raw, divisor = raw[:-1], 100.0
     try:
-        value = float(raw) * scale  # type: ignore[arg-type]
+        value = float(raw) / divisor  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise InvalidParameter(f"{label} must be a fraction like 0.95 or a percentage like 95%, got {text!r}.") \
             from None

@@ -72,6 +72,7 @@ def render_comparison(doc: Mapping[str, Any], console: Console) -> None:
     console.print(Text(f"{doc['model_name']}: {doc['rows_read']:,} predictions, {window}", style="bold"))
     if not doc["arms"]:
         console.print("No predictions in this window. Serve the model with `cairn serve` and send it requests.")
+        render_candidate_gates(doc.get("gates") or [], console)
         return
     table = _table("Arm", "Versions", "Predictions", "Errors", "p50 ms", "p99 ms", "Output mean", "Outcomes",
                    "Outcome mean")
