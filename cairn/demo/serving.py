@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 REQUESTS = 300
 CANARY_PERCENT = 20
 STARTUP_TIMEOUT_S = 60
-LATENCY_BUDGET = "50ms"
+LATENCY_BUDGET = "200ms"  # generous: the demo shares its machine with whatever else runs
 BENCHMARK_ROWS = "50"
 MIN_CANARY_REQUESTS = 20
 MAX_CANARY_ERROR_INCREASE = 0.02
-MAX_OUTCOME_DROP = 0.1
+MAX_OUTCOME_DROP = 0.2  # about 60 canary outcomes: a bar chance alone does not trip
 OWNER = "model-owner"
 
 
