@@ -49,7 +49,7 @@ def run_benchmark(client: Client, name: str, version: int, rows: int = DEFAULT_R
     try:
         model, _ = loader(version)
         if dataset is not None:
-            columns, data, source = _dataset_rows(client, dataset)
+            columns, data, source = _signature_columns(model, *_dataset_rows(client, dataset))
         else:
             columns, data = _example_rows(model.path, name, version)
             source = SOURCE_EXAMPLE
@@ -150,6 +150,20 @@ def _dataset_rows(client: Client, ref: str) -> tuple[list[Any], list[Any], str]:
         raise InvalidParameter(f"{path} holds no table rows (Parquet or CSV) to replay.")
     split = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
     return split["columns"], split["data"], label
+
+
+def _signature_columns(model: Any, columns: list[Any], data: list[Any], source: str) -> tuple[list[Any], list[Any], str]:
+    """The dataset's rows cut to the columns the signature names (a logged dataset usually
+    carries its label too); every column when the signature names none."""
+    signature = model.signature
+    wanted = signature.inputs.column_names if signature is not None and not signature.inputs.is_tensor_based else None
+    if not wanted:
+        return columns, data, source
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise InvalidParameter(f"{source} lacks the column(s) the model's signature needs: {', '.join(missing)}.")
+    index = [columns.index(c) for c in wanted]
+    return wanted, [[row[i] for i in index] for row in data], source
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -68,6 +68,18 @@ def test_requirements_benchmark_and_show(cli) -> None:  # type: ignore[no-untype
     assert "250 ms" in text and "batches of 4" in text
 
 
+def test_benchmark_replays_a_table_of_rows_cut_to_the_signature(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "rows.csv"
+    FEATURES.assign(label=LABELS).to_csv(table, index=False)
+    bench = cli("models", "benchmark", "churn", "1", "--dataset", str(table), "--rows", "8", "--batch", "4",
+                "--json").json()
+    assert bench["source"] == f"dataset:{table}" and bench["requests"] == 8 and bench["batches"] == 2
+    missing = tmp_path / "short.csv"
+    FEATURES[["age"]].to_csv(missing, index=False)
+    refused = cli("models", "benchmark", "churn", "1", "--dataset", str(missing))
+    assert refused.returncode != 0 and "lacks the column(s) the model's signature needs: visits" in refused.stderr
+
+
 def test_bad_requirements_exit_with_the_reason(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("models", "requirements", "churn", "1", "--memory", "lots")
     assert result.returncode != 0 and "should look like 2GiB" in result.stderr
