@@ -30,6 +30,7 @@ from cairn.client.fluent import (
     log_outcome,
     log_param,
     log_params,
+    log_slice_metrics,
     log_text,
     register_model,
     search_runs,
@@ -71,6 +72,7 @@ __all__ = [
     "log_dataset",
     "log_model", "load_model", "infer_signature",
     "log_outcome",
+    "log_slice_metrics",
     "reproduce",
     "autolog",
 ]

@@ -227,6 +227,20 @@ class MetricRequirement:
 
 
 @dataclass(frozen=True, slots=True)
+class SliceRequirement:
+    """A gate on slice metrics of the source run: ``auc >= 0.8`` in every slice of at least
+    ``min_rows`` rows (see ``cairn.tracking.slice_metrics``)."""
+
+    metric: str
+    op: str
+    threshold: float
+    min_rows: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.threshold:g} for every slice with >= {self.min_rows} rows"
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A model's promotion policy. The default instance allows every transition MLflow allows."""
 
@@ -241,6 +255,27 @@ class Policy:
     retention_days: int = 30
     # With require_signoff: the approver must not be the user who created the version either.
     signoff_excludes_creator: bool = False
+    # Evidence gates (``cairn.registry.evidence_gates``), on entering a gated stage.
+    # Latency: the newest benchmark's p99 within the version's budget and/or under a fixed bound.
+    latency_within_budget: bool = False
+    max_latency_p99_ms: float | None = None
+    # Shadow: agreement with the primary (fraction) over at least this many paired requests;
+    # numeric outputs agree when |difference| <= shadow_tolerance (0: the same label).
+    min_shadow_agreement: float | None = None
+    min_shadow_pairs: int = 0
+    shadow_tolerance: float = 0.0
+    # Canary: error rate at most this much (fraction) over the primary's; p99 at most this many
+    # times the primary's; over at least this many canary requests.
+    max_canary_error_increase: float | None = None
+    max_canary_p99_ratio: float | None = None
+    min_canary_requests: int = 0
+    # Outcomes: the candidate's mean outcome at most this much below the primary's (higher is
+    # better), each side over at least this many outcomes.
+    max_outcome_drop: float | None = None
+    min_outcomes: int = 0
+    # The prediction log read: the last evidence_window_ms (0: all of it).
+    evidence_window_ms: int = 0
+    required_slices: tuple[SliceRequirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +287,8 @@ class GateResult:
     observed: str
     threshold: str
     hint: str = ""
+    # The numbers an evidence gate saw (counts, rates, window), kept in the audit trail.
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,6 +300,10 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/models/audit", model(CAN_READ)),
     ("GET", "/models/timeline", model(CAN_READ)),
     ("GET", "/models/show", model(CAN_READ, MODEL_REF)),
+    # Evidence on a version: stating its requirements or recording a benchmark is writing to it.
+    ("POST", "/model-versions/requirements", model(CAN_UPDATE)),
+    ("POST", "/model-versions/benchmarks", model(CAN_UPDATE)),
+    ("GET", "/model-versions/evidence", model(CAN_READ)),
     ("POST", "/models/collect-expired-artifacts", admin()),
     # Retention: a policy decides which runs lose their files, so setting it is managing the
     # experiment; garbage collection deletes across experiments: admins only.

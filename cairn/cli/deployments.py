@@ -101,7 +101,8 @@ def compare(ctx: typer.Context, name: NameArgument, since: SinceOption = None, u
     """Compare the arms of NAME's deployment: traffic, errors, latency, outputs, outcomes, agreement.
 
     Read from the prediction log; agreement is how often a shadow answered a row as the arm it
-    mirrored did.
+    mirrored did. For each version on trial (shadow, canary, A/B) it prints the numbers behind
+    the policy's evidence gates and whether each would pass now.
 
     \b
     Example:

@@ -11,7 +11,7 @@ on a server with ``--auth``, which records the signed-in user (``MLFLOW_TRACKING
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -27,8 +27,6 @@ from cairn.cli.options import (
 from cairn.cli.output import client, emit
 from cairn.cli.render import models as render
 from cairn.cli.views import models as views
-from cairn.entities import Policy
-from cairn.registry.policies import MAX_RETENTION_DAYS
 from cairn.tracking import clock
 
 models_app = typer.Typer(
@@ -299,81 +297,12 @@ def audit(
     emit(views.audit_view(name, events), as_json, render.render_audit)
 
 
-@models_app.command("policy")
-def policy(
-    ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Model whose policy to show or change.")] = None,
-    default: Annotated[bool, typer.Option("--default", help="The server-wide default policy instead.")] = False,
-    require_metric: Annotated[list[str] | None, typer.Option(
-        "--require-metric", "-m", metavar="'KEY OP VALUE'",
-        help="Gate on the source run's latest metric, e.g. 'auc >= 0.8'; repeat for more (replaces the list).")] = None,
-    no_metrics: Annotated[bool, typer.Option("--no-metrics", help="Drop every metric gate.")] = False,
-    signature: Annotated[bool | None, typer.Option(
-        "--require-signature/--no-require-signature", help="The model's MLmodel must have a signature.")] = None,
-    input_example: Annotated[bool | None, typer.Option(
-        "--require-input-example/--no-require-input-example", help="The model must carry an input example.")] = None,
-    staging_first: Annotated[bool | None, typer.Option(
-        "--require-staging/--no-require-staging",
-        help="Production only for versions that have been in Staging.")] = None,
-    direct: Annotated[bool | None, typer.Option(
-        "--allow-direct-production/--forbid-direct-production", help="Whether None → Production is allowed.")] = None,
-    signoff: Annotated[bool | None, typer.Option(
-        "--require-signoff/--no-require-signoff", help="Production needs approval by another user.")] = None,
-    signoff_not_creator: Annotated[bool | None, typer.Option(
-        "--signoff-excludes-creator/--signoff-allows-creator",
-        help="With sign-off: the approver may not be the version's creator either.")] = None,
-    min_staging: Annotated[str | None, typer.Option(
-        "--min-staging", metavar="DURATION",
-        help="Minimum time in Staging before Production: 30m, 2h, 1d; 0 for none.")] = None,
-    gate_stages: Annotated[list[str] | None, typer.Option(
-        "--gate-stage", metavar="STAGE",
-        help="Stage whose entry runs the metric/model gates (default Production); repeat.")] = None,
-    retention_days: Annotated[int | None, typer.Option(
-        "--retention-days", min=0, max=MAX_RETENTION_DAYS, help="Days an archived version keeps its artifacts.")] = None,
-    clear: Annotated[bool, typer.Option(
-        "--clear", help="Remove the policy (models fall back to the default).")] = False,
-    reason: ReasonOption = None, user: UserOption = None, as_json: JsonOption = False,
-) -> None:
-    """Show or change a model's promotion policy (gates and sign-off); options given change it.
-
-    \b
-    Example:
-      cairn models policy churn --require-metric 'auc >= 0.8' --require-staging --require-signoff
-    """
-    from cairn.registry.policies import parse_duration, parse_metric_requirement
-
-    if default == (name is not None):
-        raise typer.BadParameter("Name a model, or use --default for the server-wide policy (not both).")
-    changes: dict[str, Any] = {key: value for key, value in {
-        "require_signature": signature, "require_input_example": input_example,
-        "require_staging_first": staging_first, "allow_direct_to_production": direct, "require_signoff": signoff,
-        "signoff_excludes_creator": signoff_not_creator,
-        "min_staging_ms": parse_duration(min_staging) if min_staging is not None else None,
-        "gated_stages": tuple(gate_stages) if gate_stages else None, "retention_days": retention_days,
-        "required_metrics": tuple(parse_metric_requirement(m) for m in require_metric) if require_metric else None,
-    }.items() if value is not None}
-    if no_metrics:
-        changes["required_metrics"] = ()
-    if clear and changes:
-        raise typer.BadParameter("--clear removes the policy; it cannot be combined with changes.")
-    c = client(ctx)
-    if default:
-        current = c.get_default_policy()
-        if clear or changes:
-            current = dataclasses.replace(current or Policy(), **changes) if changes else None
-            c.set_default_policy(current, user=user)
-        emit(views.policy_view(None, current, "server default"), as_json, render.render_policy)
-        return
-    assert name is not None
-    if clear or changes:
-        c.set_policy(name, dataclasses.replace(c.get_policy(name), **changes) if changes else None,
-                     reason=reason, user=user)
-    emit(views.policy_view(name, c.get_policy(name), c.get_policy_scope(name)), as_json, render.render_policy)
-
-
 def register(app: typer.Typer) -> None:
     """Add ``models`` to the ``cairn`` command."""
-    from cairn.cli import model_report
+    from cairn.cli import evidence, model_policy, model_report
 
+    models_app.command("policy")(model_policy.policy)
+    models_app.command("requirements")(evidence.requirements)
+    models_app.command("benchmark")(evidence.benchmark)
     models_app.command("report")(model_report.report)
     app.add_typer(models_app, name="models")

@@ -36,6 +36,7 @@ from .backends import Backend
 from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
+from .evidence_methods import EvidenceMethods
 from .registry_methods import RegistryMethods
 from .retention_methods import RetentionMethods
 from .tracking_uri import absolute_tracking_uri, backend_for
@@ -44,7 +45,7 @@ from .users import default_user
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client(RegistryMethods, DatasetMethods, DeploymentMethods, RetentionMethods):
+class Client(RegistryMethods, DatasetMethods, DeploymentMethods, EvidenceMethods, RetentionMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn

@@ -245,6 +245,20 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None, timestamp
         client.log_metric(run_id, key, value, timestamp, step)
 
 
+def log_slice_metrics(y_true: Any, y_pred: Any, by: Any, metrics: Sequence[str] = ("auc",), *,
+                      model_version: str | None = None) -> list[Any]:
+    """Each metric per slice of ``by`` with the slice's row count, on the active run, or with
+    ``model_version="churn/3"`` on that version's source run (where the slice gate reads them).
+
+    >>> cairn.log_slice_metrics(y, scores, by=df[["country"]], metrics=["auc", "recall"])
+    """
+    client = _get_client()
+    if model_version is not None:
+        found = client.resolve_model_version(model_version)
+        return client.log_version_slice_metrics(found.name, found.version, y_true, y_pred, by, metrics)
+    return client.log_slice_metrics(_run_id(), y_true, y_pred, by, metrics)
+
+
 def log_param(key: str, value: Any) -> Any:
     return _get_client().log_param(_run_id(), key, value)
 

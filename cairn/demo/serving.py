@@ -1,5 +1,7 @@
-"""The serving part of ``make demo``: serve Production, canary and shadow traffic, compare the
-arms, ship the canary, roll back, and show that the next predictions carry the previous version.
+"""The serving part of ``make demo``: benchmark the candidate, serve Production, canary and
+shadow traffic, compare the arms with the policy's evidence gates, ship the canary on that
+evidence with the model owner's sign-off, roll back, and show that the next predictions carry
+the previous version.
 
 Runs after the registry demo, against a real ``cairn serve`` process on a free 127.0.0.1 port
 over the demo's store. Requests are rows of the validation set; each prediction's outcome
@@ -28,6 +30,12 @@ if TYPE_CHECKING:
 REQUESTS = 300
 CANARY_PERCENT = 20
 STARTUP_TIMEOUT_S = 60
+LATENCY_BUDGET = "200ms"  # generous: the demo shares its machine with whatever else runs
+BENCHMARK_ROWS = "50"
+MIN_CANARY_REQUESTS = 20
+MAX_CANARY_ERROR_INCREASE = 0.02
+MAX_OUTCOME_DROP = 0.2  # about 60 canary outcomes: a bar chance alone does not trip
+OWNER = "model-owner"
 
 
 def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequence[int], canary: int,
@@ -37,6 +45,7 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
     import httpx
 
     production = client.resolve_model_version(f"{model_name}/Production").version
+    _evidence_policy(client, model_name, canary, console, tracking_uri)
     client.set_deployment(model_name, clear=True, canary_version=canary, canary_percent=CANARY_PERCENT,
                           shadow_version=shadow, reason="demo: try the retrained model on live traffic")
     console.print(f"  deployment: primary v{production} (Production), canary v{canary} takes "
@@ -57,11 +66,10 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
         console.print("  logged each prediction's outcome (1 = matched the true label) with cairn.log_outcome")
         show(console, ["deployments", "compare", model_name], tracking_uri)
 
+        _promote_on_evidence(client, model_name, canary, console)
         client.set_deployment(model_name, clear=True, reason="demo: the canary did well; ship it")
-        client.promote(model_name, canary, ModelStage.STAGING.value, reason="demo: canary passed")
-        client.promote(model_name, canary, ModelStage.PRODUCTION.value, reason="demo: canary passed")
         shipped = _wait_for_version(http, rows[0], str(canary))
-        console.print(f"  [green]✓[/] v{canary} promoted to Production: the server switched in "
+        console.print(f"  [green]✓[/] v{canary} in Production: the server switched in "
                       f"{shipped * 1000:.0f} ms, no restart")
         client.rollback_model(model_name, reason="demo: roll back to the previous version")
         back = _wait_for_version(http, rows[0], str(production))
@@ -72,6 +80,37 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
                       f"{response.headers['X-Cairn-Model-Version']})")
         _wait_for_log(client, body["prediction_ids"][0])
         show(console, ["predictions", "show", body["prediction_ids"][0]], tracking_uri)
+
+
+def _evidence_policy(client: Client, model_name: str, candidate: int, console: Console,
+                     tracking_uri: str) -> None:
+    """State the candidate's latency budget, benchmark it as `cairn serve` loads it, and add the
+    evidence gates and the owner's sign-off to the model's policy."""
+    import dataclasses
+
+    show(console, ["models", "requirements", model_name, str(candidate), "--latency-p99", LATENCY_BUDGET,
+                   "--max-batch", "64", "--cpu", "--memory", "1GiB"], tracking_uri)
+    show(console, ["models", "benchmark", model_name, str(candidate), "--rows", BENCHMARK_ROWS], tracking_uri)
+    client.set_policy(model_name, dataclasses.replace(
+        client.get_policy(model_name), latency_within_budget=True,
+        max_canary_error_increase=MAX_CANARY_ERROR_INCREASE, min_canary_requests=MIN_CANARY_REQUESTS,
+        max_outcome_drop=MAX_OUTCOME_DROP, min_outcomes=MIN_CANARY_REQUESTS, require_signoff=True,
+    ), reason="demo: promote on serving evidence, Production after the owner signs off")
+    console.print(f"  policy: benchmark p99 within the version's budget, canary errors <= primary's + "
+                  f"{MAX_CANARY_ERROR_INCREASE:.0%} and outcomes at most {MAX_OUTCOME_DROP:g} below the primary's "
+                  f"(over >= {MIN_CANARY_REQUESTS} requests), Production signed off by the model owner")
+
+
+def _promote_on_evidence(client: Client, model_name: str, candidate: int, console: Console) -> None:
+    staged = client.promote(model_name, candidate, ModelStage.STAGING.value, reason="demo: canary evidence passed")
+    evidence = ", ".join(f"{g.name} ({g.observed})" for g in staged.gate_results if g.evidence)
+    console.print(f"  [green]✓[/] v{candidate} → Staging on evidence: {evidence}")
+    asked = client.promote(model_name, candidate, ModelStage.PRODUCTION.value, reason="demo: canary evidence passed")
+    if not asked.applied:
+        console.print(f"  v{candidate} → Production waits for sign-off (request #{asked.request.request_id}); "
+                      f"the gates are checked again when {OWNER} approves")
+        client.approve_transition(model_name, candidate, comment="evidence reviewed", user=OWNER)
+        console.print(f"  [green]✓[/] {OWNER} signed off: v{candidate} → Production")
 
 
 @contextmanager

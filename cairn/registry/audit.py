@@ -94,5 +94,8 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
 
 
 def gate_payload(gate: GateResult) -> dict[str, Any]:
-    return {"name": gate.name, "passed": gate.passed, "observed": gate.observed, "threshold": gate.threshold,
-            "hint": gate.hint}
+    payload = {"name": gate.name, "passed": gate.passed, "observed": gate.observed, "threshold": gate.threshold,
+               "hint": gate.hint}
+    if gate.evidence:
+        payload["evidence"] = dict(gate.evidence)
+    return payload

@@ -3,7 +3,9 @@
 Per arm: predictions, errors, latency p50/p99, the mean numeric output and any outcomes logged
 back (count and mean). Between arms: the agreement rate wherever two arms answered the same row,
 which is what a shadow does (it gets a copy of each primary request). Canary and A/B arms answer
-different requests, so they are compared on their outcomes and output means instead.
+different requests, so they are compared on their outcomes and output means instead. For each
+version the deployment tries out, the policy's evidence gates say whether it would pass now
+(``evidence_gates``, the same code the promotion runs).
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cairn.store import predictions as rows
+from cairn.store import registry_versions as version_rows
+from cairn.store import runs as run_rows
 from cairn.store.database import Database
+from cairn.store.registry_models import ModelRef, Tx
+from cairn.tracking import clock
 
-from .deployments import PRIMARY, SHADOW
+from . import evidence_gates
+from .audit import gate_payload
+from .deployments import ARM_B, CANARY, PRIMARY, SHADOW, load_config
+from .evidence_log import measure
 from .models import require_model
+from .policies import effective_policy
 from .predictions import check_window
 from .validation import validate_model_name
 
@@ -59,6 +69,9 @@ class DeploymentComparison:
     truncated: bool
     arms: list[ArmStats] = field(default_factory=list)
     agreement: list[Agreement] = field(default_factory=list)
+    # Per candidate (shadow, canary or A/B version): the evidence gates of the model's policy
+    # as they would decide now, with the numbers behind them (``candidate_gates``).
+    gates: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -71,7 +84,7 @@ class DeploymentComparison:
         arms = [ArmStats(**arm) for arm in data.get("arms", [])]
         agreement = [Agreement(a["arm"], a["against"], a["pairs"], a["agreed"]) for a in data.get("agreement", [])]
         return cls(data["model_name"], data.get("since"), data.get("until"), data.get("rows_read", 0),
-                   data.get("truncated", False), arms, agreement)
+                   data.get("truncated", False), arms, agreement, list(data.get("gates") or []))
 
 
 def compare_deployment(db: Database, name: str, since: int | None = None,
@@ -87,7 +100,8 @@ def compare_deployment(db: Database, name: str, since: int | None = None,
     answers: dict[tuple[str, int], dict[str, Any]] = defaultdict(dict)
     count, truncated = 0, False
     with db.read() as tx:
-        require_model(tx, name)
+        model = require_model(tx, name)
+        gates = candidate_gates(tx, model, since, until)
         for row in rows.iter_predictions(tx, name, since, until, None, None, newest_first=True):
             if count >= MAX_ROWS:
                 truncated = True
@@ -103,7 +117,7 @@ def compare_deployment(db: Database, name: str, since: int | None = None,
             if row.outcome is not None:
                 outcomes[row.arm].append(row.outcome)
             answers[(row.request_id, row.row_index)][row.arm] = row.output
-    comparison = DeploymentComparison(name, since, until, count, truncated)
+    comparison = DeploymentComparison(name, since, until, count, truncated, gates=gates)
     for arm in sorted(versions, key=_arm_order):
         comparison.arms.append(ArmStats(
             arm, sorted(versions[arm]), len(latencies[arm]), errors[arm],
@@ -112,6 +126,31 @@ def compare_deployment(db: Database, name: str, since: int | None = None,
         ))
     comparison.agreement = _agreement(answers)
     return comparison
+
+
+def candidate_gates(tx: Tx, model: ModelRef, since: int | None, until: int | None) -> list[dict[str, Any]]:
+    """For each version the deployment is trying out: its evidence gates under the model's
+    policy, decided now, with the evidence they read."""
+    policy = effective_policy(tx, model)[0]
+    config = load_config(tx, model)
+    now = clock.now_ms()
+    found: list[dict[str, Any]] = []
+    for arm, number in ((SHADOW, config.shadow_version), (CANARY, config.canary_version), (ARM_B, config.ab_version)):
+        version = version_rows.get_version(tx, model.key, model.name, number) if number is not None else None
+        if version is None:
+            continue
+        metrics: dict[str, float] = {}
+        if version.run_id and policy.required_slices:
+            runs = run_rows.load_runs(tx, [version.run_id])
+            metrics = {k: m.value for k, m in runs[0].data.metrics.items()} if runs else {}
+        span = (since, until) if (since, until) != (None, None) else evidence_gates.window(policy, now)
+        gathered = evidence_gates.gather(tx, model, version.version, version.run_id, metrics, policy, now, span)
+        log = gathered.log or measure(tx, model.name, version.version, span[0], span[1], policy.shadow_tolerance)
+        results = evidence_gates.evaluate(policy, gathered)
+        found.append({"arm": arm, "version": version.version, "evidence": log.to_dict(),
+                      "results": [gate_payload(r) for r in results],
+                      "would_pass": all(r.passed for r in results)})
+    return found
 
 
 def _agreement(answers: dict[tuple[str, int], dict[str, Any]]) -> list[Agreement]:

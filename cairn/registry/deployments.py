@@ -237,6 +237,11 @@ def resolve_plan(db: Database, name: str, ref: str | None = None) -> DeploymentP
     )
 
 
+def load_config(tx: rows.Tx, model: Any) -> DeploymentConfig:
+    """The model's traffic configuration as the caller's transaction sees it."""
+    return _load(tx, model.key, model.name)
+
+
 def _load(tx: rows.Tx, key: int, name: str) -> DeploymentConfig:
     row = rows.get_deployment(tx, key)
     if row is None:

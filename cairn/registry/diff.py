@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cairn.entities import Dataset, Metric, Run
+from cairn.tracking.slice_metrics import worst_slices
 
 DIFF_ARTIFACT = "code/diff.patch"
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
@@ -134,7 +135,10 @@ def _metrics(reader: RunReader, a: Run, b: Run, curves: bool, notes: list[str]) 
             row["curve_a"] = _curve(reader.get_metric_history(a.run_id, key)) if key in ma else None
             row["curve_b"] = _curve(reader.get_metric_history(b.run_id, key)) if key in mb else None
         rows.append(row)
-    return {"metrics": rows, "only_a": sorted(ma.keys() - mb.keys()), "only_b": sorted(mb.keys() - ma.keys())}
+    worst = {side: [asdict(s) for s in worst_slices({k: m.value for k, m in run.data.metrics.items()})]
+             for side, run in (("a", a), ("b", b))}
+    return {"metrics": rows, "only_a": sorted(ma.keys() - mb.keys()), "only_b": sorted(mb.keys() - ma.keys()),
+            "worst_slices": worst}
 
 
 def _curve(points: list[Metric]) -> dict[str, Any]:

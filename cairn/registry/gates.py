@@ -2,7 +2,8 @@
 
 ``gather`` collects what the checks look at (inside the transition's transaction, so they see
 the state the transition will change): the source run's latest metrics, how long the version has
-been in Staging (from the audit trail), and the model's MLmodel file. ``evaluate`` is pure.
+been in Staging (from the audit trail), and the model's MLmodel file. ``evaluate`` is pure. The evidence
+gates (benchmark latency, shadow, canary, outcomes, slices) are ``evidence_gates``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cairn.entities import Actor, GateResult, MetricRequirement, ModelStage, ModelVersion, Policy
+from cairn.entities import (
+    Actor,
+    GateResult,
+    MetricRequirement,
+    ModelStage,
+    ModelVersion,
+    Policy,
+)
 from cairn.store import registry_audit as trail
 from cairn.store import runs as run_rows
 from cairn.store.registry_models import ModelRef, Tx
 
+from . import evidence_gates
 from .actions import STAGE_ACTIONS
+from .evidence_gates import EvidenceInput
 from .model_files import ModelFacts, ModelFiles, read_model_facts
 from .timeline import stage_intervals
 
@@ -38,6 +48,7 @@ class GateInput:
     staging_ms: int
     was_in_staging: bool
     model: ModelFacts | None
+    evidence: EvidenceInput | None = None
 
 
 def gather(tx: Tx, model: ModelRef, version: ModelVersion, to_stage: str, policy: Policy,
@@ -45,7 +56,8 @@ def gather(tx: Tx, model: ModelRef, version: ModelVersion, to_stage: str, policy
     """Read what ``policy``'s gates need for moving ``version`` to ``to_stage``."""
     metrics: dict[str, float] = {}
     run_found = False
-    if version.run_id and policy.required_metrics:
+    gated = to_stage in policy.gated_stages
+    if version.run_id and (policy.required_metrics or (gated and policy.required_slices)):
         found = run_rows.load_runs(tx, [version.run_id])
         if found:
             run_found = True
@@ -58,6 +70,8 @@ def gather(tx: Tx, model: ModelRef, version: ModelVersion, to_stage: str, policy
         version=version, from_stage=version.current_stage, to_stage=to_stage, run_found=run_found,
         metrics=metrics, staging_ms=staging_ms, was_in_staging=bool(staged),
         model=read_model_facts(files, version.files_location) if needs_files else None,
+        evidence=evidence_gates.gather(tx, model, version.version, version.run_id, metrics, policy, now)
+        if gated and evidence_gates.has_gates(policy) else None,
     )
 
 
@@ -95,6 +109,8 @@ def evaluate(policy: Policy, gi: GateInput) -> list[GateResult]:
             results.append(_model_gate("input_example", gi, gi.model is not None and gi.model.has_input_example,
                                        "MLmodel names no readable input example",
                                        "log the model with input_example=..."))
+        if gi.evidence is not None:
+            results.extend(evidence_gates.evaluate(policy, gi.evidence))
     return results
 
 

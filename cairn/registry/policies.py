@@ -24,6 +24,7 @@ from cairn.tracking import clock
 from cairn.tracking.validation import validate_key
 
 from . import actions, audit
+from .evidence_policy import check_evidence_fields, check_slice_requirement
 from .models import require_model
 from .validation import parse_stage, validate_model_name, validate_text
 
@@ -76,13 +77,14 @@ def validate_policy(policy: Policy) -> Policy:
     if any(s not in _GATEABLE for s in stages):
         raise InvalidParameter(f"Policy gated_stages may only name {' and '.join(_GATEABLE)}.")
     requirements = tuple(_checked_requirement(r) for r in policy.required_metrics)
-    return dataclasses.replace(policy, gated_stages=stages, required_metrics=requirements)
+    return check_evidence_fields(dataclasses.replace(policy, gated_stages=stages, required_metrics=requirements))
 
 
 def policy_to_dict(policy: Policy) -> dict[str, Any]:
     data = dataclasses.asdict(policy)
     data["required_metrics"] = [{"key": r.key, "op": r.op, "threshold": r.threshold} for r in policy.required_metrics]
     data["gated_stages"] = list(policy.gated_stages)
+    data["required_slices"] = [dataclasses.asdict(r) for r in policy.required_slices]
     return data
 
 
@@ -102,6 +104,10 @@ def policy_from_dict(data: object) -> Policy:
         values["required_metrics"] = tuple(
             parse_metric_requirement(item) if isinstance(item, str) else _requirement_from_dict(item) for item in items
         )
+    if "required_slices" in values:
+        if not isinstance(values["required_slices"], list):
+            raise InvalidParameter("Policy required_slices must be a list.")
+        values["required_slices"] = tuple(check_slice_requirement(item) for item in values["required_slices"])
     if "gated_stages" in values:
         if not isinstance(values["gated_stages"], list):
             raise InvalidParameter("Policy gated_stages must be a list of stage names.")

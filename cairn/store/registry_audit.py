@@ -94,7 +94,8 @@ def last_key_for_name(conn: Tx, model_name: str) -> int | None:
 
 def encode_gate_results(results: Sequence[GateResult]) -> str:
     return orjson.dumps(
-        [{"name": r.name, "passed": r.passed, "observed": r.observed, "threshold": r.threshold, "hint": r.hint}
+        [{"name": r.name, "passed": r.passed, "observed": r.observed, "threshold": r.threshold, "hint": r.hint,
+          **({"evidence": dict(r.evidence)} if r.evidence else {})}
          for r in results]
     ).decode()
 
@@ -103,7 +104,8 @@ def decode_gate_results(text: str | None) -> tuple[GateResult, ...]:
     if not text:
         return ()
     return tuple(
-        GateResult(r["name"], bool(r["passed"]), r["observed"], r["threshold"], r.get("hint", ""))
+        GateResult(r["name"], bool(r["passed"]), r["observed"], r["threshold"], r.get("hint", ""),
+                   r.get("evidence") or {})
         for r in orjson.loads(text)
     )
 

@@ -21,6 +21,7 @@ from .schema import (
     registered_models,
     registry_settings,
     transition_requests,
+    version_evidence,
 )
 
 Tx = Connection
@@ -102,10 +103,10 @@ def update_model(conn: Tx, key: int, **values: object) -> None:
 
 
 def delete_model(conn: Tx, key: int) -> None:
-    """Remove the model with its versions, tags, aliases, requests and deployment (not its audit
+    """Remove the model with its versions, tags, aliases, requests, deployment and version evidence (not its audit
     trail, nor its prediction log)."""
     for table in (model_aliases, model_version_tags, transition_requests, model_versions, registered_model_tags,
-                  deployments):
+                  deployments, version_evidence):
         conn.execute(delete(table).where(table.c.registered_model_id == key))
     conn.execute(delete(registered_models).where(registered_models.c.registered_model_id == key))
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from cairn.entities import ModelVersion
 
 from . import dialect
-from .schema import model_aliases, model_version_tags, model_versions, registered_models
+from .schema import model_aliases, model_version_tags, model_versions, registered_models, version_evidence
 
 Tx = Connection
 
@@ -115,7 +115,9 @@ def update_version(conn: Tx, key: int, version: int, **values: object) -> None:
 
 
 def delete_version(conn: Tx, key: int, version: int) -> None:
-    """Remove a version with its tags; the caller has removed its aliases (and audited that)."""
+    """Remove a version with its tags and evidence; the caller has removed its aliases (and audited that)."""
+    e = version_evidence.c
+    conn.execute(delete(version_evidence).where(e.registered_model_id == key, e.version == version))
     t = model_version_tags.c
     conn.execute(delete(model_version_tags).where(t.registered_model_id == key, t.version == version))
     mv = model_versions.c

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cairn.cli.render import layout
+from cairn.cli.render.evidence import render_candidate_gates
 from cairn.cli.render.format import MISSING, fmt_number, fmt_time
 
 _ARM_ORDER = {"primary": 0, "a": 0, "canary": 1, "b": 1, "shadow": 2}
@@ -71,6 +72,7 @@ def render_comparison(doc: Mapping[str, Any], console: Console) -> None:
     console.print(Text(f"{doc['model_name']}: {doc['rows_read']:,} predictions, {window}", style="bold"))
     if not doc["arms"]:
         console.print("No predictions in this window. Serve the model with `cairn serve` and send it requests.")
+        render_candidate_gates(doc.get("gates") or [], console)
         return
     table = _table("Arm", "Versions", "Predictions", "Errors", "p50 ms", "p99 ms", "Output mean", "Outcomes",
                    "Outcome mean")
@@ -87,3 +89,4 @@ def render_comparison(doc: Mapping[str, Any], console: Console) -> None:
             console.print(note)
     if doc["truncated"]:
         console.print(Text("Only the newest rows were read; narrow the window with --since/--until.", style="yellow"))
+    render_candidate_gates(doc.get("gates") or [], console)

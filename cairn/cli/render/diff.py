@@ -28,6 +28,9 @@ def render_diff(doc: Mapping[str, Any], console: Console) -> None:
                   f"[bold]B[/] {b['run_name']} ({b['run_id'][:SHORT_ID]})\n")
     data_section(console, "Params", _changes_table(doc["params"]))
     data_section(console, "Metrics", _metrics_table(doc["metrics"]["metrics"]))
+    worst = doc["metrics"].get("worst_slices") or {}
+    if worst.get("a") or worst.get("b"):
+        data_section(console, "Worst slices", _worst_slices_table(worst))
     data_section(console, "Code", _code_view(doc["code"]))
     data_section(console, "Data", _data_view(doc["data"]))
     data_section(console, "Environment", _environment_view(doc["environment"]))
@@ -58,6 +61,14 @@ def _metrics_table(rows: Sequence[Mapping[str, Any]]) -> Any:
         delta = f"{r['delta']:+.6g}" if r["delta"] is not None else MISSING
         table.add_row(r["key"], fmt_number(r["a"]), fmt_number(r["b"]), delta, rel,
                       _curve_text(r.get("curve_a")), _curve_text(r.get("curve_b")))
+    return table
+
+
+def _worst_slices_table(worst: Mapping[str, Sequence[Mapping[str, Any]]]) -> Any:
+    table = data_table("run", "metric", "slice", "value", "rows")
+    for side in ("a", "b"):
+        for s in worst.get(side) or []:
+            table.add_row(side.upper(), s["metric"], s["slice"], fmt_number(s["value"]), f"{s['rows']:,}")
     return table
 
 

@@ -13,8 +13,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cairn.cli.render import layout
-from cairn.cli.render.format import MISSING, SHORT_ID, fmt_bytes, fmt_duration, fmt_number, fmt_time
+from cairn.cli.render import evidence, layout
+from cairn.cli.render.format import (
+    MISSING,
+    SHORT_ID,
+    fmt_bytes,
+    fmt_duration,
+    fmt_number,
+    fmt_time,
+)
 from cairn.cli.render.layout import grid, section
 
 _STAGE_STYLES = {"Production": "bold green", "Staging": "yellow", "Archived": "dim", "None": ""}
@@ -142,6 +149,7 @@ def render_policy(doc: Mapping[str, Any], console: Console) -> None:
         "input example": "required" if policy["require_input_example"] else "no",
         "sign-off for Production": ("another user, not the version's creator" if policy.get("signoff_excludes_creator")
                                     else "another user") if policy["require_signoff"] else "no",
+        **evidence.policy_rows(policy),
         "metric/model gates on": ", ".join(policy["gated_stages"]),
         "archived artifacts kept": f"{policy['retention_days']} days",
     }), title=Text("Promotion policy", style="bold"), title_align="left", expand=False))
@@ -264,6 +272,9 @@ def render_model_show(doc: Mapping[str, Any], console: Console) -> None:
     section(console, "Params", grid(doc["params"]) if doc["params"] else None)
     metrics = {k: fmt_number(x) for k, x in doc["metrics"].items()}
     section(console, "Metrics", grid(metrics) if metrics else None)
+    section(console, "Worst slices", evidence.slices_table(doc.get("worst_slices") or []))
+    section(console, "Serving requirements", evidence.requirements_grid(doc.get("requirements")))
+    section(console, "Latency benchmark", evidence.benchmark_grid(doc.get("benchmark")))
     seeds = doc["seeds"]
     section(console, "Seeds", grid({"seed": seeds["seed"], "seeded": ", ".join(seeds["libraries"]) or MISSING})
             if seeds and seeds["seed"] is not None else None)

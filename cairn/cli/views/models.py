@@ -8,6 +8,7 @@ when, and what went into it (run, params, metrics, seeds, code, environment, dat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli import lookup
@@ -36,6 +37,8 @@ from cairn.tracking.run_context import (
     environment_view,
     seeds_view,
 )
+from cairn.tracking.slice_metrics import PREFIX as SLICE_PREFIX
+from cairn.tracking.slice_metrics import worst_slices
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
@@ -145,7 +148,9 @@ def model_show_doc(client: Client, ref: str, events: int = SHOW_EVENTS) -> dict[
         "trained": _trained(client, run),
         "shipped": _shipped(version, intervals),
         "params": dict(sorted(run.data.params.items())) if run else {},
-        "metrics": {k: m.value for k, m in sorted(run.data.metrics.items())} if run else {},
+        "metrics": {k: m.value for k, m in sorted(run.data.metrics.items()) if not k.startswith(SLICE_PREFIX)}
+        if run else {},
+        **_evidence(client, version, run),
         **_run_context(client, run),
         "datasets": [
             {"name": d.dataset.name, "digest": d.dataset.digest, "source_type": d.dataset.source_type,
@@ -155,6 +160,15 @@ def model_show_doc(client: Client, ref: str, events: int = SHOW_EVENTS) -> dict[
         "artifacts": _files_view(_model_files(client, version)),
         "events": [event_payload(e) for e in trail],
     }
+
+
+def _evidence(client: Client, version: ModelVersion, run: Run | None) -> dict[str, Any]:
+    """Serving requirements, the newest benchmark and the worst slices of the version."""
+    requirements = client.get_version_requirements(version.name, version.version)
+    bench = client.get_latest_benchmark(version.name, version.version)
+    metrics = {k: m.value for k, m in run.data.metrics.items()} if run else {}
+    return {"requirements": requirements.to_dict(), "benchmark": bench.to_dict() if bench else None,
+            "worst_slices": [asdict(s) for s in worst_slices(metrics)]}
 
 
 def _run_context(client: Client, run: Run | None) -> dict[str, Any]:

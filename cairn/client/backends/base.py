@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from cairn.tracking.imports import ExperimentImport, ImportedExperiment, ImportedRun, ImportStart
     from cairn.tracking.logged_model_imports import ImportedLoggedModel
     from cairn.registry.deployment_compare import DeploymentComparison
+    from cairn.registry.evidence import BenchmarkResult, ServingRequirements
     from cairn.registry.deployments import DeploymentConfig, DeploymentPlan
     from cairn.registry.predictions import Prediction
     from cairn.store.datasets import DatasetRecord, DatasetUse
@@ -217,6 +218,16 @@ class DeploymentBackend(Protocol):
     def compare_deployment(self, name: str, since: int | None, until: int | None) -> DeploymentComparison: ...
 
 
+class EvidenceBackend(Protocol):
+    """A version's serving requirements and benchmarks (``cairn.registry.evidence``)."""
+
+    def set_version_requirements(self, name: str, version: int, actor: Actor,
+                                 settings: Mapping[str, Any]) -> ServingRequirements:
+        """Apply ``settings`` (the keyword arguments of ``registry.evidence.set_requirements``)."""
+    def get_version_evidence(self, name: str, version: int) -> tuple[ServingRequirements, BenchmarkResult | None]: ...
+    def record_benchmark(self, name: str, version: int, result: BenchmarkResult, actor: Actor) -> BenchmarkResult: ...
+
+
 class RetentionBackend(Protocol):
     """Experiments' retention policies, garbage collection and its trail."""
 
@@ -244,7 +255,7 @@ class ImportBackend(Protocol):
     def import_registered_model(self, model: ImportedModel, actor: Actor, source: str) -> list[ItemOutcome]: ...
 
 
-class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, RetentionBackend, ImportBackend,
-              Protocol):
+class Backend(TrackingBackend, RegistryBackend, DatasetBackend, DeploymentBackend, EvidenceBackend, RetentionBackend,
+              ImportBackend, Protocol):
     """Everything ``Client`` (and ``cairn import``) can ask of a store; ``LocalBackend`` and
     ``RestBackend`` implement all of it."""

@@ -31,12 +31,13 @@ from cairn.tracking.retention_trail import explained
 
 from .local_datasets import LocalDatasets
 from .local_deployments import LocalDeployments
+from .local_evidence import LocalEvidence
 from .local_imports import LocalImports
 from .local_registry import LocalRegistry
 from .local_retention import LocalRetention
 
 
-class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalRetention, LocalImports):
+class LocalBackend(LocalRegistry, LocalDatasets, LocalDeployments, LocalEvidence, LocalRetention, LocalImports):
     """``Backend`` on an embedded store: the ``Database`` and the artifact store it was opened on."""
 
     def __init__(self, db: Database, artifacts: ArtifactStore) -> None:

@@ -37,6 +37,7 @@ from cairn.tracking.locations import store_path_of
 
 from .rest_datasets import RestDatasets
 from .rest_deployments import RestDeployments
+from .rest_evidence import RestEvidence
 from .rest_imports import RestImports
 from .rest_registry import RestRegistry
 from .rest_retention import RestRetention
@@ -47,7 +48,7 @@ from .rest_transport import ARTIFACTS, decode, pairs, tags_of, wire_double
 CHUNK_SIZE = 1 << 20
 
 
-class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestRetention, RestImports):
+class RestBackend(RestRegistry, RestDatasets, RestDeployments, RestEvidence, RestRetention, RestImports):
     """``Backend`` over HTTP. ``uri`` is the server's base URL, e.g. ``http://127.0.0.1:5000``."""
 
     # experiments -------------------------------------------------------------------------

@@ -280,7 +280,8 @@ def _model(m: dict[str, Any]) -> RegisteredModel:
 
 
 def _gates(items: list[dict[str, Any]] | None) -> tuple[GateResult, ...]:
-    return tuple(GateResult(g["name"], bool(g["passed"]), str(g["observed"]), str(g["threshold"]), g.get("hint", ""))
+    return tuple(GateResult(g["name"], bool(g["passed"]), str(g["observed"]), str(g["threshold"]), g.get("hint", ""),
+                             g.get("evidence") or {})
                  for g in items or [])
 
 

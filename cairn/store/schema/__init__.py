@@ -8,7 +8,8 @@ One module per part of the schema, all on the one ``metadata`` of ``base.py``: `
 (experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
 ``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
 the prediction log), ``auth.py`` (users, API tokens, grants, their change log, web sessions),
-``retention.py`` (retention policies and the trail of deletions) and ``imports.py`` (what an import
+``retention.py`` (retention policies and the trail of deletions), ``evidence.py`` (serving
+requirements and benchmarks of versions) and ``imports.py`` (what an import
 from another tracker started and completed). Importing the package registers
 every table; callers import tables from it.
 
@@ -26,6 +27,7 @@ from .base import (
     TAG_VALUE_LENGTH,
     metadata,
 )
+from .evidence import version_evidence
 from .imports import import_marks
 from .inputs import datasets, run_inputs
 from .registry import (
@@ -64,6 +66,6 @@ __all__ = [
     "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
     "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
     "registry_settings", "resource_permissions", "retention_events", "retention_policies", "run_inputs",
-    "run_logged_models", "runs", "tags", "transition_requests", "users", "web_sessions", "webhook_deliveries",
-    "webhooks",
+    "run_logged_models", "runs", "tags", "transition_requests", "users", "version_evidence", "web_sessions",
+    "webhook_deliveries", "webhooks",
 ]
