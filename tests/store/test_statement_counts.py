@@ -19,7 +19,7 @@ from cairn.store.database import Database
 from cairn.tracking import experiments, metrics_history, run_data, runs
 
 SMALL, LARGE = 100, 2000
-PAGE = 50
+PAGE = 10  # fewer than the runs that pass the filter at either size: one index walk per page
 
 
 @contextmanager
@@ -88,4 +88,4 @@ def test_statements_per_call_do_not_grow_with_the_store(db: Database) -> None:
     # one query for the ids and one per table for the page's runs.
     assert small["log-batch of 1000 points"] <= 6, small
     assert small["search page, filter + metric order"] <= 7, small
-    assert small["create-run"] <= 8, small
+    assert small["create-run"] <= 4, small
