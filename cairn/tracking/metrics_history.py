@@ -9,6 +9,7 @@ from cairn.errors import InvalidParameter, NotFound
 from cairn.store import metrics as metric_rows
 from cairn.store import runs as rows
 from cairn.store.database import Database
+from cairn.store.metrics import HistoryRow
 from cairn.store.page_tokens import decode_token, encode_token
 
 from .validation import parse_run_id, validate_int64, validate_key
@@ -53,3 +54,21 @@ def stream_metric_history(db: Database, run_id: str, key: str, chunk_size: int =
 def _chunks(db: Database, run_id: str, key: str, chunk_size: int) -> Iterator[list[Metric]]:
     with db.read() as tx:
         yield from metric_rows.iter_history(tx, run_id, key, chunk_size)
+
+
+def stream_history_rows(
+    db: Database, run_id: str, key: str, chunk_size: int = 10_000
+) -> Iterator[list[HistoryRow]]:
+    """``stream_metric_history`` as the cursor's rows, ``(step, timestamp, value, is_nan)`` with
+    a NaN stored as 0.0 and ``is_nan`` set: for a response that writes them straight out."""
+    parse_run_id(run_id)
+    validate_key("metric", key)
+    with db.read() as tx:
+        if rows.get_run_info(tx, run_id) is None:
+            raise NotFound(f"Run with id={run_id} not found.")
+    return _row_chunks(db, run_id, key, chunk_size)
+
+
+def _row_chunks(db: Database, run_id: str, key: str, chunk_size: int) -> Iterator[list[HistoryRow]]:
+    with db.read() as tx:
+        yield from metric_rows.iter_history_rows(tx, run_id, key, chunk_size)
