@@ -18,7 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from clients import T0_MS, RawConn, create_experiment, create_run, make_client, ms, parallel, post, steps_values, timed_reps
+from clients import (
+    T0_MS,
+    RawConn,
+    create_experiment,
+    create_run,
+    make_client,
+    ms,
+    parallel,
+    post,
+    steps_values,
+    timed_reps,
+)
 from workloads import FILTER, Result, Scale, history_value, metric_value
 
 
@@ -89,7 +100,7 @@ def history_growth(base_url: str, sc: Scale, res: Result, log: Callable[[str], N
         done = size
         with RawConn(base_url) as conn:
             params = {"run_id": run_id, "metric_key": "h"}
-            times, answer = timed_reps(3, sc.loop_limit_s, lambda: conn.get_json("/metrics/get-history", params))
+            times, answer = timed_reps(3, sc.loop_limit_s, lambda p=params: conn.get_json("/metrics/get-history", p))
         steps, values = steps_values(answer.get("metrics", []))  # type: ignore[union-attr]
         got = sorted(zip(steps, values))
         res.check("scaling", len(got) == size and [s for s, _ in got] == list(range(size))
@@ -107,19 +118,16 @@ def ingest_threads(base_url: str, sc: Scale, res: Result, log: Callable[[str], N
     for threads in sc.scale_threads:
         with make_client(base_url) as client:
             experiment_id = create_experiment(client, f"scale-ingest-{threads}")
-        ids: list[str] = []
-
-        def one_run(client: httpx.Client, i: int) -> None:
+        def one_run(client: httpx.Client, i: int, experiment_id: str = experiment_id) -> None:
             run_id = create_run(client, experiment_id, f"i{i:04d}")["run_id"]
-            ids.append(run_id)
             for lo in range(0, per_run, sc.batch):
                 post(client, "/runs/log-batch", {"run_id": run_id, "metrics": flat[lo : lo + sc.batch]})
 
         elapsed = parallel(base_url, runs, threads, sc.setup_limit_s, one_run)
         total = runs * per_run
         with make_client(base_url) as client:
-            run = post(client, "/runs/search", {"experiment_ids": [experiment_id], "max_results": 1000})
-        res.check("scaling", len(run.get("runs", [])) == runs, f"ingest with {threads} threads: {runs} runs found")
+            found = post(client, "/runs/search", {"experiment_ids": [experiment_id], "max_results": 1000})
+        res.check("scaling", len(found.get("runs", [])) == runs, f"ingest with {threads} threads: {runs} runs found")
         log(f"scaling: ingest {total:,} points with {threads} threads: {total / elapsed:,.0f} points/s")
         res.scaling.append(Row(f"ingest, log-batch {sc.batch}", f"{threads} threads", total / elapsed, "points/s",
                                elapsed / total * 1e6, "µs per point"))  # fmt: skip

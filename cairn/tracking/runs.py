@@ -6,7 +6,16 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from cairn.entities import LifecycleStage, PagedList, Run, RunData, RunInfo, RunStatus, RunTag, ViewType
+from cairn.entities import (
+    LifecycleStage,
+    PagedList,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import runs as rows
 from cairn.store import search as run_search

@@ -70,7 +70,7 @@ def test_a_metric_ordered_page_walks_the_order_key_index(db: Database) -> None:
         runs.search_runs(db, [experiment_id], "metrics.other > 3", ViewType.ACTIVE_ONLY, 10, ["metrics.loss DESC"])
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
-    (statement, parameters) = [s for s in sent if s[0].lstrip().startswith("SELECT runs.run_id")][0]
+    statement, parameters = next(s for s in sent if s[0].lstrip().startswith("SELECT runs.run_id"))
     with db.read() as conn:
         plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert plan[0].startswith("SEARCH order_key USING INDEX ix_latest_metrics_key_value"), plan

@@ -68,8 +68,10 @@ def measure(db: Database, experiment_id: str, run_id: str, first_step: int) -> d
         ),
         "search page, filter + metric order": statements(
             db,
-            lambda: runs.search_runs(db, [experiment_id], "metrics.loss > 0.2 and params.lr = '1'", ViewType.ACTIVE_ONLY,
-                                     PAGE, ["metrics.acc DESC"]),  # fmt: skip
+            lambda: runs.search_runs(
+                db, [experiment_id], "metrics.loss > 0.2 and params.lr = '1'", ViewType.ACTIVE_ONLY, PAGE,
+                ["metrics.acc DESC"],
+            ),
         ),
         "search page, unfiltered": statements(db, lambda: runs.search_runs(db, [experiment_id], max_results=PAGE)),
         "history": statements(db, lambda: metrics_history.get_metric_history(db, run_id, "loss")),
