@@ -12,7 +12,7 @@ from cairn.tracking import metrics_history
 from cairn.tracking.metrics_history import HistoryRow
 
 from .decoders import request_fields, run_id_of
-from .encoders import history_rows_to_wire, metrics_to_wire
+from .encoders import history_rows_to_wire
 from .state import db_of
 from .wire import JSON_MEDIA_TYPE, encode_json, wire_json
 
@@ -28,14 +28,14 @@ async def get_metric_history(request: Request) -> Response:
     if max_results is None and page_token is None:
         chunks = await run_in_threadpool(metrics_history.stream_history_rows, db_of(request), run_id, key)
         return StreamingResponse(_encode_history(key, chunks), media_type=JSON_MEDIA_TYPE)
-    page = await run_in_threadpool(
-        metrics_history.get_metric_history, db_of(request), run_id, key, max_results, page_token
+    rows, token = await run_in_threadpool(
+        metrics_history.get_history_rows, db_of(request), run_id, key, max_results, page_token
     )
     payload: dict[str, object] = {}
-    if page.items:
-        payload["metrics"] = metrics_to_wire(page.items)
-    if page.next_page_token:
-        payload["next_page_token"] = page.next_page_token
+    if rows:
+        payload["metrics"] = history_rows_to_wire(key, rows)
+    if token:
+        payload["next_page_token"] = token
     return wire_json(payload)
 
 

@@ -70,14 +70,6 @@ def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
     )
 
 
-def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int) -> list[Metric]:
-    """Points of one metric ordered by step, then timestamp (then value, for determinism)."""
-    points: list[Metric] = []
-    for chunk in iter_history(conn, run_id, key, None, limit, offset):
-        points.extend(chunk)
-    return points
-
-
 def iter_history(
     conn: Tx, run_id: str, key: str, chunk_size: int | None, limit: int | None = None, offset: int = 0
 ) -> Iterator[list[Metric]]:
