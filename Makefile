@@ -9,6 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
+STAMP_BENCH := $(VENV)/.stamp-bench
 
 .PHONY: demo test test-postgres bench bench-small bench-serving bench-ui ui-vendor clean
 
@@ -24,6 +25,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,demo]"
 	touch $@ $(STAMP_DEMO)
 
+$(STAMP_BENCH): $(STAMP_TEST)
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,bench]"
+	$(BIN)/python -m pip install --quiet --no-deps fasttrackml==0.6.0
+	touch $@
+
 demo: $(STAMP_DEMO)
 	$(BIN)/python -m cairn.demo
 
@@ -33,11 +39,12 @@ test: $(STAMP_TEST)
 test-postgres: $(STAMP_TEST)
 	CAIRN_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
 
-# MLflow server vs cairn server, same workload; e.g. make bench BENCH_ARGS="--workers 2"
-bench: $(STAMP_TEST)
+# MLflow server vs FastTrackML vs cairn server, same workload, plus the scaling table;
+# e.g. make bench BENCH_ARGS="--workers 2"
+bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/bench_servers.py --scale full $(BENCH_ARGS)
 
-bench-small: $(STAMP_TEST)
+bench-small: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/bench_servers.py --scale small $(BENCH_ARGS)
 
 # single-row prediction latency/throughput: in process, cairn serve, mlflow models serve;

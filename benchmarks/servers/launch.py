@@ -40,8 +40,22 @@ def mlflow_executable() -> str:
     return found
 
 
+def fml_executable() -> str:
+    """FastTrackML's ``fml`` binary (the ``fasttrackml`` wheel puts it beside the interpreter)."""
+    beside = Path(sys.executable).parent / "fml"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("fml")
+    if not found:
+        raise ServerError("the `fml` command is not installed (pip install fasttrackml==0.6.0)")
+    return found
+
+
 def server_command(kind: str, port: int, folder: Path, workers: int) -> tuple[list[str], dict[str, str]]:
-    """argv and extra environment for ``kind`` ('mlflow' or 'cairn')."""
+    """argv and extra environment for ``kind`` ('mlflow', 'fasttrackml' or 'cairn').
+
+    FastTrackML is one Go process (it has no worker count); it hands out file:// artifact URIs
+    and does not proxy artifacts."""
     env = {"PYTHONUNBUFFERED": "1"}
     if kind == "mlflow":
         env |= {
@@ -55,6 +69,14 @@ def server_command(kind: str, port: int, folder: Path, workers: int) -> tuple[li
             "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
             "--serve-artifacts", "--artifacts-destination", str(folder / "artifacts"),
             "--workers", str(workers),
+        ]  # fmt: skip
+    elif kind == "fasttrackml":
+        argv = [
+            fml_executable(), "server",
+            "--listen-address", f"{HOST}:{port}",
+            "--database-uri", f"sqlite://{folder / 'fml.db'}",
+            "--default-artifact-root", str(folder / "artifacts"),
+            "--log-level", "warning",
         ]  # fmt: skip
     elif kind == "cairn":
         env |= {"CAIRN_CAPTURE": "none"}
@@ -129,8 +151,6 @@ class Server:
             self._log = None
         if self.folder is not None and not self.keep_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-
 
 
 # --- memory -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 from cairn.errors import InvalidParameter
 from cairn.store.urls import is_database_url
 
-from .backends import Backend, LocalBackend, RestBackend
+from .backends import Backend
 
 ENV_TRACKING_URI = "CAIRN_TRACKING_URI"
 ENV_ARTIFACTS_ROOT = "CAIRN_ARTIFACTS_ROOT"
@@ -95,9 +95,13 @@ def store_locations(uri: str) -> tuple[str, str]:
 
 def _open(uri: str) -> Backend:
     if is_server_uri(uri):
+        from .backends.rest import RestBackend
+
         return RestBackend(uri)
     from cairn.artifacts.destinations import open_artifact_store
     from cairn.store.database import open_database
+
+    from .backends.local import LocalBackend
 
     db_url, artifacts = store_locations(uri)
     # The artifact store first: it checks an S3 bucket, and a refusal must not leave a database open.

@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from .profile_kinds import CATEGORICAL, DATETIME, NUMERIC
+
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
 SKETCH_POINTS = 101
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 20
 MAX_CATEGORY_CHARS = 200
-
-NUMERIC, CATEGORICAL, DATETIME = "numeric", "categorical", "datetime"
 
 
 def profile_frame(frame: Any, bins: int = HISTOGRAM_BINS, top: int = TOP_CATEGORIES) -> dict[str, Any]:

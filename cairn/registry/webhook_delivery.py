@@ -32,8 +32,8 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import orjson
 
 from cairn.entities import Actor, WebhookDelivery
@@ -46,6 +46,9 @@ from cairn.tracking import clock
 from .actions import ALL_WEBHOOK_EVENTS, TEST_EVENT
 from .outbound import Resolver, check_webhook_url, resolve_host
 from .webhooks import has_pending_deliveries, require_webhook
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,7 @@ def deliver_due(
             if not claimed:
                 break
             if client is None:
-                client = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+                client = _http_client()
             results.append(_deliver_one(db, client, resolve, claimed[0], retry))
     finally:
         if http is None and client is not None:
@@ -144,6 +147,14 @@ def send_test(db: Database, webhook_id: str, actor: Actor, *, event: str = TEST_
         ids = rows.insert_deliveries(tx, [webhook_id], event, orjson.dumps(data).decode(), now)
     (result,) = deliver_due(db, http=http, resolve=resolve, only=ids, retry=False)
     return result
+
+
+def _http_client() -> httpx.Client:
+    # httpx (and the rich, click and pygments it imports: ~7 MB a server worker) loads with the
+    # first delivery, not at every worker's start.
+    import httpx
+
+    return httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
 
 
 def _deliver_one(db: Database, client: httpx.Client, resolve: Resolver, delivery: ClaimedDelivery,
@@ -189,6 +200,8 @@ def _post(client: httpx.Client, resolve: Resolver, delivery: ClaimedDelivery) ->
         MLFLOW_TIMESTAMP_HEADER: sent_at,
         MLFLOW_SIGNATURE_HEADER: sign_mlflow(delivery.secret, delivery_id, sent_at, body),
     }
+    import httpx
+
     try:
         response = client.post(delivery.url, content=body, headers=headers)
     except httpx.TimeoutException:
@@ -237,7 +250,7 @@ class DeliveryWorker:
             atexit.unregister(self.close)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+        with _http_client() as client:
             while True:
                 self._wake.clear()
                 wait = _IDLE_WAIT_SECONDS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,15 @@ def metrics_to_wire(points: Sequence[Metric]) -> list[dict[str, Any]]:
     return [
         {"key": key, "value": value, "timestamp": timestamp, "step": step}
         for key, value, timestamp, step in points
+    ]
+
+
+def history_rows_to_wire(key: str, rows: Sequence[tuple[int, int, float, bool]]) -> list[dict[str, Any]]:
+    """Metric points straight from the store's ``(step, timestamp, value, is_nan)`` rows."""
+    nan = math.nan
+    return [
+        {"key": key, "value": nan if is_nan else value, "timestamp": timestamp, "step": step}
+        for step, timestamp, value, is_nan in rows
     ]
 
 

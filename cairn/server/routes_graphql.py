@@ -16,8 +16,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .fields import Fields, invalid
-from .graphql_api.execution import run_query
-from .graphql_api.resolvers import QueryContext
 from .state import artifacts_of, db_of
 from .wire import decode_json, read_json, wire_json
 
@@ -25,6 +23,10 @@ GRAPHQL_PATH = "/graphql"
 
 
 async def graphql(request: Request) -> Response:
+    # graphql-core (~13 MB a worker) loads with the first query, not at every worker's start.
+    from .graphql_api.execution import run_query
+    from .graphql_api.resolvers import QueryContext
+
     query, variables, operation_name = await _graphql_request(request)
     context = QueryContext(db_of(request), artifacts_of(request))
     answer = await run_in_threadpool(run_query, query, variables, operation_name, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from cairn.entities import Experiment, ViewType
 
@@ -47,6 +47,18 @@ def name_exists(conn: Tx, name: str) -> bool:
 
 def get_experiment(conn: Tx, experiment_id: int) -> Experiment | None:
     return _one(conn, experiments.c.experiment_id == experiment_id)
+
+
+_PLACE = select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+    experiments.c.experiment_id == bindparam("experiment_id")
+)
+
+
+def get_experiment_place(conn: Tx, experiment_id: int) -> tuple[str, str] | None:
+    """(lifecycle stage, artifact location) of one experiment in one query: what starting a run
+    in it needs, without its tags."""
+    row = conn.execute(_PLACE, {"experiment_id": experiment_id}).first()
+    return None if row is None else (row.lifecycle_stage, row.artifact_location)
 
 
 def get_experiments(conn: Tx, experiment_ids: Sequence[int]) -> list[Experiment]:

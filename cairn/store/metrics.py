@@ -70,18 +70,23 @@ def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
     )
 
 
-def read_history(conn: Tx, run_id: str, key: str, limit: int | None, offset: int) -> list[Metric]:
-    """Points of one metric ordered by step, then timestamp (then value, for determinism)."""
-    points: list[Metric] = []
-    for chunk in iter_history(conn, run_id, key, None, limit, offset):
-        points.extend(chunk)
-    return points
-
-
 def iter_history(
     conn: Tx, run_id: str, key: str, chunk_size: int | None, limit: int | None = None, offset: int = 0
 ) -> Iterator[list[Metric]]:
     """The same points in chunks of ``chunk_size`` (all at once for None), read from one cursor."""
+    nan = math.nan
+    for rows in iter_history_rows(conn, run_id, key, chunk_size, limit, offset):
+        yield [Metric(key, nan if is_nan else value, timestamp, step) for step, timestamp, value, is_nan in rows]
+
+
+HistoryRow = tuple[int, int, float, bool]  # step, timestamp, value (0.0 when NaN), is_nan
+
+
+def iter_history_rows(
+    conn: Tx, run_id: str, key: str, chunk_size: int | None, limit: int | None = None, offset: int = 0
+) -> Iterator[list[HistoryRow]]:
+    """The points as the cursor gives them, ``(step, timestamp, value, is_nan)``, in chunks: for a
+    caller that writes them straight out (a 100k-point answer), with no object per point."""
     lm = latest_metrics.c
     series_id = conn.execute(
         select(lm.series_id).where(lm.run_id == run_id, lm.key == key)
@@ -111,13 +116,12 @@ def iter_history(
             stmt = stmt.execution_options(yield_per=chunk_size)
         result = conn.execute(stmt)
         cursor = result
-    nan = math.nan
     try:
         while True:
             rows = cursor.fetchall() if chunk_size is None else cursor.fetchmany(chunk_size)
             if not rows:
                 return
-            yield [Metric(key, nan if is_nan else value, timestamp, step) for step, timestamp, value, is_nan in rows]
+            yield rows
             if chunk_size is None:
                 return
     finally:

@@ -6,12 +6,21 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from cairn.entities import LifecycleStage, PagedList, Run, RunInfo, RunStatus, RunTag, ViewType
+from cairn.entities import (
+    LifecycleStage,
+    PagedList,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from cairn.errors import InvalidParameter, NotFound
 from cairn.store import runs as rows
 from cairn.store import search as run_search
 from cairn.store.database import Database
-from cairn.store.experiments import get_experiment
+from cairn.store.experiments import get_experiment_place
 from cairn.store.page_tokens import decode_token, encode_token
 from cairn.store.search_grammar import parse_filter, parse_order_by
 
@@ -68,26 +77,28 @@ def create_run(
     start = validate_int64("start_time", start_time) if start_time is not None else clock.now_ms()
     run_id = uuid.uuid4().hex  # the form looks_like_run_id recognizes
     with db.write() as tx:
-        experiment = get_experiment(tx, exp_key)
-        if experiment is None:
+        place = get_experiment_place(tx, exp_key)
+        if place is None:
             raise NotFound(f"No Experiment with id={experiment_id} exists; create it first (set_experiment).")
-        if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
+        lifecycle_stage, artifact_location = place
+        if lifecycle_stage != LifecycleStage.ACTIVE.value:
             raise InvalidParameter(
                 f"The experiment {experiment_id} must be in the 'active' state. Current state is "
-                f"{experiment.lifecycle_stage}: restore it before starting runs in it."
+                f"{lifecycle_stage}: restore it before starting runs in it."
             )
         info = RunInfo(
             run_id=run_id,
-            experiment_id=experiment.experiment_id,
+            experiment_id=str(exp_key),
             run_name=name,
             user_id=user_id,
             status=RunStatus.RUNNING.value,
             start_time=start,
             end_time=None,
-            artifact_uri=run_artifact_uri(experiment.artifact_location, run_id),
+            artifact_uri=run_artifact_uri(artifact_location, run_id),
         )
         rows.insert_run(tx, info, run_tags)
-        (run,) = rows.load_runs(tx, [run_id])
+    # A new run has only the tags just written: no params, metrics or inputs to read back.
+    run = Run(info=info, data=RunData(tags=dict(run_tags)))
     return run
 
 

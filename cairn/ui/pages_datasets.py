@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cairn.datasets.drift import measure_drift
 from cairn.datasets.profile_refs import DATASET_PREFIX, RUN_PREFIX, resolve_profile
 from cairn.entities import Run
 from cairn.errors import InvalidParameter, NotFound, PermissionDenied
@@ -100,6 +99,8 @@ def drift_page(pages: Pages) -> Handler:
             if baseline and current:
                 base_label, base_profile = _profile(client, baseline, request, ids)
                 cur_label, cur_profile = _profile(client, current, request, ids)
+                from cairn.datasets.drift import measure_drift  # NumPy loads with the first drift page
+
                 found.update(report=measure_drift(base_profile, cur_profile).to_dict(),
                              baseline_label=base_label, current_label=cur_label)
             return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cairn.datasets.profile import CATEGORICAL, NUMERIC
+from cairn.datasets.profile_kinds import CATEGORICAL, NUMERIC
 
 HISTOGRAM_WIDTH = 240
 HISTOGRAM_HEIGHT = 56

@@ -9,8 +9,26 @@ Each backend is split by the interface's parts (``local_registry``, ``rest_datas
 ``Client`` holds one backend and only delegates to it.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .base import Backend
-from .local import LocalBackend
-from .rest import RestBackend
+
+if TYPE_CHECKING:
+    from .local import LocalBackend
+    from .rest import RestBackend
+
+
+def __getattr__(name: str) -> Any:
+    # Each implementation is imported on first use: the embedded one pulls in the whole store and
+    # the domain packages, the REST one httpx; a process needs one of them, often neither.
+    if name == "LocalBackend":
+        from .local import LocalBackend
+
+        return LocalBackend
+    if name == "RestBackend":
+        from .rest import RestBackend
+
+        return RestBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Backend", "LocalBackend", "RestBackend"]
