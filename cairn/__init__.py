@@ -40,6 +40,7 @@ from cairn.client.fluent import (
     set_tracking_uri,
     start_run,
 )
+from cairn.client.media_fluent import list_media, log_image, log_table
 from cairn.client.reproduce import reproduce
 from cairn.entities import Metric, Param, Run, RunTag, ViewType
 from cairn.errors import AlreadyExists, CairnError, InvalidParameter, NotFound
@@ -59,4 +60,5 @@ __all__ = [
     "log_model", "load_model", "infer_signature",
     "log_outcome",
     "reproduce",
+    "log_image", "log_table", "list_media",
 ]
