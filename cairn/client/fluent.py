@@ -32,6 +32,8 @@ _active_runs: list[ActiveRun] = []
 _experiment_id: str | None = None
 # Seeds set before any run is active; recorded on the next run started.
 _pending_seed_tags: dict[str, str] = {}
+# System-metric monitors of active runs, by run id (started by start_run, stopped by _end).
+_monitors: dict[str, Any] = {}
 
 
 class ActiveRun:
@@ -127,6 +129,7 @@ def start_run(
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
     capture: Any = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start (or resume, with ``run_id``) a run and make it active.
 
@@ -136,6 +139,10 @@ def start_run(
     With ``CAIRN_RUN_ID`` set (``cairn reproduce`` and ``cairn runs branch`` set it), the first
     top-level run started without ``run_id`` is that run, prepared for this process: it is
     resumed and its context captured here.
+
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPUs into ``system/...``
+    metrics while the run is active (``None``: the ``CAIRN_SYSTEM_METRICS`` setting); see
+    ``system_metrics``.
     """
     client = _get_client()
     with _lock:
@@ -175,7 +182,15 @@ def start_run(
                 client.set_tags(run.run_id, _pending_seed_tags)
                 _pending_seed_tags.clear()
         _active_runs.append(active)
+    _start_system_metrics(client, active.run_id, log_system_metrics)
     return active
+
+
+def _start_system_metrics(client: Client, run_id: str, wanted: bool | None) -> None:
+    from . import system_metrics
+
+    if wanted or (wanted is None and system_metrics.enabled_by_env()):
+        _monitors[run_id] = system_metrics.SystemMetricsMonitor(client, run_id).start()
 
 
 def _record_context(client: Client, run: Run, capture: Any) -> None:
@@ -204,6 +219,9 @@ def _end(active: ActiveRun, status: str, raise_errors: bool) -> None:
     with _lock:
         if active in _active_runs:
             _active_runs.remove(active)
+        monitor = _monitors.pop(active.run_id, None)
+    if monitor is not None:
+        monitor.stop()  # joins its thread: no system metric lands after the end time
     try:
         client.flush()
     except Exception:
