@@ -49,6 +49,18 @@ from cairn.web.version import cairn_version
 
 __version__ = cairn_version()
 
+# Loaded on first use, so `import cairn` never imports Optuna.
+_LAZY_MODULES = frozenset({"optuna"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"cairn.{name}")
+    raise AttributeError(f"module 'cairn' has no attribute '{name}'")
+
+
 __all__ = [
     "ActiveRun", "AlreadyExists", "CairnError", "Client", "InvalidParameter", "Metric", "NotFound",
     "Param", "Run", "RunTag", "ViewType", "active_run", "end_run", "flush", "get_artifact_uri",
