@@ -49,15 +49,16 @@ from cairn.web.version import cairn_version
 
 __version__ = cairn_version()
 
-# Loaded on first use, so `import cairn` never imports Optuna.
-_LAZY_MODULES = frozenset({"optuna"})
+# Integration namespaces, loaded on first use so `import cairn` never imports their libraries:
+# `cairn.optuna.callback()` (or `from cairn import optuna`).
+_LAZY_MODULES = {"optuna": "cairn.client.optuna_callback"}
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY_MODULES:
         import importlib
 
-        return importlib.import_module(f"cairn.{name}")
+        return importlib.import_module(_LAZY_MODULES[name])
     raise AttributeError(f"module 'cairn' has no attribute '{name}'")
 
 
