@@ -2,9 +2,11 @@
 matplotlib figure) into a PIL image, and name its files in MLflow's layout.
 
 MLflow's clients store a keyed image as two files under ``images/``, the key, step and time in
-the name: ``images/<key>%step%<step>%timestamp%<ms>%<uuid>.png`` and a small
-``...%compressed.webp`` preview beside it. Cairn writes the same names, so the MLflow UI shows
-Cairn's images and Cairn lists images an MLflow client logged (``parse_image_name``).
+the name: ``images/<key>+step+<step>+timestamp+<ms>+<uuid>.png`` and a small
+``...+compressed.webp`` preview beside it, a ``/`` in the key written as ``~``. Cairn writes the
+same names, so the MLflow UI shows Cairn's images, and ``parse_image_name`` reads them and the
+older form MLflow clients wrote (``%`` for ``+``, ``#`` for ``/``), so Cairn lists images any
+MLflow client logged.
 
 Pillow (and NumPy for arrays) are imported here, only when an image is logged.
 """
@@ -12,9 +14,7 @@ Pillow (and NumPy for arrays) are imported here, only when an image is logged.
 from __future__ import annotations
 
 import io
-import random
 import re
-import string
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +24,12 @@ from cairn.errors import InvalidParameter
 IMAGES_DIR = "images"
 # The preview's longest side, in pixels (MLflow's size, so both clients' previews match).
 PREVIEW_MAX_SIDE = 256
-# MLflow's rule, less ``/``: MLflow turns it into ``#``, which artifact paths refuse.
-_KEY = re.compile(r"^[A-Za-z0-9_\-. ]+$")
+# MLflow's rule for image keys.
+_KEY = re.compile(r"^[A-Za-z0-9_\-./ ]+$")
+_SLASH = "~"
 _NAME = re.compile(
-    r"^(?P<key>.+)%step%(?P<step>-?\d+)%timestamp%(?P<ts>\d+)%(?P<uid>[^%/]+)(?P<compressed>%compressed)?"
-    r"\.(?P<ext>png|webp)$"
+    r"^(?P<key>.+?)(?P<sep>[+%])step(?P=sep)(?P<step>-?\d+)(?P=sep)timestamp(?P=sep)(?P<ts>\d+)(?P=sep)"
+    r"(?P<uid>[^+%/]+?)(?P<compressed>(?P=sep)compressed)?\.(?P<ext>png|webp)$"
 )
 _FLOAT_RANGE = 1.0
 _INT_RANGE = 255
@@ -48,27 +49,25 @@ class ImageName:
 def check_key(key: str) -> str:
     if not isinstance(key, str) or not _KEY.match(key):
         raise InvalidParameter(
-            f"Invalid image key {key!r}: use letters, digits, '_', '-', '.' and spaces "
-            "(no '/': group keys with a prefix such as 'val_samples')."
+            f"Invalid image key {key!r}: use letters, digits, '_', '-', '.', '/' and spaces."
         )
     return key
 
 
 def image_paths(key: str, step: int, timestamp: int) -> tuple[str, str]:
     """The full-size PNG and the preview WebP for one image, in MLflow's naming."""
-    # A name that starts with a letter after hex digits: '%' plus two hex digits would read as an escape.
-    uid = random.choice(string.ascii_lowercase[6:]) + str(uuid.uuid4())[1:]
-    stem = f"{IMAGES_DIR}/{check_key(key)}%step%{int(step)}%timestamp%{int(timestamp)}%{uid}"
-    return f"{stem}.png", f"{stem}%compressed.webp"
+    name = check_key(key).replace("/", _SLASH)
+    stem = f"{IMAGES_DIR}/{name}+step+{int(step)}+timestamp+{int(timestamp)}+{uuid.uuid4()}"
+    return f"{stem}.png", f"{stem}+compressed.webp"
 
 
 def parse_image_name(path: str) -> ImageName | None:
-    """The key, step and time an ``images/`` file name carries (``#`` in MLflow's names is ``/``)."""
+    """The key, step and time an ``images/`` file name carries (``~``, or ``#`` in older names, is ``/``)."""
     name = path.rsplit("/", 1)[-1]
     match = _NAME.match(name)
     if match is None:
         return None
-    return ImageName(match["key"].replace("#", "/"), int(match["step"]), int(match["ts"]), match["uid"],
+    return ImageName(match["key"].replace(_SLASH, "/").replace("#", "/"), int(match["step"]), int(match["ts"]), match["uid"],
                      bool(match["compressed"]))
 
 
