@@ -145,6 +145,7 @@ def start_run(
     ``system_metrics``.
     """
     client = _get_client()
+    sampling_interval = _system_metrics_interval(log_system_metrics)  # a bad setting fails before the run starts
     with _lock:
         if _active_runs and not nested:
             raise InvalidParameter(
@@ -182,15 +183,19 @@ def start_run(
                 client.set_tags(run.run_id, _pending_seed_tags)
                 _pending_seed_tags.clear()
         _active_runs.append(active)
-    _start_system_metrics(client, active.run_id, log_system_metrics)
+    if sampling_interval is not None:
+        from .system_metrics import SystemMetricsMonitor
+
+        _monitors[active.run_id] = SystemMetricsMonitor(client, active.run_id, sampling_interval).start()
     return active
 
 
-def _start_system_metrics(client: Client, run_id: str, wanted: bool | None) -> None:
+def _system_metrics_interval(wanted: bool | None) -> float | None:
     from . import system_metrics
 
     if wanted or (wanted is None and system_metrics.enabled_by_env()):
-        _monitors[run_id] = system_metrics.SystemMetricsMonitor(client, run_id).start()
+        return system_metrics.interval_from_env()
+    return None
 
 
 def _record_context(client: Client, run: Run, capture: Any) -> None:
