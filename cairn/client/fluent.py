@@ -17,6 +17,7 @@ from cairn.entities import ModelVersion
 from cairn.errors import AlreadyExists, InvalidParameter
 from cairn.tracking.runs import PARENT_RUN_TAG
 
+from . import system_metrics
 from .client import Client
 from .tracking_uri import get_tracking_uri
 from .tracking_uri import set_tracking_uri as _set_uri
@@ -33,7 +34,7 @@ _experiment_id: str | None = None
 # Seeds set before any run is active; recorded on the next run started.
 _pending_seed_tags: dict[str, str] = {}
 # System-metric monitors of active runs, by run id (started by start_run, stopped by _end).
-_monitors: dict[str, Any] = {}
+_monitors: dict[str, system_metrics.SystemMetricsMonitor] = {}
 
 
 class ActiveRun:
@@ -145,7 +146,7 @@ def start_run(
     ``system_metrics``.
     """
     client = _get_client()
-    sampling_interval = _system_metrics_interval(log_system_metrics)  # a bad setting fails before the run starts
+    sampling_interval = system_metrics.interval_for(log_system_metrics)  # a bad setting fails before the run starts
     with _lock:
         if _active_runs and not nested:
             raise InvalidParameter(
@@ -184,18 +185,8 @@ def start_run(
                 _pending_seed_tags.clear()
         _active_runs.append(active)
     if sampling_interval is not None:
-        from .system_metrics import SystemMetricsMonitor
-
-        _monitors[active.run_id] = SystemMetricsMonitor(client, active.run_id, sampling_interval).start()
+        _monitors[active.run_id] = system_metrics.SystemMetricsMonitor(client, active.run_id, sampling_interval).start()
     return active
-
-
-def _system_metrics_interval(wanted: bool | None) -> float | None:
-    from . import system_metrics
-
-    if wanted or (wanted is None and system_metrics.enabled_by_env()):
-        return system_metrics.interval_from_env()
-    return None
 
 
 def _record_context(client: Client, run: Run, capture: Any) -> None:

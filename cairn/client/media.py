@@ -7,9 +7,9 @@ step — in MLflow's artifact layout, so media logged by either client shows up 
     client.log_text(run_id, "notes", "notes.md")
     client.list_media(run_id, key="samples")                   # [MediaItem(kind="image", ...)]
 
-Where each kind lives and how the listing finds it: ``media_index``. Cairn's own index file is
-kept per run in this client's memory after its first read, so logging N media costs N small
-index writes, not N reads; two processes logging figures to one run at once can lose each
+Where each kind lives and how the listing finds it: ``media_index``. Cairn's own index (run tags)
+is kept per run in this client's memory after its first read, so logging N media costs N small
+tag writes, not N reads; two processes logging figures to one run at once can lose each
 other's index entries (the files themselves are kept, and keyed images never depend on it).
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidParameter, NotFound
+from cairn.tracking.validation import MAX_TAG_VALUE_LENGTH
 
 from . import media_images as images
 from . import media_index as index
@@ -58,8 +59,8 @@ class MediaMethods:
         if artifact_file is not None:
             if step is not None or timestamp is not None:
                 raise InvalidParameter("step and timestamp go with key, not with artifact_file.")
-            fmt = (Path(artifact_file).suffix.lstrip(".") or "png").upper()
-            self._log_bytes(run_id, images.encode(picture, "JPEG" if fmt == "JPG" else fmt), artifact_file)
+            fmt = images.format_of(artifact_file)
+            self._log_bytes(run_id, images.encode(picture, fmt), artifact_file)
             self._index_add(run_id, index.entry("image", artifact_file, artifact_file, None, _now_ms()))
             return artifact_file
         ts = timestamp if timestamp is not None else _now_ms()
@@ -114,33 +115,30 @@ class MediaMethods:
     def list_media(self, run_id: str, key: str | None = None) -> list[index.MediaItem]:
         """Images, figures, tables and texts of a run (``key``'s only, when given), ordered by key,
         step and time; images logged by an MLflow client and tables from its ``log_table`` too."""
-        run = self.get_run(run_id)
+        tags = self.get_run(run_id).data.tags
         image_files = self.list_artifacts(run_id, images.IMAGES_DIR)
-        return index.collect(image_files, run.data.tags, self._index_items(run_id), key)
+        return index.collect(image_files, tags, index.read_index(tags), key)
 
-    # Cairn's index file ------------------------------------------------------------------
+    # Cairn's index (run tags) -------------------------------------------------------------
     def _media_state(self) -> _MediaState:
         state = self.__dict__.get("_media")
         if state is None:
             state = self.__dict__.setdefault("_media", _MediaState())
         return state
 
-    def _index_items(self, run_id: str) -> list[dict[str, Any]]:
-        state = self._media_state()
-        with state.lock:
-            cached = state.indexes.get(run_id)
-        if cached is not None:
-            return list(cached)
-        return index.read_index(self._read_artifact(run_id, index.INDEX_PATH))
-
     def _index_add(self, run_id: str, item: dict[str, Any]) -> None:
+        """Append ``item`` to the run's index, unless its file is indexed already (logged again:
+        the file was replaced, its entry still holds)."""
         state = self._media_state()
         with state.lock:
             items = state.indexes.get(run_id)
             if items is None:
-                items = index.read_index(self._read_artifact(run_id, index.INDEX_PATH))
-            items = [i for i in items if i.get("path") != item["path"]] + [item]
-            self._log_bytes(run_id, index.write_index(items), index.INDEX_PATH)
+                items = index.read_index(self.get_run(run_id).data.tags)
+            if any(i.get("path") == item["path"] for i in items):
+                return
+            items = [*items, item]
+            name, value = index.last_chunk(items, MAX_TAG_VALUE_LENGTH)
+            self.set_tag(run_id, name, value)
             state.indexes[run_id] = items
 
     def _read_artifact(self, run_id: str, path: str) -> bytes | None:

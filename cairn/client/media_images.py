@@ -31,6 +31,9 @@ _NAME = re.compile(
     r"^(?P<key>.+?)(?P<sep>[+%])step(?P=sep)(?P<step>-?\d+)(?P=sep)timestamp(?P=sep)(?P<ts>\d+)(?P=sep)"
     r"(?P<uid>[^+%/]+?)(?P<compressed>(?P=sep)compressed)?\.(?P<ext>png|webp)$"
 )
+# File extension -> the Pillow format an image logged under that file name is written in.
+FILE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF", ".bmp": "BMP",
+                ".tif": "TIFF", ".tiff": "TIFF"}
 _FLOAT_RANGE = 1.0
 _INT_RANGE = 255
 
@@ -90,6 +93,15 @@ def to_pil(image: Any) -> Any:
     )
 
 
+def format_of(artifact_file: str) -> str:
+    suffix = "." + artifact_file.rsplit(".", 1)[-1].lower() if "." in artifact_file.rsplit("/", 1)[-1] else ""
+    if suffix not in FILE_FORMATS:
+        raise InvalidParameter(
+            f"Cannot tell an image format from '{artifact_file}': end it in one of {', '.join(sorted(FILE_FORMATS))}."
+        )
+    return FILE_FORMATS[suffix]
+
+
 def preview(image: Any) -> Any:
     """The image scaled so its longest side is ``PREVIEW_MAX_SIDE``, aspect kept."""
     width, height = image.size
@@ -99,8 +111,8 @@ def preview(image: Any) -> Any:
 
 def encode(image: Any, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    if fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.mode else "RGB")
+    if fmt in ("WEBP", "JPEG") and image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGBA" if "A" in image.mode and fmt == "WEBP" else "RGB")
     image.save(buffer, format=fmt)
     return buffer.getvalue()
 

@@ -5,9 +5,11 @@ Three sources, read together by ``collect``:
 - ``images/``: a keyed image's file names carry its key, step and time (MLflow's layout, which
   both clients write), so listing the folder is the index; no extra write per image.
 - the ``mlflow.loggedArtifacts`` tag: the tables either client logged.
-- ``media/index.json``: Cairn's index of what the layouts above cannot say — figures, texts and
-  images saved under a file name of the user's choosing — one entry per file:
-  ``{"kind", "key", "path", "step", "timestamp"}``.
+- the ``cairn.media`` tags: Cairn's index of what the layouts above cannot say — figures, texts
+  and images saved under a file name of the user's choosing — a JSON list of entries
+  ``{"kind", "path", "step", "timestamp"}`` (plus ``"key"`` when it is not the path). Tags, like
+  MLflow's own table index, so the index adds no file to the run's artifacts; a list longer than
+  a tag value holds continues in ``cairn.media.2``, ``cairn.media.3``, ...
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from cairn.entities import FileInfo
 from .media_images import parse_image_name
 from .media_tables import logged_tables
 
-INDEX_PATH = "media/index.json"
+INDEX_TAG = "cairn.media"
 KINDS = ("image", "figure", "table", "text")
 
 
@@ -42,22 +44,44 @@ class MediaItem:
 
 
 def entry(kind: str, key: str, path: str, step: int | None, timestamp: int | None) -> dict[str, Any]:
-    return {"kind": kind, "key": key, "path": path, "step": step, "timestamp": timestamp}
+    item: dict[str, Any] = {"kind": kind, "path": path, "step": step, "timestamp": timestamp}
+    if key != path:
+        item["key"] = key
+    return item
 
 
-def read_index(raw: bytes | None) -> list[dict[str, Any]]:
-    if not raw:
-        return []
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return []
-    items = document.get("items") if isinstance(document, dict) else None
-    return [i for i in items if isinstance(i, dict) and isinstance(i.get("path"), str)] if isinstance(items, list) else []
+def tag_name(number: int) -> str:
+    return INDEX_TAG if number == 1 else f"{INDEX_TAG}.{number}"
 
 
-def write_index(items: Iterable[Mapping[str, Any]]) -> bytes:
-    return json.dumps({"items": list(items)}, indent=1).encode()
+def read_index(tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The index entries the run's ``cairn.media`` tags hold, in logging order."""
+    items: list[dict[str, Any]] = []
+    number = 1
+    while tag_name(number) in tags:
+        try:
+            chunk = json.loads(tags[tag_name(number)])
+        except ValueError:
+            chunk = []
+        items += [i for i in chunk if isinstance(i, dict) and isinstance(i.get("path"), str)] \
+            if isinstance(chunk, list) else []
+        number += 1
+    return items
+
+
+def last_chunk(items: list[Mapping[str, Any]], limit: int) -> tuple[str, str]:
+    """The tag (name, value) that changes when ``items[-1]`` is appended: entries fill
+    ``cairn.media``, then ``cairn.media.2``, ... each value at most ``limit`` characters."""
+    number, chunk = 1, []
+    for item in items:
+        if chunk and len(_dump([*chunk, item])) > limit:
+            number, chunk = number + 1, []
+        chunk.append(item)
+    return tag_name(number), _dump(chunk)
+
+
+def _dump(items: list[Mapping[str, Any]]) -> str:
+    return json.dumps(items, separators=(",", ":"))
 
 
 def images_from_listing(files: Iterable[FileInfo]) -> list[MediaItem]:

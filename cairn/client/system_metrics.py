@@ -58,6 +58,14 @@ def interval_from_env() -> float:
         raise InvalidParameter(f"{ENV_INTERVAL}={raw!r} is not a number of seconds.") from None
 
 
+def interval_for(wanted: bool | None) -> float | None:
+    """The sampling interval for a run started with ``log_system_metrics=wanted`` (``None``: as
+    ``CAIRN_SYSTEM_METRICS`` says), or None for no sampling."""
+    if wanted or (wanted is None and enabled_by_env()):
+        return interval_from_env()
+    return None
+
+
 def check_interval(seconds: float) -> float:
     if not seconds >= MIN_INTERVAL_S:
         raise InvalidParameter(f"The system-metrics interval must be at least {MIN_INTERVAL_S} s, got {seconds}.")

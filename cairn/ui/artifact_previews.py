@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
 from cairn.client.media_images import IMAGES_DIR
-from cairn.client.media_index import INDEX_PATH, MediaItem, collect, read_index
+from cairn.client.media_index import MediaItem, collect, read_index
 from cairn.entities import FileInfo, Run
 from cairn.errors import NotFound
 from cairn.tracking.locations import store_path_of
@@ -107,10 +107,6 @@ def _is_split_table(document: object) -> bool:
 
 def media_of(store: ArtifactStore, run: Run) -> list[MediaItem]:
     """The run's images, figures, tables and texts per key and step (``cairn.client.media_index``):
-    keyed images from ``images/``'s names, tables from the run's tag, the rest from Cairn's index."""
-    images = list_files(store, run, IMAGES_DIR)
-    index_items: list[dict[str, object]] = []
-    if any(f.path == INDEX_PATH for f in list_files(store, run, INDEX_PATH.rsplit("/", 1)[0])):
-        with store.open(location_of(run, INDEX_PATH)) as stream:
-            index_items = read_index(stream.read(PREVIEW_MAX_BYTES * 4))
-    return collect(images, run.data.tags, index_items)
+    keyed images from ``images/``'s names, the rest from the run's tags."""
+    tags = run.data.tags
+    return collect(list_files(store, run, IMAGES_DIR), tags, read_index(tags))

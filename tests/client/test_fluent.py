@@ -101,9 +101,7 @@ def test_artifacts_text_dict_file_and_folder(store_dir, tmp_path: Path):
         cairn.log_artifacts(tmp_path / "dir", "tree")
     client = cairn.Client()
     top = {f.path: f.is_dir for f in client.list_artifacts(run.run_id)}
-    # log_text is media: listed by key in Cairn's media index (media/index.json).
-    assert top == {"config.json": False, "data": True, "notes": True, "tree": True, "media": True}
-    assert [(m.kind, m.path) for m in client.list_media(run.run_id)] == [("text", "notes/hello.txt")]
+    assert top == {"config.json": False, "data": True, "notes": True, "tree": True}
     assert [f.path for f in client.list_artifacts(run.run_id, "tree")] == ["tree/a.txt", "tree/sub"]
     out = client.download_artifacts(run.run_id, "tree", tmp_path / "out")
     assert (out / "sub" / "b.txt").read_text() == "B"

@@ -69,12 +69,14 @@ def test_figures_tables_and_texts_are_listed_by_key(store_dir: Path) -> None:
     with cairn.start_run() as run:
         cairn.log_figure(figure, "plots/bars.png")
         cairn.log_text("# Notes\nlr was too high", "notes.md")
+        cairn.log_image(gradient(1), artifact_file="samples/first.jpg")
         cairn.log_table(pd.DataFrame({"id": [1, 2], "label": ["cat", "dog"], "p": [0.9, 0.4]}), "predictions")
         cairn.log_table({"id": [3], "label": ["eel"], "p": [0.5]}, "predictions")  # appends
         cairn.log_table({"slice": "all", "acc": 0.8}, "eval/summary.json")  # one row of scalars
     client = cairn.Client()
     listed = {(m.kind, m.key, m.path) for m in client.list_media(run.run_id)}
     assert listed == {("figure", "plots/bars.png", "plots/bars.png"), ("text", "notes.md", "notes.md"),
+                      ("image", "samples/first.jpg", "samples/first.jpg"),
                       ("table", "predictions", "tables/predictions.json"),
                       ("table", "eval/summary.json", "eval/summary.json")}
     assert client.load_table(run.run_id, "predictions") == {
@@ -94,6 +96,10 @@ def test_bad_media_is_refused_with_a_clear_error(store_dir: Path) -> None:
             cairn.log_image(np.zeros((4, 4, 2)), "k")
         with pytest.raises(InvalidParameter, match=r"0\.\.1"):
             cairn.log_image(np.full((4, 4), 2.5), "k")
+        with pytest.raises(InvalidParameter, match="Cannot tell an image format"):
+            cairn.log_image(gradient(0), artifact_file="plots/sample.raw")
+        with pytest.raises(InvalidParameter, match="exactly one of key"):
+            cairn.log_image(gradient(0), "k", artifact_file="a.png")
         with pytest.raises(InvalidParameter, match="NumPy array, a PIL image"):
             cairn.log_image("not an image", "k")
         with pytest.raises(InvalidParameter, match="differ in length"):
@@ -189,3 +195,18 @@ def test_images_in_the_older_mlflow_naming_are_listed(store_dir: Path, tmp_path:
     (item,) = cairn.Client().list_media(run.run_id)
     assert (item.key, item.step, item.timestamp) == ("old_key", 4, 1700000000000)
     assert item.preview == f"images/{stem}%compressed.webp"
+
+
+def test_the_media_index_spills_into_numbered_tags_when_one_is_full() -> None:
+    from cairn.client import media_index
+    from cairn.tracking.validation import MAX_TAG_VALUE_LENGTH
+
+    items = [media_index.entry("text", f"notes/{'n' * 60}-{i}.md", f"notes/{'n' * 60}-{i}.md", None, 1_700_000_000_000 + i)
+             for i in range(300)]
+    tags: dict[str, str] = {}
+    for n in range(1, len(items) + 1):  # as _index_add writes them, one append at a time
+        name, value = media_index.last_chunk(items[:n], MAX_TAG_VALUE_LENGTH)
+        assert len(value) <= MAX_TAG_VALUE_LENGTH
+        tags[name] = value
+    assert {"cairn.media", "cairn.media.2", "cairn.media.3"} <= set(tags)
+    assert media_index.read_index(tags) == items
