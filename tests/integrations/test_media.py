@@ -128,12 +128,17 @@ def test_cairn_runs_media_lists_per_key_and_step(store_dir: Path, capsys: pytest
 
 
 # The mlflow client against a real `cairn server` ---------------------------------------------
+@pytest.fixture(scope="module")
+def media_server(server_factory: Callable[..., Any]) -> Any:
+    return server_factory()
+
+
 @pytest.fixture
-def server_uri(server_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def server_uri(media_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import mlflow
 
     monkeypatch.setenv("CAIRN_CAPTURE", "none")
-    server = server_factory()
+    server = media_server
     fluent.set_tracking_uri(server.url)
     mlflow.set_tracking_uri(server.url)
     try:
