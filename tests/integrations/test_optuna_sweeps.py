@@ -142,6 +142,14 @@ def test_cairn_runs_list_parent_lists_the_trials(store_dir: Path, capsys: pytest
     assert cli.main(["--tracking-uri", cairn.get_tracking_uri(), "runs", "list", "-e", "sweeps-cli",
                      "--parent", "listed", "-f", f"attributes.run_id = '{best_run}'", "--json"]) == 0
     assert [r["run_id"] for r in json.loads(capsys.readouterr().out)["runs"]] == [best_run]
+    uri = cairn.get_tracking_uri()
+    if uri.startswith("http"):  # the UI's compare view takes the trials' run ids
+        import httpx
+
+        trials = sorted(cb.trial_run_ids.values())[:3]
+        page = httpx.get(f"{uri}/compare", params=[("run", r) for r in trials], timeout=30)
+        assert page.status_code == 200
+        assert all(r[:8] in page.text for r in trials) and "kind" in page.text
 
 
 def test_import_cairn_does_not_import_optuna() -> None:
