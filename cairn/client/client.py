@@ -35,8 +35,8 @@ from cairn.tracking.validation import validate_key
 from .backends import Backend
 from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
-from .media import MediaMethods
 from .deployment_methods import DeploymentMethods
+from .media import MediaMethods
 from .registry_methods import RegistryMethods
 from .retention_methods import RetentionMethods
 from .tracking_uri import absolute_tracking_uri, backend_for

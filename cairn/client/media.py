@@ -142,7 +142,7 @@ class MediaMethods:
             state.indexes[run_id] = items
 
     def _read_artifact(self, run_id: str, path: str) -> bytes | None:
-        folder, _, name = path.rpartition("/")
+        folder = path.rpartition("/")[0]
         if not any(f.path == path and not f.is_dir for f in self.list_artifacts(run_id, folder)):
             return None
         with tempfile.TemporaryDirectory() as tmp:
