@@ -59,7 +59,7 @@ def list_runs(
     """List runs with their params and latest metrics, newest first.
 
     \b
-    Examples:
+    Example:
       cairn runs list -e churn -f "metrics.acc > 0.9" -o "metrics.acc DESC"
       cairn runs list --parent 3f2a9c1b -o "metrics.value ASC"
     """
