@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
+    from cairn.client.media_fluent import list_media, log_image, log_table
     from cairn.client.fluent import (
         ActiveRun,
         active_run,
@@ -61,6 +62,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "log_metrics", "log_model", "log_outcome", "log_param", "log_params", "log_slice_metrics", "log_text", "register_model",
         "search_runs", "seed_everything", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
     ),
+    "cairn.client.media_fluent": ("list_media", "log_image", "log_table"),
     "cairn.client.reproduce": ("reproduce",),
     "cairn.entities": ("Metric", "Param", "Run", "RunTag", "ViewType"),
     "cairn.errors": ("AlreadyExists", "CairnError", "InvalidParameter", "NotFound"),
@@ -68,7 +70,9 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "cairn.models.signature": ("infer_signature",),
 }  # fmt: skip
 # ``cairn.sklearn.autolog()`` and the like: each framework's module, imported when first named.
-_INTEGRATIONS = ("sklearn", "xgboost", "lightgbm", "lightning", "transformers")
+_INTEGRATIONS = {name: f"cairn.integrations.{name}" for name in ("sklearn", "xgboost", "lightgbm", "lightning",
+                                                                   "transformers")}
+_INTEGRATIONS["optuna"] = "cairn.client.optuna_callback"  # given the SDK's client, experiment and active run
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 
@@ -84,7 +88,7 @@ def __getattr__(name: str) -> Any:
     elif name in _INTEGRATIONS:
         import importlib
 
-        value = importlib.import_module(f"cairn.integrations.{name}")
+        value = importlib.import_module(_INTEGRATIONS[name])
     else:
         raise AttributeError(f"module 'cairn' has no attribute {name!r}")
     globals()[name] = value
@@ -107,4 +111,5 @@ __all__ = [
     "log_slice_metrics",
     "reproduce",
     "autolog",
+    "log_image", "log_table", "list_media",
 ]

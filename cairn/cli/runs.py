@@ -15,9 +15,12 @@ from cairn.cli import lookup
 from cairn.cli import reproduce as reproduce_cli
 from cairn.cli.options import CONTEXT_SETTINGS, ExperimentOption, JsonOption, RunArgument
 from cairn.cli.output import client, emit
+from cairn.cli.render import media as media_render
 from cairn.cli.render import runs as render
+from cairn.cli.views import media as media_views
 from cairn.cli.views import runs as views
 from cairn.entities import ViewType
+from cairn.tracking.runs import PARENT_RUN_TAG
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +51,9 @@ def list_runs(
         "--order-by", "-o", metavar="KEY [ASC|DESC]",
         help="Sort key, e.g. \"metrics.acc DESC\"; repeat for ties (default: newest first).")] = None,
     max_results: Annotated[int, typer.Option("--max", "-n", min=1, help="Show at most N runs.")] = 100,
+    parent: Annotated[str | None, typer.Option(
+        "--parent", "-p", metavar="RUN",
+        help="Only the child runs of this run (e.g. a sweep's trials): its id, id prefix or name.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List runs with their params and latest metrics, newest first.
@@ -55,9 +61,16 @@ def list_runs(
     \b
     Example:
       cairn runs list -e churn -f "metrics.acc > 0.9" -o "metrics.acc DESC"
+      cairn runs list --parent 3f2a9c1b -o "metrics.value ASC"
     """
     c = client(ctx)
     experiments = lookup.experiments_for(c, experiment, ViewType.ACTIVE_ONLY)
+    if parent is not None:
+        parent_run = lookup.resolve_run(c, parent, experiment)
+        experiment_id = parent_run.info.experiment_id
+        experiments = {experiment_id: experiments.get(experiment_id) or c.get_experiment(experiment_id).name}
+        children = f"tags.{PARENT_RUN_TAG} = '{parent_run.run_id}'"
+        filter_string = f"{children} AND ({filter_string})" if filter_string.strip() else children
     runs = lookup.search_runs(c, list(experiments), filter_string, order_by, max_results + 1,
                               ViewType.ACTIVE_ONLY)
     doc = views.runs_view(runs[:max_results], experiments, has_more=len(runs) > max_results)
@@ -90,6 +103,23 @@ def show_run(ctx: typer.Context, run: RunArgument, experiment: ExperimentOption 
         texts.get(views.DIFF_ARTIFACT), texts.get(views.REQUIREMENTS_ARTIFACT), curve_width=width,
     )
     emit(doc, as_json, render.render_run_detail)
+
+
+@runs_app.command("media")
+def run_media(ctx: typer.Context, run: RunArgument, experiment: ExperimentOption = None,
+              key: Annotated[str | None, typer.Option("--key", "-k", help="Only this key's media.")] = None,
+              as_json: JsonOption = False) -> None:
+    """List a run's images, figures, tables and texts per key and step (logged by Cairn or by an
+    MLflow client); download one with `cairn artifacts download`.
+
+    \b
+    Example:
+      cairn runs media 3f2a9c1b --key val_samples
+    """
+    c = client(ctx)
+    found = lookup.resolve_run(c, run, experiment)
+    doc = media_views.media_view(found.run_id, c.list_media(found.run_id, key), key)
+    emit(doc, as_json, media_render.render_media)
 
 
 runs_app.command("branch")(reproduce_cli.branch)

@@ -37,6 +37,7 @@ from .batching import BatchingLogger
 from .dataset_methods import DatasetMethods
 from .deployment_methods import DeploymentMethods
 from .evidence_methods import EvidenceMethods
+from .media import MediaMethods
 from .registry_methods import RegistryMethods
 from .retention_methods import RetentionMethods
 from .tracking_uri import absolute_tracking_uri, backend_for
@@ -45,7 +46,7 @@ from .users import default_user
 _BATCH_PARAMS_TAGS = 100
 
 
-class Client(RegistryMethods, DatasetMethods, DeploymentMethods, EvidenceMethods, RetentionMethods):
+class Client(RegistryMethods, DatasetMethods, DeploymentMethods, EvidenceMethods, RetentionMethods, MediaMethods):
     """Explicit access to experiments, runs, metrics and artifacts.
 
     >>> client = Client()                       # the embedded store in ./.cairn
@@ -221,9 +222,6 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods, EvidenceMethods
             target = f"{artifact_path.strip('/')}/{rel}" if artifact_path else rel
             self._backend.upload_artifact(uri, path, target)
 
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
-
     def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
         if artifact_file.endswith((".yaml", ".yml")):
             try:
@@ -234,13 +232,6 @@ class Client(RegistryMethods, DatasetMethods, DeploymentMethods, EvidenceMethods
         else:
             data = json.dumps(dictionary, indent=2, default=str).encode()
         self._log_bytes(run_id, data, artifact_file)
-
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
-        """Save a matplotlib figure (format from the file extension) as an artifact."""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(artifact_file).name
-            figure.savefig(path)
-            self._backend.upload_artifact(self._artifact_uri(run_id), path, artifact_file)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[FileInfo]:
         return self._backend.list_artifacts(self._artifact_uri(run_id), path)

@@ -17,6 +17,7 @@ from cairn.entities import ModelVersion
 from cairn.errors import AlreadyExists, InvalidParameter
 from cairn.tracking.runs import PARENT_RUN_TAG
 
+from . import system_metrics
 from .client import Client
 from .tracking_uri import get_tracking_uri
 from .tracking_uri import set_tracking_uri as _set_uri
@@ -32,6 +33,8 @@ _active_runs: list[ActiveRun] = []
 _experiment_id: str | None = None
 # Seeds set before any run is active; recorded on the next run started.
 _pending_seed_tags: dict[str, str] = {}
+# System-metric monitors of active runs, by run id (started by start_run, stopped by _end).
+_monitors: dict[str, system_metrics.SystemMetricsMonitor] = {}
 
 
 class ActiveRun:
@@ -127,6 +130,7 @@ def start_run(
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
     capture: Any = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start (or resume, with ``run_id``) a run and make it active.
 
@@ -136,8 +140,13 @@ def start_run(
     With ``CAIRN_RUN_ID`` set (``cairn reproduce`` and ``cairn runs branch`` set it), the first
     top-level run started without ``run_id`` is that run, prepared for this process: it is
     resumed and its context captured here.
+
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPUs into ``system/...``
+    metrics while the run is active (``None``: the ``CAIRN_SYSTEM_METRICS`` setting); see
+    ``system_metrics``.
     """
     client = _get_client()
+    sampling_interval = system_metrics.interval_for(log_system_metrics)  # a bad setting fails before the run starts
     with _lock:
         if _active_runs and not nested:
             raise InvalidParameter(
@@ -175,6 +184,8 @@ def start_run(
                 client.set_tags(run.run_id, _pending_seed_tags)
                 _pending_seed_tags.clear()
         _active_runs.append(active)
+    if sampling_interval is not None:
+        _monitors[active.run_id] = system_metrics.SystemMetricsMonitor(client, active.run_id, sampling_interval).start()
     return active
 
 
@@ -204,6 +215,9 @@ def _end(active: ActiveRun, status: str, raise_errors: bool) -> None:
     with _lock:
         if active in _active_runs:
             _active_runs.remove(active)
+        monitor = _monitors.pop(active.run_id, None)
+    if monitor is not None:
+        monitor.stop()  # joins its thread: no system metric lands after the end time
     try:
         client.flush()
     except Exception:

@@ -1,6 +1,7 @@
 """Safe previews of a run's artifacts: what kind a file is, and how much of it a page may show.
 
-Text, JSON, CSV/TSV and raster images are previewed; HTML and SVG never are (an uploaded page or
+Text, JSON, CSV/TSV and raster images are previewed (a JSON table in MLflow's ``log_table``
+layout, ``{"columns": [...], "data": [[...]]}``, as a table); HTML and SVG never are (an uploaded page or
 drawing can carry script): they are offered for download only, which the server sends as an
 attachment with ``nosniff``. Text previews read at most ``PREVIEW_MAX_BYTES``; tables show at
 most ``PREVIEW_MAX_ROWS`` rows; images are shown up to ``IMAGE_PREVIEW_MAX_BYTES``.
@@ -16,6 +17,8 @@ from pathlib import PurePosixPath
 
 from cairn.artifacts.base import ArtifactStore
 from cairn.artifacts.paths import clean_relative_path
+from cairn.client.media_images import IMAGES_DIR
+from cairn.client.media_index import MediaItem, collect, read_index
 from cairn.entities import FileInfo, Run
 from cairn.errors import NotFound
 from cairn.tracking.locations import store_path_of
@@ -77,9 +80,15 @@ def preview(store: ArtifactStore, run: Run, path: str) -> Preview:
     shown.kind, shown.text = "text", text
     if suffix == ".json" and not shown.truncated:
         try:
-            shown.text, shown.kind = json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
+            document = json.loads(text)
         except ValueError:
-            pass
+            return shown
+        shown.text, shown.kind = json.dumps(document, indent=2, ensure_ascii=False), "json"
+        if _is_split_table(document):
+            shown.rows = [[str(c) for c in document["columns"]]]
+            shown.rows += [["" if v is None else str(v) for v in row] for row in document["data"][:PREVIEW_MAX_ROWS]]
+            shown.truncated = len(document["data"]) > PREVIEW_MAX_ROWS
+            shown.kind = "table"
     elif suffix in _TABLES:
         reader = csv.reader(io.StringIO(text), delimiter=_TABLES[suffix])
         for row in reader:  # the header row, then at most PREVIEW_MAX_ROWS rows
@@ -89,3 +98,15 @@ def preview(store: ArtifactStore, run: Run, path: str) -> Preview:
             shown.rows.append(row)
         shown.kind = "table"
     return shown
+
+
+def _is_split_table(document: object) -> bool:
+    return (isinstance(document, dict) and isinstance(document.get("columns"), list)
+            and isinstance(document.get("data"), list) and all(isinstance(r, list) for r in document["data"]))
+
+
+def media_of(store: ArtifactStore, run: Run) -> list[MediaItem]:
+    """The run's images, figures, tables and texts per key and step (``cairn.client.media_index``):
+    keyed images from ``images/``'s names, the rest from the run's tags."""
+    tags = run.data.tags
+    return collect(list_files(store, run, IMAGES_DIR), tags, read_index(tags))

@@ -1,6 +1,6 @@
 """One run: overview (status, times, user, source, git), params, latest metrics with charts,
 code, environment, seeds, datasets and logged models (``run_provenance``), registry versions made
-from it, and the artifacts browser with previews."""
+from it, its media per key and step, and the artifacts browser with previews."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cairn.client.media_index import MediaItem
 from cairn.entities import Experiment, FileInfo, ModelVersion, Run
 from cairn.registry.versions import model_versions_of_runs
 from cairn.tracking import experiments, runs
@@ -40,6 +41,7 @@ class RunView:
     versions: list[ModelVersion] = field(default_factory=list)
     chart_keys: list[str] = field(default_factory=list)
     provenance: Provenance | None = None
+    media: list[MediaItem] = field(default_factory=list)
 
 
 def load_run(stores: Any, run_id: str, request: Request | None = None) -> RunView:
@@ -51,6 +53,8 @@ def load_run(stores: Any, run_id: str, request: Request | None = None) -> RunVie
     view.source = [(label, tags[key]) for key, label in _SOURCE_TAGS.items() if key in tags]
     view.tags = sorted((k, v) for k, v in tags.items() if not k.startswith(("mlflow.", "cairn.")))
     view.files = artifact_previews.list_files(stores.artifacts, run, "")
+    if view.files:
+        view.media = artifact_previews.media_of(stores.artifacts, run)
     if not view.files:
         view.files_gone = explain_missing(stores.db, artifact_previews.location_of(run, ""))
     versions = model_versions_of_runs(stores.db, [run_id]).get(run_id, [])
