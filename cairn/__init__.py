@@ -72,7 +72,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
 # ``cairn.sklearn.autolog()`` and the like: each framework's module, imported when first named.
 _INTEGRATIONS = {name: f"cairn.integrations.{name}" for name in ("sklearn", "xgboost", "lightgbm", "lightning",
                                                                    "transformers")}
-_INTEGRATIONS["optuna"] = "cairn.client.optuna_callback"  # given the SDK's client, experiment and active run
+_INTEGRATIONS["optuna"] = "cairn.integrations.optuna_callback"  # the callback with the SDK's client and run
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 

@@ -23,9 +23,10 @@ def parameters(function: Callable[..., Any]) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def test_the_interface_covers_tracking_registry_datasets_deployments_retention_and_imports() -> None:
+def test_the_interface_covers_tracking_registry_datasets_deployments_evidence_retention_and_imports() -> None:
     assert [part.__name__ for part in PARTS] == [
-        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend", "RetentionBackend", "ImportBackend"]
+        "TrackingBackend", "RegistryBackend", "DatasetBackend", "DeploymentBackend", "EvidenceBackend",
+        "RetentionBackend", "ImportBackend"]
     assert {"log_batch", "promote", "search_datasets", "lineage", "set_deployment",
             "search_predictions", "set_retention_policy", "collect_garbage"} <= set(declared_methods())
 

@@ -9,20 +9,19 @@
 
     cairn runs list --parent <cb.study_run_id> -o "metrics.value ASC"
 
-The callback itself (``cairn.integrations.optuna.OptunaCallback``) sits below ``client/`` in the
-layers and takes a client; this module, in ``client/``, hands it the SDK's client, the
-experiment and the active run (the study's run nests under it). ``cairn.optuna`` (or ``from
+The callback itself (``cairn.integrations.optuna.OptunaCallback``) takes a client; this module
+hands it the SDK's client, the experiment and the active run (the study's run nests under it). ``cairn.optuna`` (or ``from
 cairn import optuna``) is this module, loaded on first use: importing ``cairn`` imports neither
 it nor Optuna.
 """
 
 from __future__ import annotations
 
+from cairn.client import fluent
+from cairn.client.client import Client
 from cairn.errors import AlreadyExists
-from cairn.integrations.optuna import OptunaCallback
 
-from . import fluent
-from .client import Client
+from .optuna import OptunaCallback
 
 __all__ = ["OptunaCallback", "callback"]
 
