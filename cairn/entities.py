@@ -438,7 +438,8 @@ class GcReport:
 @dataclass(frozen=True)
 class Prediction:
     """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled
-    in when read back."""
+    in when read back. ``flags`` lists the features that were outside what the version was trained
+    on (``{"feature", "kind", "value", "expected"}`` each); None when there were none."""
 
     prediction_id: str
     request_id: str
@@ -453,6 +454,7 @@ class Prediction:
     error: str | None = None
     outcome: float | None = None
     run_id: str | None = None
+    flags: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,7 +7,8 @@ model name, pinned reference (empty: follow the deployment), extra-column policy
 bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``),
 and where versions run (``local`` or ``venv``, see ``environments``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off; ``CAIRN_SERVE_AUTH=true`` puts the admin
-routes behind a sign-in (``auth``).
+routes behind a sign-in (``auth``); ``CAIRN_SERVE_STRICT_RANGES=true`` refuses rows outside the
+training ranges.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ENV_HOST = "CAIRN_SERVE_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVE_ALLOWED_HOSTS"
 ENV_AUTH = "CAIRN_SERVE_AUTH"
 ENV_ENV_MANAGER = "CAIRN_SERVE_ENV_MANAGER"
+ENV_STRICT_RANGES = "CAIRN_SERVE_STRICT_RANGES"
 _OFF = ("0", "off", "false", "no")
 _ON = ("1", "on", "true", "yes")
 
@@ -67,7 +69,7 @@ def app_from_env() -> Starlette:
     loader = VersionLoader(client, name, env_manager=os.environ.get(ENV_ENV_MANAGER) or "local")
 
     def build(plan: Any) -> Any:
-        deployment = build_deployment(plan, loader, extra_columns)
+        deployment = build_deployment(plan, loader, extra_columns, loader.ranges)
         loader.keep_only(sorted(plan.versions()))
         return deployment
 
@@ -91,7 +93,8 @@ def app_from_env() -> Starlette:
             shutil.rmtree(loader.folder, ignore_errors=True)
 
     allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
-    app = create_app(holder, prediction_log=log, lifespan=lifespan)
+    strict = str(os.environ.get(ENV_STRICT_RANGES, "")).strip().lower() in _ON
+    app = create_app(holder, prediction_log=log, lifespan=lifespan, strict_ranges=strict)
     # Browsers never call a scoring endpoint on purpose: no Origin is allowed to POST to it.
     checked = HostCheckMiddleware(app, os.environ.get(ENV_HOST, "127.0.0.1"), allowed)
     if access is None:
