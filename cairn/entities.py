@@ -241,6 +241,9 @@ class Policy:
     retention_days: int = 30
     # With require_signoff: the approver must not be the user who created the version either.
     signoff_excludes_creator: bool = False
+    # The stability window: a replaced Production version waits on standby (kept warm for rollback)
+    # this long before it is archived; 0 archives it at once (MLflow's behaviour).
+    archive_previous_after_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

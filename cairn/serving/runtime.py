@@ -13,6 +13,7 @@ training ranges.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -39,6 +40,7 @@ ENV_AUTH = "CAIRN_SERVE_AUTH"
 ENV_ENV_MANAGER = "CAIRN_SERVE_ENV_MANAGER"
 ENV_STRICT_RANGES = "CAIRN_SERVE_STRICT_RANGES"
 _OFF = ("0", "off", "false", "no")
+_log = logging.getLogger("cairn.serving")
 _ON = ("1", "on", "true", "yes")
 
 
@@ -70,7 +72,15 @@ def app_from_env() -> Starlette:
 
     def build(plan: Any) -> Any:
         deployment = build_deployment(plan, loader, extra_columns, loader.ranges)
-        loader.keep_only(sorted(plan.versions()))
+        warm = set(plan.versions())
+        for version in plan.standby_versions:  # kept loaded so a rollback swaps without a cold load
+            try:
+                loader(version)
+                loader.ranges(version)
+                warm.add(version)
+            except Exception as exc:  # a standby version that cannot load must not stop serving
+                _log.warning("%s v%s on standby could not be kept loaded: %s", name, version, exc)
+        loader.keep_only(sorted(warm))
         return deployment
 
     holder = DeploymentHolder(build(client.resolve_deployment(name, ref)))

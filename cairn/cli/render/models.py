@@ -143,6 +143,9 @@ def render_policy(doc: Mapping[str, Any], console: Console) -> None:
         "sign-off for Production": ("another user, not the version's creator" if policy.get("signoff_excludes_creator")
                                     else "another user") if policy["require_signoff"] else "no",
         "metric/model gates on": ", ".join(policy["gated_stages"]),
+        "previous Production version": (
+            f"on standby {fmt_duration(policy['archive_previous_after_ms'])}, then archived"
+            if policy.get("archive_previous_after_ms") else "archived at once"),
         "archived artifacts kept": f"{policy['retention_days']} days",
     }), title=Text("Promotion policy", style="bold"), title_align="left", expand=False))
 
@@ -188,7 +191,7 @@ def render_timeline(doc: Mapping[str, Any], console: Console) -> None:
     else:
         table = _table("Served", "Version", "From", "Until", "For", "Put there by", "Approved by", "Reason")
         for i in intervals:
-            label = "Production" if i["kind"] == "stage" else f"@{i['label']}"
+            label = {"stage": "Production", "standby": "Standby"}.get(i["kind"], f"@{i['label']}")
             until = fmt_time(i["end"]) if i["end"] is not None else Text("now", style="bold green")
             table.add_row(label, f"v{i['version']}", fmt_time(i["start"]), until,
                           fmt_duration((i["end"] if i["end"] is not None else doc["now"]) - i["start"]),
@@ -215,7 +218,8 @@ def gantt(intervals: Sequence[Mapping[str, Any]], now: int, width: int) -> Text:
     step = (end - start) / width
     rows: dict[str, list[tuple[int, int]]] = {}
     for i in intervals:
-        label = f"v{i['version']}" if i["kind"] == "stage" else f"@{i['label']} v{i['version']}"
+        label = {"stage": f"v{i['version']}", "standby": f"v{i['version']} standby"}.get(
+            i["kind"], f"@{i['label']} v{i['version']}")
         rows.setdefault(label, []).append((i["start"], i["end"] if i["end"] is not None else end))
     label_width = max(len(label) for label in rows)
     text = Text()
