@@ -81,6 +81,7 @@ class Deployment:
     ab_key: str | None = None
     shadow: Arm | None = None
     plan: DeploymentPlan | None = None
+    standby: tuple[Arm, ...] = ()  # loaded, answering nothing: a rollback inside a stability window swaps one in
     chance: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     @property
@@ -116,6 +117,7 @@ class Deployment:
             "extra_columns": self.extra_columns,
             "ab_key": self.ab_key,
             "arms": [arm.describe() for arm in self.arms],
+            "standby": [{"version": arm.version, "run_id": arm.run_id, "loaded": True} for arm in self.standby],
             "signature": signature.to_dict() if signature is not None else None,
         }
 

@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,7 +26,7 @@ from starlette.applications import Starlette
 from cairn.web.host_check import HostCheckMiddleware
 
 from .app import create_app
-from .deployment import VersionLoader, build_deployment
+from .deployment import Arm, VersionLoader, build_deployment
 from .follower import POLL_INTERVAL_S, DeploymentHolder, Follower
 from .prediction_log import PredictionLogger
 
@@ -41,6 +42,7 @@ ENV_ENV_MANAGER = "CAIRN_SERVE_ENV_MANAGER"
 ENV_STRICT_RANGES = "CAIRN_SERVE_STRICT_RANGES"
 _OFF = ("0", "off", "false", "no")
 _log = logging.getLogger("cairn.serving")
+STANDBY_ARM = "standby"
 _ON = ("1", "on", "true", "yes")
 
 
@@ -73,15 +75,16 @@ def app_from_env() -> Starlette:
     def build(plan: Any) -> Any:
         deployment = build_deployment(plan, loader, extra_columns, loader.ranges)
         warm = set(plan.versions())
+        standby = []
         for version in plan.standby_versions:  # kept loaded so a rollback swaps without a cold load
             try:
-                loader(version)
-                loader.ranges(version)
+                model, run_id = loader(version)
+                standby.append(Arm(STANDBY_ARM, model, str(version), run_id, 0.0, loader.ranges(version)))
                 warm.add(version)
             except Exception as exc:  # a standby version that cannot load must not stop serving
                 _log.warning("%s v%s on standby could not be kept loaded: %s", name, version, exc)
         loader.keep_only(sorted(warm))
-        return deployment
+        return replace(deployment, standby=tuple(standby))
 
     holder = DeploymentHolder(build(client.resolve_deployment(name, ref)))
     follower = Follower(holder, lambda: client.resolve_deployment(name, ref), build, interval)
