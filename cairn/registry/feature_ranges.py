@@ -29,6 +29,7 @@ FLAG_KINDS = (OUT_OF_RANGE, UNSEEN_CATEGORY)
 MAX_CATEGORIES = TOP_CATEGORIES  # a categorical feature is checked only when the profile kept every category
 MAX_FLAG_VALUE_CHARS = 200
 _SHOWN_CATEGORIES = 10
+_LOOP_ROWS = 64  # up to this many rows a plain loop over a categorical column beats NumPy's set-up
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class FeatureRanges:
     source: str
     ranges: tuple[FeatureRange, ...]
 
-    def check(self, data: Any) -> list[list[dict[str, Any]]] | None:
+    def check(self, data: Any) -> list[Any] | None:
         """One list of flags per row of ``data`` (a DataFrame), or None when no row is flagged
         (the common case, which allocates nothing per row). Rows without named columns are not
         checked."""
@@ -77,7 +78,10 @@ class FeatureRanges:
                                                     "value": _plain(value), "expected": expected.expected()})
         if not flagged:
             return None
-        return [flagged.get(row, []) for row in range(len(data))]
+        rows: list[Any] = [()] * len(data)  # an unflagged row shares one empty tuple (a JSON [])
+        for row, row_flags in flagged.items():
+            rows[row] = row_flags
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "features": [r.to_dict() for r in self.ranges]}
@@ -133,24 +137,34 @@ def count_flags(rows: Iterable[Any]) -> dict[str, dict[str, int]]:
 
 
 def _outside(column: Any, expected: FeatureRange) -> list[tuple[int, Any, str]]:
-    """(row, value, kind) for each value of ``column`` outside ``expected``; vectorised."""
+    """(row, value, kind) for each value of ``column`` outside ``expected``: NumPy comparisons on
+    the column's array (pandas' per-call overhead would dominate a one-row request)."""
     import numpy as np
-    import pandas as pd
 
+    values = column.to_numpy()
     if expected.categories is not None:
-        present = column.notna().to_numpy()
-        text = column.astype(str)
-        bad = np.flatnonzero(present & ~text.isin(expected.categories).to_numpy())
-        return [(int(i), column.iat[i], UNSEEN_CATEGORY) for i in bad]
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        values = column.to_numpy(dtype="float64", na_value=np.nan)
-        numeric = column
-    else:
-        numeric = pd.to_numeric(column, errors="coerce")
-        values = numeric.to_numpy(dtype="float64", na_value=np.nan)
+        return [(i, values[i], UNSEEN_CATEGORY) for i in _unseen(column, values, expected.categories)]
+    if values.dtype.kind in "iufb":
+        numbers = values.astype(np.float64, copy=False)
+    else:  # text or mixed values: what reads as a number is checked, the rest is the signature's job
+        import pandas as pd
+
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero((values < expected.low) | (values > expected.high))
-    return [(int(i), numeric.iat[i], OUT_OF_RANGE) for i in bad]
+        bad = np.flatnonzero((numbers < expected.low) | (numbers > expected.high))
+    return [(int(i), numbers[i] if values.dtype.kind not in "iub" else values[i], OUT_OF_RANGE) for i in bad]
+
+
+def _unseen(column: Any, values: Any, categories: frozenset[str]) -> list[int]:
+    """Rows whose value (as text, as the profile recorded it) is not among ``categories``."""
+    import numpy as np
+
+    if len(values) <= _LOOP_ROWS:
+        return [i for i, v in enumerate(values)
+                if v is not None and v == v and (v if isinstance(v, str) else str(v)) not in categories]
+    text = column if values.dtype.kind == "O" and isinstance(values[0], str) else column.astype(str)
+    known = text.isin(categories).to_numpy() | column.isna().to_numpy()
+    return [int(i) for i in np.flatnonzero(~known)]
 
 
 def _plain(value: Any) -> Any:

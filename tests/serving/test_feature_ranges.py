@@ -104,6 +104,12 @@ def test_out_of_range_and_unseen_rows_are_flagged_in_the_response_and_the_log(st
     assert {p.prediction_id for p in client.search_predictions("risk", since=since, filter_string="flags.none")} \
         == {ids[0]}
 
+    explained = client.explain_prediction(ids[1])
+    assert (explained["arm"], explained["version"]["version"], explained["flags"]) == ("primary", 1, flags[1])
+    assert explained["features"] == {"age": 150.0, "visits": 2, "plan": "basic"}
+    assert explained["output"] == document["predictions"][1]
+    assert [(s["action"], s["to_stage"]) for s in explained["gates"]] == [("promote", "Production")]
+
     listed = _cairn(store, "predictions", "list", "risk", "--filter", "flags.any", "--json")
     assert listed.returncode == 0, listed.stderr
     assert {ids[1], ids[2]} <= {p["prediction_id"] for p in json.loads(listed.stdout)["predictions"]}
