@@ -101,17 +101,15 @@ def flag_counts(db: Database, name: str, since: int | None = None, until: int | 
     ``{"predictions": N, "flagged": M, "truncated": bool, "versions": {"3": {"age": {"out_of_range": 2}}}}``."""
     validate_model_name(name)
     check_window(since, until)
-    per_version: dict[int, list[Any]] = {}
-    read = flagged = 0
     with db.read() as tx:
-        for row in rows.iter_predictions(tx, name, since, until, None, None):
-            if read >= MAX_FLAG_ROWS:
-                break
-            read += 1
-            if row.flags:
-                flagged += 1
-                per_version.setdefault(row.version, []).append(row.flags)
-    return {"model_name": name, "predictions": read, "flagged": flagged, "truncated": read >= MAX_FLAG_ROWS,
+        found = rows.recent_flags(tx, name, since, until, MAX_FLAG_ROWS + 1)
+    read = min(len(found), MAX_FLAG_ROWS)
+    per_version: dict[int, list[Any]] = {}
+    for version, flags in found[:MAX_FLAG_ROWS]:
+        if flags:
+            per_version.setdefault(version, []).append(flags)
+    flagged = sum(len(f) for f in per_version.values())
+    return {"model_name": name, "predictions": read, "flagged": flagged, "truncated": len(found) > MAX_FLAG_ROWS,
             "versions": {str(v): count_flags(flags) for v, flags in sorted(per_version.items())}}
 
 

@@ -61,6 +61,20 @@ def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | 
         result.close()
 
 
+def recent_flags(conn: Tx, model_name: str, since: int | None, until: int | None,
+                 limit: int) -> list[tuple[int, Any]]:
+    """(version, flags or None) of the model's newest ``limit`` rows in the window: two small
+    columns, so counting range flags never decodes features or outputs."""
+    p = predictions.c
+    query = select(p.version, p.flags).where(p.model_name == model_name)
+    if since is not None:
+        query = query.where(p.timestamp >= since)
+    if until is not None:
+        query = query.where(p.timestamp < until)
+    rows = conn.execute(query.order_by(p.timestamp.desc(), p.prediction_id.desc()).limit(limit))
+    return [(int(version), orjson.loads(flags) if flags is not None else None) for version, flags in rows]
+
+
 def get_any(conn: Tx, model_name: str) -> str | None:
     """The id of one logged prediction of ``model_name``, if any."""
     p = predictions.c
