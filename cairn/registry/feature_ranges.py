@@ -161,10 +161,14 @@ def _unseen(column: Any, values: Any, categories: frozenset[str]) -> list[int]:
 
     if len(values) <= _LOOP_ROWS:
         return [i for i, v in enumerate(values)
-                if v is not None and v == v and (v if isinstance(v, str) else str(v)) not in categories]
+                if not _missing(v) and (v if isinstance(v, str) else str(v)) not in categories]
     text = column if values.dtype.kind == "O" and isinstance(values[0], str) else column.astype(str)
     known = text.isin(categories).to_numpy() | column.isna().to_numpy()
     return [int(i) for i in np.flatnonzero(~known)]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _plain(value: Any) -> Any:

@@ -5,6 +5,7 @@ against real `cairn serve` subprocesses over a model whose run logged its traini
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,10 +18,10 @@ import pytest
 
 import cairn
 from cairn.client import fluent, tracking_uri
+from cairn.datasets.profile import profile_frame
 from cairn.errors import InvalidParameter
 from cairn.models.signature import infer_signature
 from cairn.registry.feature_ranges import OUT_OF_RANGE, UNSEEN_CATEGORY, ranges_from_profile
-from cairn.datasets.profile import profile_frame
 from tests import backends
 
 TRAINING = pd.DataFrame({"age": [18.0, 35.0, 52.0, 70.0], "visits": [0, 3, 9, 20],
@@ -68,8 +69,8 @@ def _post(url: str, rows: list[list[object]]) -> httpx.Response:
 
 
 def _cairn(store: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cairn.cli", *args], capture_output=True, text=True, timeout=120,
-                          env={**__import__("os").environ, "CAIRN_TRACKING_URI": store, "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "cairn.cli", *args], check=False, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "CAIRN_TRACKING_URI": store, "COLUMNS": "200"})
 
 
 def test_in_range_rows_carry_no_flags(served: str) -> None:
