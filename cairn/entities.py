@@ -276,6 +276,9 @@ class Policy:
     # The prediction log read: the last evidence_window_ms (0: all of it).
     evidence_window_ms: int = 0
     required_slices: tuple[SliceRequirement, ...] = ()
+    # The stability window: a replaced Production version waits on standby (kept warm for rollback)
+    # this long before it is archived; 0 archives it at once (MLflow's behaviour).
+    archive_previous_after_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,7 +478,8 @@ class GcReport:
 @dataclass(frozen=True)
 class Prediction:
     """One logged prediction. ``run_id`` (the version's source run) and ``outcome`` are filled
-    in when read back."""
+    in when read back. ``flags`` lists the features that were outside what the version was trained
+    on (``{"feature", "kind", "value", "expected"}`` each); None when there were none."""
 
     prediction_id: str
     request_id: str
@@ -490,6 +494,7 @@ class Prediction:
     error: str | None = None
     outcome: float | None = None
     run_id: str | None = None
+    flags: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -338,6 +338,8 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", "/predictions/get", model(CAN_READ, PREDICTION_ID)),
     ("GET", "/predictions/search", model(CAN_READ)),
     ("POST", "/predictions/outcome", model(CAN_UPDATE, PREDICTION_ID)),
+    ("GET", "/predictions/flag-counts", model(CAN_READ)),
+    ("GET", "/predictions/explain", model(CAN_READ, PREDICTION_ID)),
     # Imports choose ids, times, users and audit events no other route lets a caller set: admins only.
     ("POST", "/imports/experiments", admin()),
     ("POST", "/imports/runs/begin", admin()),

@@ -44,6 +44,11 @@ def policy(
     gate_stages: Annotated[list[str] | None, typer.Option(
         "--gate-stage", metavar="STAGE",
         help="Stage whose entry runs the metric/model gates (default Production); repeat.")] = None,
+    archive_after: Annotated[str | None, typer.Option(
+        "--archive-previous-after", metavar="DURATION",
+        help="Stability window: after a promotion the previous Production version waits on standby (kept "
+             "loaded by cairn serve for rollback) this long before it is archived: 2s, 30m, 48h; 0 archives "
+             "it at once.")] = None,
     retention_days: Annotated[int | None, typer.Option(
         "--retention-days", min=0, max=MAX_RETENTION_DAYS, help="Days an archived version keeps its artifacts.")] = None,
     latency: Annotated[str | None, typer.Option(
@@ -102,6 +107,7 @@ def policy(
         "signoff_excludes_creator": signoff_not_creator,
         "min_staging_ms": parse_duration(min_staging) if min_staging is not None else None,
         "gated_stages": tuple(gate_stages) if gate_stages else None, "retention_days": retention_days,
+        "archive_previous_after_ms": parse_duration(archive_after) if archive_after is not None else None,
         "required_metrics": tuple(parse_metric_requirement(m) for m in require_metric) if require_metric else None,
     }.items() if value is not None}
     if no_metrics:

@@ -46,6 +46,19 @@ def show_prediction(ctx: typer.Context, prediction_id: PredictionArgument, as_js
     emit({"prediction": client(ctx).get_prediction(prediction_id).to_dict()}, as_json, render.render_prediction)
 
 
+@predictions_app.command("explain")
+def explain_prediction(ctx: typer.Context, prediction_id: PredictionArgument, as_json: JsonOption = False) -> None:
+    """Why this prediction: the version and its source run, the arm and the traffic rule that chose
+    it, the features as received, their range flags, the output, the outcome, and the gates the
+    version passed on its way to production.
+
+    \b
+    Example:
+      cairn predictions explain 01HZX3K9Q4V2M8N6T5R7W1Y0AB --json
+    """
+    emit({"explanation": client(ctx).explain_prediction(prediction_id)}, as_json, render.render_explanation)
+
+
 @predictions_app.command("list")
 def list_predictions(
     ctx: typer.Context,
@@ -57,8 +70,9 @@ def list_predictions(
         "--arm", metavar="ARM", help="Only this arm's: primary, canary, shadow, a or b.")] = None,
     filter_string: Annotated[str | None, typer.Option(
         "--filter", "-f", metavar="EXPR",
-        help="Conditions joined by 'and' on features.<column>, output, outcome, latency_ms, error: "
-             "\"features.age > 40 and output = 1\".")] = None,
+        help="Conditions joined by 'and' on features.<column>, output, outcome, latency_ms, error, and "
+             "flags.any / flags.<column> (outside the training ranges): \"features.age > 40 and output = 1\".")
+    ] = None,
     max_results: Annotated[int, typer.Option(
         "--max-results", "-n", min=1, max=MAX_LISTED, help="Show at most N predictions.")] = 50,
     as_json: JsonOption = False,

@@ -36,6 +36,10 @@ def serve(
         help="local: load each version here (refused, with the pip command, when its requirements are not "
              "met); venv: run each version in a worker inside a venv built from its requirements (cached).")
     ] = "local",
+    strict_ranges: Annotated[bool, typer.Option(
+        "--strict-ranges", show_default=False,
+        help="Refuse (400, naming the feature and the range) rows with a value outside what the version was "
+             "trained on; without it such rows are answered and flagged.")] = False,
     auth: Annotated[bool, typer.Option(
         "--auth", show_default=False,
         help="Admin routes (/version, /metadata) need a sign-in by a user who may read the model, checked "
@@ -64,6 +68,7 @@ def serve(
     run_server(name, model_ref(name, alias, version, stage), host=host, port=port, workers=workers,
                tracking_uri=tracking_uri, extra_columns=extra_columns,  # type: ignore[arg-type]
                prediction_log=prediction_log, auth=auth, env_manager=env_manager, progress=_progress,
+               strict_ranges=strict_ranges,
                allowed_hosts=tuple(n.strip() for n in (allowed_hosts or "").split(",") if n.strip()))
 
 

@@ -74,3 +74,14 @@ class DeploymentMethods:
                            until: int | datetime | None = None) -> DeploymentComparison:
         """Per-arm counts, errors, latency and outcomes, and agreement between arms."""
         return self._backend.compare_deployment(name, to_ms_or_none(since), to_ms_or_none(until))
+
+    def flag_counts(self, name: str, *, since: int | datetime | None = None,
+                    until: int | datetime | None = None) -> dict[str, Any]:
+        """How many of ``name``'s served predictions had features outside the training ranges, per
+        version and feature (``registry.predictions.flag_counts``)."""
+        return self._backend.flag_counts(name, to_ms_or_none(since), to_ms_or_none(until))
+
+    def explain_prediction(self, prediction_id: str) -> dict[str, Any]:
+        """Why this prediction: version and source run, arm and traffic rule, features, flags,
+        output, outcome, and the gates the version passed (``registry.explain``)."""
+        return self._backend.explain_prediction(prediction_id)

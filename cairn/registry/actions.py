@@ -19,9 +19,12 @@ ALIAS_DELETED = "alias_deleted"
 POLICY_SET = "policy_set"
 ARTIFACTS_DELETED = "artifacts_deleted"  # an archived version's files removed after its retention
 DEPLOYMENT_SET = "deployment_set"  # a deployment's traffic (canary, shadow, A/B, primary alias) changed
+STANDBY = "standby"  # a replaced Production version kept warm for rollback until its stability window ends
+STANDBY_HELD = "standby_held"  # a gate breach during the window: the standby version is kept, not archived
+GATE_BREACH = "gate_breach"  # serving evidence on the Production version failed a gate after promotion
 
 # Actions that move a version between stages: the timeline is derived from these.
-STAGE_ACTIONS = frozenset({PROMOTE, ARCHIVE, ROLLBACK})
+STAGE_ACTIONS = frozenset({PROMOTE, ARCHIVE, ROLLBACK, STANDBY})
 
 # MLflow 3's webhook event names where MLflow has one; Cairn's own for what MLflow lacks.
 WEBHOOK_EVENTS = {
@@ -29,6 +32,7 @@ WEBHOOK_EVENTS = {
     VERSION_CREATED: ("model_version.created",),
     PROMOTE: ("model_version.stage_changed",),
     ARCHIVE: ("model_version.stage_changed",),
+    STANDBY: ("model_version.stage_changed",),
     ROLLBACK: ("model_version.stage_changed", "model_version.rolled_back"),
     ALIAS_SET: ("model_version_alias.created",),
     ALIAS_DELETED: ("model_version_alias.deleted",),

@@ -31,6 +31,7 @@ from cairn.tracking import clock
 from . import actions, audit
 from .models import require_model
 from .refs import require_version, resolve_model_ref
+from .standby import standby_versions, sweep_quietly
 from .validation import parse_version, validate_alias, validate_model_name, validate_text
 
 PRIMARY, CANARY, SHADOW, AB = "primary", "canary", "shadow", "ab"
@@ -99,6 +100,8 @@ class DeploymentPlan:
     ab_share: float = 0.0
     ab_key: str | None = None
     revision: int = 0
+    # Replaced Production versions inside their stability window: kept loaded for a rollback, not served.
+    standby_versions: tuple[int, ...] = ()
 
     def arm_shares(self) -> dict[str, tuple[int, float]]:
         """Each arm's name, version and share of the requests it answers (a shadow answers
@@ -122,7 +125,9 @@ class DeploymentPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeploymentPlan:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["standby_versions"] = tuple(values.get("standby_versions") or ())
+        return cls(**values)
 
 
 def get_deployment(db: Database, name: str) -> DeploymentConfig:
@@ -217,6 +222,7 @@ def resolve_plan(db: Database, name: str, ref: str | None = None) -> DeploymentP
 
     ``NotFound`` when the primary names nothing (no Production version, a deleted alias).
     """
+    sweep_quietly(db, name)
     config = get_deployment(db, name)
     if ref is None:
         ref = f"{name}@{config.primary_alias}" if config.primary_alias else f"{name}/{ModelStage.PRODUCTION.value}"
@@ -234,12 +240,19 @@ def resolve_plan(db: Database, name: str, ref: str | None = None) -> DeploymentP
         shadow_version=other(config.shadow_version),
         ab_version=challenger, ab_share=(config.ab_split or 0.0) / 100 if challenger else 0.0,
         ab_key=config.ab_key if challenger else None, revision=config.revision,
+        standby_versions=tuple(v for v in _standby(db, name) if v != primary.version),
     )
 
 
 def load_config(tx: rows.Tx, model: Any) -> DeploymentConfig:
     """The model's traffic configuration as the caller's transaction sees it."""
     return _load(tx, model.key, model.name)
+
+
+def _standby(db: Database, name: str) -> list[int]:
+    with db.read() as tx:
+        model = require_model(tx, name)
+        return standby_versions(tx, model)
 
 
 def _load(tx: rows.Tx, key: int, name: str) -> DeploymentConfig:

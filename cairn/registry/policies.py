@@ -32,6 +32,8 @@ DEFAULT_POLICY_SETTING = "default_policy"
 SCOPE_MODEL, SCOPE_DEFAULT, SCOPE_BUILTIN = "model", "server default", "built-in"
 METRIC_OPS = (">=", "<=", "==", ">", "<")
 MAX_RETENTION_DAYS = 3650
+MAX_STABILITY_WINDOW_MS = 90 * 86_400_000  # archive_previous_after: at most 90 days
+STABILITY_WINDOW_FIELD = "archive_previous_after"  # the policy's JSON also takes the window as a duration
 _REQUIREMENT = re.compile(r"^\s*(\S+?)\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -71,6 +73,10 @@ def validate_policy(policy: Policy) -> Policy:
             raise InvalidParameter(f"Policy field {flag} must be true or false.")
     if not _is_int(policy.min_staging_ms) or policy.min_staging_ms < 0:
         raise InvalidParameter("Policy field min_staging_ms must be a non-negative integer (milliseconds).")
+    window = policy.archive_previous_after_ms
+    if not _is_int(window) or not 0 <= window <= MAX_STABILITY_WINDOW_MS:
+        raise InvalidParameter("Policy field archive_previous_after must be a duration from 0 to 90d "
+                               "(e.g. 2s, 30m, 48h).")
     if not _is_int(policy.retention_days) or not 0 <= policy.retention_days <= MAX_RETENTION_DAYS:
         raise InvalidParameter(f"Policy field retention_days must be an integer from 0 to {MAX_RETENTION_DAYS}.")
     stages = tuple(parse_stage(s).value for s in policy.gated_stages)
@@ -92,11 +98,15 @@ def policy_from_dict(data: object) -> Policy:
     """A policy from its JSON form; unknown fields are refused, missing ones take defaults."""
     if not isinstance(data, dict):
         raise InvalidParameter("A policy must be a JSON object.")
-    known = {f.name for f in dataclasses.fields(Policy)}
+    known = {f.name for f in dataclasses.fields(Policy)} | {STABILITY_WINDOW_FIELD}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InvalidParameter(f"Unknown policy field(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
     values = dict(data)
+    if STABILITY_WINDOW_FIELD in values:
+        window = values.pop(STABILITY_WINDOW_FIELD)
+        values["archive_previous_after_ms"] = (parse_duration(window) if isinstance(window, str)
+                                               else _seconds_ms(window))
     if "required_metrics" in values:
         items = values["required_metrics"]
         if not isinstance(items, list):
@@ -172,6 +182,13 @@ def _requirement_from_dict(item: object) -> MetricRequirement:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise InvalidParameter(f"Required metric '{item['key']}' threshold must be a number.")
     return _checked_requirement(MetricRequirement(item["key"], item["op"], float(threshold)))
+
+
+def _seconds_ms(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameter(f"Policy field {STABILITY_WINDOW_FIELD} must be a duration such as 48h, "
+                               f"got {value!r}.")
+    return int(value * 1000)
 
 
 def _is_int(value: object) -> bool:

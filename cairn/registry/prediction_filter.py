@@ -6,7 +6,9 @@
 
 Keys: ``features.<column>``, ``output`` (or ``output.<field>`` for a record output), ``outcome``,
 ``latency_ms``, ``arm``, ``version``, ``error``. Operators: ``= != < <= > >=`` and ``IS [NOT]
-NULL``. Values: numbers, or quoted strings. A comparison with a missing or mismatched value is
+NULL``. Values: numbers, or quoted strings. A range flag is a clause of its own: ``flags.any``
+(the row had a feature outside the training ranges), ``flags.none``, or ``flags.<column>`` (that
+feature was flagged). A comparison with a missing or mismatched value is
 false, never an error, since logged features vary between versions.
 """
 
@@ -23,6 +25,8 @@ from cairn.entities import Prediction
 MAX_FILTER_LENGTH = 2000
 _TOKEN = re.compile(r"""
     \s*(?:
+      (?P<flag>flags\.[\w.\-]+)(?=\s|$)
+      |
       (?P<key>(?:features|output)\.[\w.\-]+|output|outcome|latency_ms|arm|version|error)
       \s*(?:(?P<op><=|>=|!=|=|<|>)\s*(?P<value>'[^']*'|"[^"]*"|-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)
            |\s+(?P<null>is\s+(?:not\s+)?null)\b)
@@ -56,6 +60,8 @@ def parse_prediction_filter(text: str | None) -> Test:
 
 
 def _test(match: re.Match[str]) -> Test:
+    if match.group("flag"):
+        return _flag_test(match.group("flag").partition(".")[2])
     read = _reader(match.group("key"))
     if match.group("null"):
         wanted_null = "not" not in match.group("null").lower()
@@ -79,6 +85,14 @@ def _test(match: re.Match[str]) -> Test:
             return False
 
     return test
+
+
+def _flag_test(feature: str) -> Test:
+    if feature.lower() == "any":
+        return lambda row: bool(row.flags)
+    if feature.lower() == "none":
+        return lambda row: not row.flags
+    return lambda row: any(isinstance(f, dict) and f.get("feature") == feature for f in row.flags or ())
 
 
 def _reader(key: str) -> Callable[[Prediction], Any]:

@@ -26,6 +26,7 @@ from cairn.tracking import clock
 from cairn.tracking.validation import INT64_MAX
 
 from .deployments import ARMS, SHADOW
+from .feature_ranges import FLAG_KINDS, count_flags
 from .prediction_filter import parse_prediction_filter
 from .validation import parse_version, validate_model_name
 
@@ -33,6 +34,8 @@ MAX_BATCH = 10_000
 MAX_RESULTS = 10_000
 MAX_ERROR_LENGTH = 2000
 MAX_ROW_INDEX = 2**31 - 1  # a 32-bit integer in the store
+MAX_FLAGS = 1000  # range flags on one prediction (one per feature at most)
+MAX_FLAG_ROWS = 100_000  # predictions read to count a model's range flags
 _ID = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
 
 
@@ -92,6 +95,24 @@ def search_predictions(db: Database, name: str, since: int | None = None, until:
     return found
 
 
+def flag_counts(db: Database, name: str, since: int | None = None, until: int | None = None) -> dict[str, Any]:
+    """How many of ``name``'s served predictions (newest ``MAX_FLAG_ROWS`` in the window) were
+    flagged outside the training ranges, per version and feature:
+    ``{"predictions": N, "flagged": M, "truncated": bool, "versions": {"3": {"age": {"out_of_range": 2}}}}``."""
+    validate_model_name(name)
+    check_window(since, until)
+    with db.read() as tx:
+        found = rows.recent_flags(tx, name, since, until, MAX_FLAG_ROWS + 1)
+    read = min(len(found), MAX_FLAG_ROWS)
+    per_version: dict[int, list[Any]] = {}
+    for version, flags in found[:MAX_FLAG_ROWS]:
+        if flags:
+            per_version.setdefault(version, []).append(flags)
+    flagged = sum(len(f) for f in per_version.values())
+    return {"model_name": name, "predictions": read, "flagged": flagged, "truncated": len(found) > MAX_FLAG_ROWS,
+            "versions": {str(v): count_flags(flags) for v, flags in sorted(per_version.items())}}
+
+
 def answered_a_caller(prediction: Prediction) -> bool:
     """Whether the prediction went back to whoever asked: not a shadow's copy, not a failure.
     These are the rows that describe live traffic (e.g. for drift against training data)."""
@@ -144,6 +165,7 @@ def _checked(record: Mapping[str, Any], index: int) -> dict[str, Any]:
             "output": record.get("output"),
             "latency_ms": record["latency_ms"],
             "error": record.get("error"),
+            "flags": _flags(f"{where}: flags", record.get("flags")),
         }
     except KeyError as missing:
         raise InvalidParameter(f"{where} lacks the field {missing.args[0]!r}.") from None
@@ -156,6 +178,20 @@ def _checked(record: Mapping[str, Any], index: int) -> dict[str, Any]:
     if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_LENGTH):
         raise InvalidParameter(f"{where}: error must be text of at most {MAX_ERROR_LENGTH} characters.")
     return checked
+
+
+def _flags(label: str, value: object) -> list[dict[str, Any]] | None:
+    """Range flags as ``feature_ranges`` makes them; None (or empty) for none."""
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_FLAGS:
+        raise InvalidParameter(f"{label} must be a list of at most {MAX_FLAGS} flags.")
+    for flag in value:
+        if (not isinstance(flag, dict) or not isinstance(flag.get("feature"), str)
+                or flag.get("kind") not in FLAG_KINDS):
+            raise InvalidParameter(f"{label}: each flag is an object with a feature name and a kind "
+                                   f"({', '.join(FLAG_KINDS)}).")
+    return value
 
 
 def _check_id(label: str, value: object) -> str:

@@ -1,7 +1,8 @@
 """Rollback: put back the version that was in Production before the current one.
 
 The candidates come from the production timeline (the audit trail): the most recent earlier
-Production version that still exists, or a named one that has been in Production before. The
+Production version that still exists, or a named one that has been in Production before. Inside a
+stability window that is the version on standby, which serving processes keep loaded. The
 current Production version is archived in the same transaction. A rollback requires a reason,
 skips the promotion gates (the version passed them when it was first shipped, and a rollback must
 not wait for a sign-off), and is audited like every other transition.
@@ -20,6 +21,7 @@ from . import actions
 from .models import require_model
 from .policies import effective_policy
 from .refs import require_version
+from .standby import sweep_quietly
 from .timeline import stage_intervals
 from .transitions import apply_transition
 from .validation import parse_version, validate_model_name, validate_text
@@ -37,6 +39,7 @@ def rollback(db: Database, name: str, actor: Actor, reason: str, version: int | 
     validate_model_name(name)
     note = validate_text("reason", reason, required=True)
     wanted = parse_version(version) if version is not None else None
+    sweep_quietly(db, name)
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
         events = trail.list_events(tx, model.key, actions=actions.STAGE_ACTIONS | {actions.VERSION_DELETED})

@@ -18,18 +18,22 @@ from cairn.tracking.validation import validate_int64
 
 from . import actions
 from .audit import model_key_for_trail
+from .standby import STANDBY, sweep_quietly
 from .validation import validate_model_name
 
-STAGE, ALIAS = "stage", "alias"
+STAGE, ALIAS, STANDBY_KIND = "stage", "alias", "standby"
 _TIMELINE_ACTIONS = actions.STAGE_ACTIONS | {
     actions.VERSION_DELETED, actions.MODEL_DELETED, actions.ALIAS_SET, actions.ALIAS_DELETED,
 }
 
 
 def get_timeline(db: Database, name: str, include_aliases: bool = True) -> list[TimelineInterval]:
-    """Production intervals of every version (and alias intervals), by start time."""
+    """Production intervals of every version, then standby intervals (a replaced version kept warm
+    during a stability window), then alias intervals."""
+    sweep_quietly(db, name)
     events = _events(db, name)
-    intervals = stage_intervals(events, ModelStage.PRODUCTION.value)
+    intervals = stage_intervals(events, ModelStage.PRODUCTION.value) + stage_intervals(events, STANDBY,
+                                                                                         STANDBY_KIND)
     if include_aliases:
         intervals += alias_intervals(events)
     return intervals
@@ -47,9 +51,10 @@ def aliases_at(db: Database, name: str, at: int) -> list[TimelineInterval]:
     return [i for i in alias_intervals(_events(db, name)) if i.contains(at)]
 
 
-def stage_intervals(events: Iterable[AuditEvent], stage: str) -> list[TimelineInterval]:
-    """Intervals during which versions held ``stage``, replayed from events in trail order."""
-    if stage not in {s.value for s in ModelStage}:
+def stage_intervals(events: Iterable[AuditEvent], stage: str, kind: str = STAGE) -> list[TimelineInterval]:
+    """Intervals during which versions held ``stage``, replayed from events in trail order
+    (``kind`` names them: ``stage`` for Production, ``standby`` for a stability window)."""
+    if stage not in {s.value for s in ModelStage} | {STANDBY}:
         raise InvalidParameter(f"Unknown stage {stage!r}.")
     opened: dict[int, AuditEvent] = {}
     done: list[TimelineInterval] = []
@@ -57,7 +62,7 @@ def stage_intervals(events: Iterable[AuditEvent], stage: str) -> list[TimelineIn
     def close(version: int, event: AuditEvent) -> None:
         start = opened.pop(version, None)
         if start is not None:
-            done.append(_interval(STAGE, stage, version, start, event))
+            done.append(_interval(kind, stage, version, start, event))
 
     for event in events:
         if event.action in actions.STAGE_ACTIONS and event.version is not None:
@@ -70,7 +75,7 @@ def stage_intervals(events: Iterable[AuditEvent], stage: str) -> list[TimelineIn
         elif event.action == actions.MODEL_DELETED:
             for version in list(opened):
                 close(version, event)
-    done += [_interval(STAGE, stage, version, start, None) for version, start in opened.items()]
+    done += [_interval(kind, stage, version, start, None) for version, start in opened.items()]
     return sorted(done, key=lambda i: (i.start, i.version))
 
 

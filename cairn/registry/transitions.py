@@ -9,7 +9,9 @@ Rules, in the order they apply:
   and what would pass it.
 * If the policy wants sign-off for Production, a pending ``TransitionRequest`` is opened instead
   (``approvals`` completes it) and the outcome says ``applied=False``.
-* Promoting to Production archives the current Production version in the same transaction, always.
+* Promoting to Production archives the current Production version in the same transaction, or,
+  with the policy's stability window (``archive_previous_after``), moves it to standby until the
+  window ends (``standby``).
   This deliberately differs from MLflow, where two versions can be in Production unless the caller
   passes ``archive_existing_versions``; that flag still archives the other Staging versions when
   promoting to Staging, as in MLflow. A database index backs the rule up.
@@ -34,7 +36,7 @@ from cairn.store.database import Database
 from cairn.store.registry_models import ModelRef, Tx
 from cairn.tracking import clock
 
-from . import actions, audit, gates
+from . import actions, audit, gates, standby
 from .model_files import ModelFiles
 from .models import require_model
 from .policies import effective_policy
@@ -69,6 +71,7 @@ def promote(
     if not isinstance(archive_existing_versions, bool):
         raise InvalidParameter("archive_existing_versions must be true or false.")
     refused: list[GateResult] | None = None
+    standby.sweep_quietly(db, name)
     with db.write() as tx:
         model = require_model(tx, name, lock=True)
         current = require_version(tx, model, number)
@@ -117,9 +120,25 @@ def apply_transition(
         refuse_collected(current, "roll back to" if action == actions.ROLLBACK else f"move to {target.value}")
     retention_ms = policy.retention_days * DAY_MS
     archived: list[int] = []
+    on_standby: list[int] = []
+    window_ms = policy.archive_previous_after_ms if action == actions.PROMOTE and target is PRODUCTION else 0
+    if window_ms:
+        # A newer replacement ends an older stability window: one version waits on standby at most.
+        for other in standby.standby_versions(tx, model):
+            if other != current.version:
+                rows.update_version(tx, model.key, other, current_stage=ARCHIVED.value, last_updated_time=now,
+                                    artifacts_retained_until=now + retention_ms, standby_until=None)
+                audit.record(tx, model, actions.ARCHIVE, actor, now, version=other, from_value=standby.STANDBY,
+                             to_value=ARCHIVED.value, reason=reason,
+                             details={"cause": "superseded", "replaced_by": current.version})
+                archived.append(other)
     if target is PRODUCTION or (archive_existing and target is STAGING):
         for other in rows.versions_in_stage(tx, model.key, target.value):
             if other == current.version:
+                continue
+            if window_ms:
+                standby.enter_standby(tx, model, other, current.version, actor, now, window_ms, reason)
+                on_standby.append(other)
                 continue
             # Archive first: the one-Production index must never see two Production rows.
             rows.update_version(tx, model.key, other, current_stage=ARCHIVED.value, last_updated_time=now,
@@ -130,12 +149,14 @@ def apply_transition(
             archived.append(other)
     retained = now + retention_ms if target is ARCHIVED else None
     rows.update_version(tx, model.key, current.version, current_stage=target.value, last_updated_time=now,
-                        artifacts_retained_until=retained)
+                        artifacts_retained_until=retained, standby_until=None)
     info: dict[str, Any] = dict(details or {})
     if action == actions.PROMOTE and target is PRODUCTION and current.current_stage != STAGING.value:
         info["skipped_staging"] = True
     if archived:
         info["archived_versions"] = archived
+    if on_standby:
+        info["standby_versions"] = on_standby
     if archive_existing:
         info["archive_existing_versions"] = True
     audit.record(tx, model, action, actor, now, version=current.version, from_value=current.current_stage,

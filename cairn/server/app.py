@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from cairn import ui
 from cairn.artifacts.destinations import open_artifact_store
-from cairn.registry.webhook_delivery import start_worker
+from cairn.registry.standby import StandbySweeper
+from cairn.registry.webhook_delivery import start_worker, wake_worker
 from cairn.store.database import open_database
 from cairn.web.errors import exception_handlers
 from cairn.web.version import cairn_version
@@ -161,9 +162,12 @@ def build_app(config: ServerConfig) -> Starlette:
         # Every worker process sends webhooks from start-up: the outbox is shared, and what a
         # stopped or killed process left unsent must not wait for the next registry change.
         worker = start_worker(app.state, state.db)
+        # Stability windows end on time for models no serving process polls (see registry.standby).
+        sweeper = StandbySweeper(state.db, on_archived=lambda: wake_worker(app.state, state.db))
         try:
             yield
         finally:
+            sweeper.close()
             worker.close()
             state.db.close()
             state.artifacts.close()

@@ -1,8 +1,8 @@
 """Cairn's deployment and prediction-log endpoints under /api/cairn/v1/.
 
-``deployments/set|get|resolve|compare`` and ``predictions/log-batch|get|search|outcome``: thin
-adapters onto ``cairn.registry.deployments``, ``predictions`` and ``deployment_compare``, the
-functions the embedded SDK calls, so the rules and answers are the same through a server.
+``deployments/set|get|resolve|compare`` and ``predictions/log-batch|get|search|outcome|flag-counts|
+explain``: thin adapters onto ``cairn.registry.deployments``, ``predictions``, ``deployment_compare``
+and ``explain``, the functions the embedded SDK calls, so the rules and answers are the same through a server.
 Serving processes pointed at a server (``CAIRN_TRACKING_URI=http://...``) poll ``resolve`` and
 send their prediction log through ``log-batch``.
 """
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cairn.registry import deployment_compare, deployments, predictions
+from cairn.registry import deployment_compare, deployments, explain, predictions
 
 from .decoders import request_fields
 from .registry_wire import actor_of
@@ -90,6 +90,20 @@ async def log_outcome(request: Request) -> Response:
     return empty_response()
 
 
+async def flag_counts(request: Request) -> Response:
+    f = await request_fields(request)
+    counts = await run_in_threadpool(predictions.flag_counts, db_of(request), f.string("name", default="") or "",
+                                     f.int64("since"), f.int64("until"))
+    return wire_json({"flag_counts": counts})
+
+
+async def explain_prediction(request: Request) -> Response:
+    f = await request_fields(request)
+    found = await run_in_threadpool(explain.explain_prediction, db_of(request),
+                                    f.string("prediction_id", default="") or "")
+    return wire_json({"explanation": found})
+
+
 ROUTES = [
     ("/deployments/set", ["POST"], set_deployment),
     ("/deployments/get", ["GET"], get_deployment),
@@ -99,6 +113,8 @@ ROUTES = [
     ("/predictions/get", ["GET"], get_prediction),
     ("/predictions/search", ["GET"], search_predictions),
     ("/predictions/outcome", ["POST"], log_outcome),
+    ("/predictions/flag-counts", ["GET"], flag_counts),
+    ("/predictions/explain", ["GET"], explain_prediction),
 ]
 
 

@@ -78,13 +78,14 @@ ROUTES = [
 
 def create_app(deployment: Deployment | DeploymentHolder, max_body_bytes: int = MAX_BODY_BYTES,
                new_id: Callable[[], str] = new_prediction_id, prediction_log: PredictionLogger | None = None,
-               lifespan: Lifespan | None = None) -> Starlette:
+               lifespan: Lifespan | None = None, strict_ranges: bool = False) -> Starlette:
     """The ASGI app serving ``deployment`` (a fixed one, or a holder a follower swaps);
     ``new_id`` makes one prediction id per row; ``prediction_log`` (None: off) records them;
-    ``lifespan`` (the caller's) wraps the app's own, which closes the shadow and the log."""
+    ``lifespan`` (the caller's) wraps the app's own, which closes the shadow and the log;
+    ``strict_ranges`` answers 400 to rows outside a version's training ranges (else they are flagged)."""
     holder = deployment if isinstance(deployment, DeploymentHolder) else DeploymentHolder(deployment)
     state = ServingState(holder, new_id, prediction_log, ShadowRunner(prediction_log, new_id, clock.now_ms),
-                         InlinePacer())
+                         InlinePacer(), strict_ranges)
     app = Starlette(
         routes=ROUTES,
         middleware=[Middleware(BodyLimitMiddleware, limit=BodyLimit(max_body_bytes, hint=BODY_HINT))],

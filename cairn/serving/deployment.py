@@ -10,6 +10,7 @@ in, so a request in flight finishes on the arms it started with.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from cairn.models.enforcement import EXTRA_COLUMN_POLICIES, ExtraColumns
 from cairn.models.loading import LoadedModel, load_package
 from cairn.models.mlmodel import read_mlmodel
 from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
+from cairn.registry.feature_ranges import FeatureRanges, ranges_for_run
 
 from .environments import (LOCAL, VENV, build_model_environment, check_env_manager,
                            require_requirements_met)
@@ -31,6 +33,8 @@ from .worker_proxy import WorkerPredictor
 
 if TYPE_CHECKING:
     from cairn.client.client import Client
+
+_log = logging.getLogger("cairn.serving")
 
 PRIMARY_ARM = PRIMARY
 KEY_HEADER = "X-Cairn-Request-Key"
@@ -45,9 +49,11 @@ class Arm:
     version: str
     run_id: str | None
     share: float = 1.0
+    ranges: FeatureRanges | None = None  # what the version was trained on; None: not checked
 
     def describe(self) -> dict[str, Any]:
-        described = {"arm": self.name, "version": self.version, "run_id": self.run_id, "share": self.share}
+        described = {"arm": self.name, "version": self.version, "run_id": self.run_id, "share": self.share,
+                     "feature_ranges": self.ranges.to_dict() if self.ranges is not None else None}
         if self.name == SHADOW:
             described["mirrored"] = 1.0
         return described
@@ -75,6 +81,7 @@ class Deployment:
     ab_key: str | None = None
     shadow: Arm | None = None
     plan: DeploymentPlan | None = None
+    standby: tuple[Arm, ...] = ()  # loaded, answering nothing: a rollback inside a stability window swaps one in
     chance: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     @property
@@ -110,6 +117,7 @@ class Deployment:
             "extra_columns": self.extra_columns,
             "ab_key": self.ab_key,
             "arms": [arm.describe() for arm in self.arms],
+            "standby": [{"version": arm.version, "run_id": arm.run_id, "loaded": True} for arm in self.standby],
             "signature": signature.to_dict() if signature is not None else None,
         }
 
@@ -138,14 +146,16 @@ def ab_bucket(model_name: str, key: str) -> float:
 
 
 def build_deployment(plan: DeploymentPlan, load: Callable[[int], tuple[LoadedModel, str | None]],
-                     extra_columns: ExtraColumns = "reject") -> Deployment:
-    """The deployment ``plan`` describes, its versions loaded by ``load(version)``."""
+                     extra_columns: ExtraColumns = "reject",
+                     ranges_of: Callable[[int], FeatureRanges | None] | None = None) -> Deployment:
+    """The deployment ``plan`` describes, its versions loaded by ``load(version)`` and their
+    expected feature ranges (None: unchecked) from ``ranges_of(version)``."""
     if extra_columns not in EXTRA_COLUMN_POLICIES:
         raise InvalidParameter(f"extra_columns must be 'reject' or 'drop', not {extra_columns!r}.")
 
     def arm(name: str, version: int, share: float) -> Arm:
         model, run_id = load(version)
-        return Arm(name, model, str(version), run_id, share)
+        return Arm(name, model, str(version), run_id, share, ranges_of(version) if ranges_of is not None else None)
 
     arms = {name: arm(name, version, share) for name, (version, share) in plan.arm_shares().items()}
     challenger = arms.get(ARM_B)
@@ -168,6 +178,7 @@ class VersionLoader:
         self.env_manager = check_env_manager(env_manager)
         self.progress = progress
         self._loaded: dict[int, tuple[LoadedModel, str | None]] = {}
+        self._ranges: dict[int, FeatureRanges | None] = {}
 
     def __call__(self, version: int) -> tuple[LoadedModel, str | None]:
         if version not in self._loaded:
@@ -183,6 +194,20 @@ class VersionLoader:
             self._loaded[version] = (model, found.run_id)
         return self._loaded[version]
 
+    def ranges(self, version: int) -> FeatureRanges | None:
+        """The feature ranges of ``version``'s training dataset, read once per version (None when
+        its source run logged no profiled dataset, or cannot be read)."""
+        if version not in self._ranges:
+            _, run_id = self(version)
+            found: FeatureRanges | None = None
+            if run_id:
+                try:
+                    found = ranges_for_run(self.client.get_run(run_id))
+                except Exception as exc:  # a deleted or unreadable run: serve unchecked
+                    _log.warning("%s v%s: no feature ranges (%s: %s)", self.name, version, type(exc).__name__, exc)
+            self._ranges[version] = found
+        return self._ranges[version]
+
     def check(self, version: int) -> None:
         """Refuse a version this loader could not load here (``local``: unmet requirements), or build
         its environment ahead (``venv``), without loading it."""
@@ -195,6 +220,7 @@ class VersionLoader:
     def keep_only(self, versions: Sequence[int]) -> None:
         """Forget loaded versions no deployment uses any more (ending their workers)."""
         for version in [v for v in self._loaded if v not in versions]:
+            self._ranges.pop(version, None)
             model, _ = self._loaded.pop(version)
             _close(model)
 
@@ -235,7 +261,8 @@ def load_deployment(client: Client, name: str, ref: str | None = None, extra_col
     """Resolve ``name``'s deployment in the registry and load its versions. ``NotFound`` when
     the model, alias, version or stage names nothing."""
     plan = client.resolve_deployment(name, ref)
-    return build_deployment(plan, VersionLoader(client, name, dst_path, env_manager), extra_columns)
+    loader = VersionLoader(client, name, dst_path, env_manager)
+    return build_deployment(plan, loader, extra_columns, loader.ranges)
 
 
 def row_count(data: Any) -> int:

@@ -2,9 +2,10 @@
 
 A prediction response carries ``model_version`` and one ``prediction_ids`` entry per row (and,
 while a canary or A/B test runs, ``model_versions`` and ``arms`` per row), so any prediction can
-be traced to the version that made it. Each arm's answer goes to the prediction log after the
-response is built; a shadow's copy runs on its own thread. A refusal from one arm's model
-answers with that arm's version in the version header.
+be traced to the version that made it; when a row has a feature outside the version's training
+ranges, ``flags`` lists them per row (``--strict-ranges`` refuses such rows with 400). Each arm's
+answer goes to the prediction log after the response is built; a shadow's copy runs on its own
+thread. A refusal from one arm's model answers with that arm's version in the version header.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.errors import BadRequest, CairnError
+from cairn.registry.feature_ranges import refusal as range_refusal
 from cairn.tracking import clock
 from cairn.web.errors import error_response
 
@@ -82,6 +84,9 @@ async def _answer(state: ServingState, current: Deployment, route: Route, data: 
                   request_id: str) -> Served:
     arm = route.arm
     part = _rows(data, route.rows)
+    flags = arm.ranges.check(part) if arm.ranges is not None else None
+    if flags is not None and state.strict_ranges:
+        raise VersionRefusal(range_refusal(flags), arm.version)
     started = time.perf_counter()
     try:
         prepared = current.prepare(arm, part)
@@ -97,7 +102,7 @@ async def _answer(state: ServingState, current: Deployment, route: Route, data: 
             state.prediction_log.submit(Served(
                 clock.now_ms(), request_id, current.model_name, arm.name, arm.version, payload, route.rows, (),
                 [state.new_id() for _ in range(count)], _ms_since(started),
-                f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT],
+                f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT], flags,
             ))  # fmt: skip
         if isinstance(exc, CairnError):
             raise VersionRefusal(exc, arm.version) from None
@@ -111,7 +116,7 @@ async def _answer(state: ServingState, current: Deployment, route: Route, data: 
     if route.rows is not None and len(outputs) != len(route.rows):
         raise CairnError(f"Version {arm.version} returned {len(outputs)} predictions for {len(route.rows)} rows.")
     return Served(clock.now_ms(), request_id, current.model_name, arm.name, arm.version, payload, route.rows,
-                  outputs, [state.new_id() for _ in outputs], _ms_since(started))
+                  outputs, [state.new_id() for _ in outputs], _ms_since(started), flags=flags)
 
 
 def _merge(answers: list[Served], total: int, model_name: str, per_row: bool) -> dict[str, Any]:
@@ -121,12 +126,19 @@ def _merge(answers: list[Served], total: int, model_name: str, per_row: bool) ->
     versions: list[str] = [""] * total
     ids: list[str] = [""] * total
     arms: list[str] = [""] * total
+    flags: list[Any] | None = None
     for answer in answers:
+        if answer.flags is not None and flags is None:
+            flags = [[] for _ in range(total)]
         for n, index in enumerate(answer.rows if answer.rows is not None else range(len(answer.outputs))):
             rows[index], versions[index], ids[index] = answer.outputs[n], answer.version, answer.prediction_ids[n]
             arms[index] = answer.arm
+            if flags is not None and answer.flags is not None:
+                flags[index] = answer.flags[n]
     served = ",".join(sorted(set(versions), key=int))
     document = {"predictions": rows, "model_name": model_name, "model_version": served, "prediction_ids": ids}
+    if flags is not None:
+        document["flags"] = flags  # per row: the features outside the training ranges
     if per_row:
         document["model_versions"] = versions
         document["arms"] = arms

@@ -41,6 +41,7 @@ class Served:
     prediction_ids: Sequence[str]
     latency_ms: float
     error: str | None = None
+    flags: Sequence[Any] | None = None  # per row answered: the range flags (None: no row flagged)
 
     def records(self) -> list[dict[str, Any]]:
         features = self.features()
@@ -53,6 +54,7 @@ class Served:
                 "arm": self.arm, "features": features[index] if index < len(features) else None,
                 "output": self.outputs[n] if n < len(self.outputs) else None,
                 "latency_ms": self.latency_ms, "error": self.error,
+                "flags": (self.flags[n] or None) if self.flags is not None and n < len(self.flags) else None,
             })
         return records
 

@@ -7,15 +7,18 @@ model name, pinned reference (empty: follow the deployment), extra-column policy
 bind host and extra allowed Host names (the DNS-rebinding and CSRF check of ``cairn.web.host_check``),
 and where versions run (``local`` or ``venv``, see ``environments``).
 ``CAIRN_PREDICTION_LOG=off`` turns the prediction log off; ``CAIRN_SERVE_AUTH=true`` puts the admin
-routes behind a sign-in (``auth``).
+routes behind a sign-in (``auth``); ``CAIRN_SERVE_STRICT_RANGES=true`` refuses rows outside the
+training ranges.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,7 +26,7 @@ from starlette.applications import Starlette
 from cairn.web.host_check import HostCheckMiddleware
 
 from .app import create_app
-from .deployment import VersionLoader, build_deployment
+from .deployment import Arm, VersionLoader, build_deployment
 from .follower import POLL_INTERVAL_S, DeploymentHolder, Follower
 from .prediction_log import PredictionLogger
 
@@ -36,7 +39,10 @@ ENV_HOST = "CAIRN_SERVE_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVE_ALLOWED_HOSTS"
 ENV_AUTH = "CAIRN_SERVE_AUTH"
 ENV_ENV_MANAGER = "CAIRN_SERVE_ENV_MANAGER"
+ENV_STRICT_RANGES = "CAIRN_SERVE_STRICT_RANGES"
 _OFF = ("0", "off", "false", "no")
+_log = logging.getLogger("cairn.serving")
+STANDBY_ARM = "standby"
 _ON = ("1", "on", "true", "yes")
 
 
@@ -67,9 +73,18 @@ def app_from_env() -> Starlette:
     loader = VersionLoader(client, name, env_manager=os.environ.get(ENV_ENV_MANAGER) or "local")
 
     def build(plan: Any) -> Any:
-        deployment = build_deployment(plan, loader, extra_columns)
-        loader.keep_only(sorted(plan.versions()))
-        return deployment
+        deployment = build_deployment(plan, loader, extra_columns, loader.ranges)
+        warm = set(plan.versions())
+        standby = []
+        for version in plan.standby_versions:  # kept loaded so a rollback swaps without a cold load
+            try:
+                model, run_id = loader(version)
+                standby.append(Arm(STANDBY_ARM, model, str(version), run_id, 0.0, loader.ranges(version)))
+                warm.add(version)
+            except Exception as exc:  # a standby version that cannot load must not stop serving
+                _log.warning("%s v%s on standby could not be kept loaded: %s", name, version, exc)
+        loader.keep_only(sorted(warm))
+        return replace(deployment, standby=tuple(standby))
 
     holder = DeploymentHolder(build(client.resolve_deployment(name, ref)))
     follower = Follower(holder, lambda: client.resolve_deployment(name, ref), build, interval)
@@ -91,7 +106,8 @@ def app_from_env() -> Starlette:
             shutil.rmtree(loader.folder, ignore_errors=True)
 
     allowed = [name.strip() for name in os.environ.get(ENV_ALLOWED_HOSTS, "").split(",") if name.strip()]
-    app = create_app(holder, prediction_log=log, lifespan=lifespan)
+    strict = str(os.environ.get(ENV_STRICT_RANGES, "")).strip().lower() in _ON
+    app = create_app(holder, prediction_log=log, lifespan=lifespan, strict_ranges=strict)
     # Browsers never call a scoring endpoint on purpose: no Origin is allowed to POST to it.
     checked = HostCheckMiddleware(app, os.environ.get(ENV_HOST, "127.0.0.1"), allowed)
     if access is None:

@@ -21,7 +21,8 @@ APP_FACTORY = "cairn.serving.runtime:app_from_env"
 def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           workers: int = 1, tracking_uri: str | None = None, extra_columns: ExtraColumns = "reject",
           prediction_log: bool = True, allowed_hosts: tuple[str, ...] = (), auth: bool = False,
-          env_manager: str = "local", progress: Callable[[str], None] | None = None) -> None:
+          env_manager: str = "local", progress: Callable[[str], None] | None = None,
+          strict_ranges: bool = False) -> None:
     """Serve ``name`` until interrupted. ``ref`` pins the primary (``NAME@alias``, ``NAME/3``,
     ``NAME/Staging``); None follows the deployment: its primary alias, else the Production
     version, plus any canary, shadow or A/B arm. Promotions, rollbacks and traffic changes take
@@ -34,6 +35,9 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
     ``env_manager`` says where each version runs: ``local`` (here; a version whose requirements
     are not met is refused before any worker starts) or ``venv`` (a worker in an environment built
     from its requirements; built here first, ``progress`` getting one line per step).
+
+    Each row is checked against the ranges of the version's training dataset: a value outside
+    them is flagged on the prediction, or refused with 400 under ``strict_ranges``.
 
     ``NotFound`` (before any worker starts) when there is nothing to serve.
     """
@@ -60,6 +64,7 @@ def serve(name: str, ref: str | None = None, host: str = DEFAULT_HOST, port: int
         os.environ[runtime.ENV_PREDICTION_LOG] = "off"
     os.environ[runtime.ENV_AUTH] = "true" if auth else "false"
     os.environ[runtime.ENV_ENV_MANAGER] = env_manager
+    os.environ[runtime.ENV_STRICT_RANGES] = "true" if strict_ranges else "false"
     if tracking_uri:
         os.environ["CAIRN_TRACKING_URI"] = tracking_uri
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,

@@ -54,7 +54,9 @@ class ShadowRunner:
         started = time.perf_counter()
         error: str | None = None
         outputs: Sequence[Any] = ()
+        flags = None
         try:
+            flags = arm.ranges.check(data) if arm.ranges is not None else None
             outputs = prediction_rows(arm.model.predict(deployment.prepare(arm, data), deployment.extra_columns))
         except Exception as exc:  # a shadow's failure is measured, never raised
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
@@ -66,4 +68,5 @@ class ShadowRunner:
         if self._log is not None:
             latency = (time.perf_counter() - started) * 1000
             self._log.submit(Served(self._now_ms(), request_id, deployment.model_name, arm.name, arm.version,
-                                    payload, None, outputs, [self._new_id() for _ in range(rows)], latency, error))
+                                    payload, None, outputs, [self._new_id() for _ in range(rows)], latency, error,
+                                    flags))

@@ -17,13 +17,15 @@ from .shadow import ShadowRunner
 @dataclass(frozen=True)
 class ServingState:
     """``holder`` has the current deployment (a follower may swap it); ``new_id`` makes one
-    prediction id per row; ``prediction_log`` (None: off) records each answer."""
+    prediction id per row; ``prediction_log`` (None: off) records each answer; ``strict_ranges``
+    refuses rows outside the training ranges instead of flagging them."""
 
     holder: DeploymentHolder
     new_id: Callable[[], str]
     prediction_log: PredictionLogger | None
     shadows: ShadowRunner
     pacer: InlinePacer
+    strict_ranges: bool = False  # refuse rows outside the version's training ranges (400)
 
     def close(self) -> None:
         """Let the shadow and the log finish what they hold."""

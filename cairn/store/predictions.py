@@ -28,7 +28,8 @@ def insert_predictions(conn: Tx, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect.insert_ignore(conn, predictions, [
-        {**row, "features": _dump(row.get("features")), "output": _dump(row.get("output"))} for row in rows
+        {**row, "features": _dump(row.get("features")), "output": _dump(row.get("output")),
+         "flags": _dump(row.get("flags") or None)} for row in rows
     ], ["prediction_id"])
 
 
@@ -60,6 +61,20 @@ def iter_predictions(conn: Tx, model_name: str, since: int | None, until: int | 
         result.close()
 
 
+def recent_flags(conn: Tx, model_name: str, since: int | None, until: int | None,
+                 limit: int) -> list[tuple[int, Any]]:
+    """(version, flags or None) of the model's newest ``limit`` rows in the window: two small
+    columns, so counting range flags never decodes features or outputs."""
+    p = predictions.c
+    query = select(p.version, p.flags).where(p.model_name == model_name)
+    if since is not None:
+        query = query.where(p.timestamp >= since)
+    if until is not None:
+        query = query.where(p.timestamp < until)
+    rows = conn.execute(query.order_by(p.timestamp.desc(), p.prediction_id.desc()).limit(limit))
+    return [(int(version), orjson.loads(flags) if flags is not None else None) for version, flags in rows]
+
+
 def get_any(conn: Tx, model_name: str) -> str | None:
     """The id of one logged prediction of ``model_name``, if any."""
     p = predictions.c
@@ -76,7 +91,7 @@ def upsert_outcome(conn: Tx, prediction_id: str, value: float, now: int, recorde
 def _select():  # type: ignore[no-untyped-def]
     p, o = predictions.c, prediction_outcomes.c
     return select(p.prediction_id, p.request_id, p.row_index, p.timestamp, p.model_name, p.version, p.arm,
-                  p.features, p.output, p.latency_ms, p.error, o.value.label("outcome")).select_from(
+                  p.features, p.output, p.latency_ms, p.error, p.flags, o.value.label("outcome")).select_from(
         predictions.outerjoin(prediction_outcomes, o.prediction_id == p.prediction_id))
 
 
@@ -90,4 +105,5 @@ def _from_row(row) -> Prediction:  # type: ignore[no-untyped-def]
         orjson.loads(row.features) if row.features is not None else None,
         orjson.loads(row.output) if row.output is not None else None,
         row.latency_ms, row.error, row.outcome,
+        flags=orjson.loads(row.flags) if row.flags is not None else None,
     )

@@ -70,7 +70,7 @@ def gantt(intervals: list[TimelineInterval], now: int) -> Gantt | None:
     """One row per version in Production at some time (newest on top), then one per alias."""
     if not intervals:
         return None
-    stages = sorted({i.version for i in intervals if i.kind == "stage"}, reverse=True)
+    stages = sorted({i.version for i in intervals if i.kind != "alias"}, reverse=True)
     aliases = sorted({i.label for i in intervals if i.kind == "alias"})
     rows = [f"v{v}" for v in stages] + [f"@{a}" for a in aliases]
     start = min(i.start for i in intervals)
@@ -79,9 +79,10 @@ def gantt(intervals: list[TimelineInterval], now: int) -> Gantt | None:
     scale = (CHART_WIDTH - LABEL_WIDTH) / span
     bars = []
     for i in intervals:
-        row = rows.index(f"v{i.version}" if i.kind == "stage" else f"@{i.label}")
+        row = rows.index(f"@{i.label}" if i.kind == "alias" else f"v{i.version}")
         until = "now" if i.end is None else format_time(i.end)
-        what = f"v{i.version} in Production" if i.kind == "stage" else f"@{i.label} → v{i.version}"
+        what = {"stage": f"v{i.version} in Production", "standby": f"v{i.version} on standby"}.get(
+            i.kind, f"@{i.label} → v{i.version}")
         why = f": {i.start_reason}" if i.start_reason else ""
         text = f"{what} from {format_time(i.start)} until {until}, by {i.started_by}{'' if i.started_by_verified else ' (unverified)'}{why}"
         width = max(2.0, ((i.end or end) - i.start) * scale)

@@ -42,7 +42,7 @@ def test_serve_metadata_and_version_name_the_served_version(served: str) -> None
     metadata = httpx.get(served + "/metadata", timeout=10).json()
     assert metadata["model_name"] == "churn" and metadata["model_version"] == "1"
     assert metadata["arms"] == [{"arm": "primary", "version": "1", "run_id": metadata["arms"][0]["run_id"],
-                                 "share": 1.0}]
+                                 "share": 1.0, "feature_ranges": None}]
     assert httpx.get(served + "/version", timeout=10).json()["model_version"] == "1"
 
 

@@ -53,9 +53,29 @@ def render_deployment(doc: Mapping[str, Any], console: Console) -> None:
     if doc["plan_error"]:
         console.print()
         console.print(Text(f"Cannot serve now: {doc['plan_error']}", style="yellow"))
+    _render_flags(doc["model_name"], doc.get("range_flags"), console)
     if doc.get("applied"):
         console.print()
         console.print("Serving processes pick this up within seconds.")
+
+
+def _render_flags(name: str, flags: Mapping[str, Any] | None, console: Console) -> None:
+    """Served rows with features outside the training ranges, per version and feature."""
+    if not flags or not flags["predictions"]:
+        return
+    console.print()
+    more = "+" if flags["truncated"] else ""
+    console.print(Text(f"Range flags: {flags['flagged']:,} of {flags['predictions']:,}{more} served predictions "
+                       "had a feature outside the training ranges", style="bold"))
+    if not flags["flagged"]:
+        return
+    table = _table("Version", "Feature", "Out of range", "Unseen category")
+    for version, features in flags["versions"].items():
+        for feature, kinds in sorted(features.items()):
+            table.add_row(f"v{version}", feature, f"{kinds.get('out_of_range', 0):,}",
+                          f"{kinds.get('unseen_category', 0):,}")
+    console.print(table)
+    console.print(Text(f"List them: cairn predictions list {name} --filter flags.any", style="dim"))
 
 
 def _ref_label(ref: str) -> str:

@@ -151,6 +151,9 @@ def render_policy(doc: Mapping[str, Any], console: Console) -> None:
                                     else "another user") if policy["require_signoff"] else "no",
         **evidence.policy_rows(policy),
         "metric/model gates on": ", ".join(policy["gated_stages"]),
+        "previous Production version": (
+            f"on standby {fmt_duration(policy['archive_previous_after_ms'])}, then archived"
+            if policy.get("archive_previous_after_ms") else "archived at once"),
         "archived artifacts kept": f"{policy['retention_days']} days",
     }), title=Text("Promotion policy", style="bold"), title_align="left", expand=False))
 
@@ -196,7 +199,7 @@ def render_timeline(doc: Mapping[str, Any], console: Console) -> None:
     else:
         table = _table("Served", "Version", "From", "Until", "For", "Put there by", "Approved by", "Reason")
         for i in intervals:
-            label = "Production" if i["kind"] == "stage" else f"@{i['label']}"
+            label = {"stage": "Production", "standby": "Standby"}.get(i["kind"], f"@{i['label']}")
             until = fmt_time(i["end"]) if i["end"] is not None else Text("now", style="bold green")
             table.add_row(label, f"v{i['version']}", fmt_time(i["start"]), until,
                           fmt_duration((i["end"] if i["end"] is not None else doc["now"]) - i["start"]),
@@ -223,7 +226,8 @@ def gantt(intervals: Sequence[Mapping[str, Any]], now: int, width: int) -> Text:
     step = (end - start) / width
     rows: dict[str, list[tuple[int, int]]] = {}
     for i in intervals:
-        label = f"v{i['version']}" if i["kind"] == "stage" else f"@{i['label']} v{i['version']}"
+        label = {"stage": f"v{i['version']}", "standby": f"v{i['version']} standby"}.get(
+            i["kind"], f"@{i['label']} v{i['version']}")
         rows.setdefault(label, []).append((i["start"], i["end"] if i["end"] is not None else end))
     label_width = max(len(label) for label in rows)
     text = Text()

@@ -47,10 +47,54 @@ def render_prediction(doc: Mapping[str, Any], console: Console) -> None:
         "Output": Text(_value(p["output"], 200)),
         "Error": Text(p["error"], style="red") if p["error"] else MISSING,
         "Outcome": fmt_number(p["outcome"]),
+        "Flags": _flags_text(p.get("flags")),
     }))
     console.print()
     console.print(Text("Features", style="bold underline"))
     console.print(_features(p["features"]))
+
+
+def _flags_text(flags: Any) -> Any:
+    if not flags:
+        return Text("none", style="dim")
+    return Text("; ".join(f"{f['feature']} = {_value(f.get('value'), 40)} ({f['kind'].replace('_', ' ')}, "
+                          f"expected {f.get('expected')})" for f in flags), style="yellow")
+
+
+def render_explanation(doc: Mapping[str, Any], console: Console) -> None:
+    e = doc["explanation"]
+    version = e["version"]
+    rule = e["traffic_rule"]
+    console.print(Text(f"Prediction {e['prediction_id']} of {e['model_name']} v{version['version']}", style="bold"))
+    set_by = f" (set by {rule['set_by']} at {fmt_time(rule['set_at'])})" if rule["set_by"] else ""
+    console.print(layout.grid({
+        "Time": fmt_time(e["timestamp"]),
+        "Version": f"v{version['version']}" + (f" ({version['current_stage']} now)" if version.get("current_stage")
+                                                else ""),
+        "Source run": version.get("run_id") or MISSING,
+        "Arm": e["arm"],
+        "Traffic rule": Text(rule["rule"]),
+        "Deployment": Text(rule["deployment"] + set_by),
+        "Output": Text(_value(e["output"], 200)),
+        "Error": Text(e["error"], style="red") if e["error"] else MISSING,
+        "Outcome": fmt_number(e["outcome"]) if e["outcome"] is not None else "not logged",
+        "Flags": _flags_text(e["flags"]),
+    }))
+    console.print()
+    console.print(Text("Features as received", style="bold underline"))
+    console.print(_features(e["features"]))
+    console.print()
+    console.print(Text("How this version got to serve", style="bold underline"))
+    if not e["gates"]:
+        console.print(Text("No recorded stage change to Staging or Production before this prediction.", style="dim"))
+    for step in e["gates"]:
+        who = step["actor"] + (f", approved by {step['approved_by']}" if step.get("approved_by") else "")
+        console.print(f"{fmt_time(step['timestamp'])}  {step['action']} {step['from_stage']} → {step['to_stage']} "
+                      f"by {who}" + (f": {step['reason']}" if step.get("reason") else ""))
+        for gate in step["gate_results"]:
+            mark = Text("pass", style="green") if gate["passed"] else Text("FAIL", style="red")
+            console.print(Text("    ").append(mark).append(f"  {gate['name']}: {gate['observed']} "
+                                                            f"(needs {gate['threshold']})"))
 
 
 def _features(features: Any) -> Any:
@@ -69,11 +113,13 @@ def render_predictions(doc: Mapping[str, Any], console: Console) -> None:
     if not found:
         console.print(f"No predictions of '{doc['model_name']}' match.")
         return
-    table = _table("Time", "Id", "Version", "Arm", "Output", "Latency", "Outcome")
+    table = _table("Time", "Id", "Version", "Arm", "Output", "Latency", "Outcome", "Flags")
     for p in found:
         output = Text(f"error: {p['error']}", style="red") if p["error"] else Text(_value(p["output"], 40))
+        flagged = ", ".join(sorted({f["feature"] for f in p.get("flags") or ()}))
         table.add_row(fmt_time(p["timestamp"]), p["prediction_id"][:SHORT_PREDICTION_ID], f"v{p['version']}",
-                      p["arm"], output, f"{p['latency_ms']:.1f} ms", fmt_number(p["outcome"]))
+                      p["arm"], output, f"{p['latency_ms']:.1f} ms", fmt_number(p["outcome"]),
+                      Text(flagged, style="yellow") if flagged else "")
     if doc["has_more"]:
         table.caption = "More predictions match; raise --max-results."
     console.print(table)

@@ -16,16 +16,21 @@ if TYPE_CHECKING:
 
 
 def deployment_doc(c: Client, config: DeploymentConfig) -> dict[str, Any]:
-    """The configuration, the plan resolved from it now (or why it cannot be), and one row per arm."""
+    """The configuration, the plan resolved from it now (or why it cannot be), one row per arm, and
+    the served rows flagged outside the training ranges, per version and feature."""
     plan: DeploymentPlan | None = None
     plan_error: str | None = None
     try:
         plan = c.resolve_deployment(config.model_name)
     except CairnError as exc:
         plan_error = exc.message
+    try:
+        flags: dict[str, Any] | None = c.flag_counts(config.model_name)
+    except CairnError:
+        flags = None
     return {"model_name": config.model_name, "summary": config.summary(), "deployment": config.to_dict(),
             "plan": plan.to_dict() if plan is not None else None, "plan_error": plan_error,
-            "arms": _arms(config, plan)}
+            "arms": _arms(config, plan), "range_flags": flags}
 
 
 def _arms(config: DeploymentConfig, plan: DeploymentPlan | None) -> list[dict[str, Any]]:

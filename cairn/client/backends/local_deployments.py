@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cairn.entities import Actor
-from cairn.registry import deployment_compare, deployments, predictions
+from cairn.registry import deployment_compare, deployments, explain, predictions
 from cairn.registry.deployment_compare import DeploymentComparison
 from cairn.registry.deployments import DeploymentConfig, DeploymentPlan
 from cairn.registry.predictions import Prediction
@@ -43,3 +43,9 @@ class LocalDeployments:
 
     def compare_deployment(self, name: str, since: int | None, until: int | None) -> DeploymentComparison:
         return deployment_compare.compare_deployment(self.db, name, since, until)
+
+    def flag_counts(self, name: str, since: int | None, until: int | None) -> dict[str, Any]:
+        return predictions.flag_counts(self.db, name, since, until)
+
+    def explain_prediction(self, prediction_id: str) -> dict[str, Any]:
+        return explain.explain_prediction(self.db, prediction_id)

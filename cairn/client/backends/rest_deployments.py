@@ -59,3 +59,12 @@ class RestDeployments(RestTransport):
         params = {"name": name, **{k: v for k, v in given.items() if v is not None}}
         found = self._deployment_call("GET", "/deployments/compare", params)
         return DeploymentComparison.from_dict(found["comparison"])
+
+    def flag_counts(self, name: str, since: int | None, until: int | None) -> dict[str, Any]:
+        given = {"since": since, "until": until}
+        params = {"name": name, **{k: v for k, v in given.items() if v is not None}}
+        return dict(self._deployment_call("GET", "/predictions/flag-counts", params)["flag_counts"])
+
+    def explain_prediction(self, prediction_id: str) -> dict[str, Any]:
+        found = self._deployment_call("GET", "/predictions/explain", {"prediction_id": prediction_id})
+        return dict(found["explanation"])

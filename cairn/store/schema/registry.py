@@ -66,6 +66,8 @@ model_versions = Table(
     # (migration 0005) The source stays as the client gave it; where its files are sits beside it.
     Column("storage_location", String(1000), nullable=True),
     Column("files_location", String(1000), nullable=True),
+    # (migration 0011) While a replaced Production version waits on standby: when it is archived.
+    Column("standby_until", BigInteger, nullable=True),
     PrimaryKeyConstraint("registered_model_id", "version", name="pk_model_versions"),
     # Serves search_model_versions by run.
     Index("ix_model_versions_run", "run_id"),

@@ -39,6 +39,8 @@ predictions = Table(
     Column("output", Text, nullable=True),
     Column("latency_ms", Float, nullable=False),
     Column("error", Text, nullable=True),
+    # (migration 0011) The features outside the version's expected ranges, as JSON; NULL: none.
+    Column("flags", Text, nullable=True),
     # Serves `predictions list NAME --since` and `deployments compare NAME`.
     Index("ix_predictions_model_time", "model_name", "timestamp"),
     # Serves the shadow-to-primary join of one request's rows.

@@ -1,0 +1,131 @@
+"""The stability window against a real `cairn serve`: the replaced version stays loaded on standby,
+a rollback inside the window swaps it back within 2 s with no failed request, and when the window
+passes the system archives it and the server lets it go."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import cloudpickle
+import httpx
+import pandas as pd
+import pytest
+
+import cairn
+from cairn.client import fluent, tracking_uri
+from cairn.entities import Policy
+from cairn.models.signature import infer_signature
+from tests import backends
+
+FEATURES = pd.DataFrame({"age": [23.0, 45.0], "visits": [1, 7]})
+ROW = {"dataframe_split": {"columns": ["age", "visits"], "data": [[30.0, 2]]}}
+SWITCH_LIMIT_S = 2.0
+WINDOW_MS = 2000  # the stability window the archive test waits out
+LONG_WINDOW_MS = 60_000  # long enough that the rollback test never races the window's end
+
+
+def answers_one(data: pd.DataFrame) -> list[float]:
+    return [1.0] * len(data)
+
+
+def answers_two(data: pd.DataFrame) -> list[float]:
+    return [2.0] * len(data)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("standby") / "store"
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    signature = infer_signature(FEATURES)
+    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(folder) as uri:
+        patch.setenv("CAIRN_CAPTURE", "none")
+        fluent.set_tracking_uri(uri)
+        try:
+            for model in (answers_one, answers_two):
+                with cairn.start_run():
+                    cairn.log_model(model, "model", signature=signature, registered_model_name="scorer")
+            cairn.Client().promote("scorer", 1, "Production", reason="first ship")
+            yield uri
+        finally:
+            fluent.set_tracking_uri(None)
+            tracking_uri.close_all()
+            cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def served(store: str, serve_launcher: Callable[..., Iterator[str]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_launcher(store, "scorer", tmp_path_factory.mktemp("standby-serve"))
+
+
+def _wait_for(condition: Callable[[], object], limit_s: float = 10.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < limit_s, "the serving process did not follow the registry"
+        time.sleep(0.02)  # polling the server's state, not ordering test steps
+    return time.monotonic() - started
+
+
+def _metadata(url: str) -> dict:
+    return httpx.get(url + "/metadata", timeout=5).json()
+
+
+def test_rollback_inside_the_window_swaps_the_warm_standby_in_with_no_failed_request(served: str) -> None:
+    client = cairn.Client()
+    client.set_policy("scorer", Policy(archive_previous_after_ms=LONG_WINDOW_MS), reason="stability window")
+    seen: list[tuple[float, int, str]] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=served, timeout=10) as http:
+            while not stop.is_set():
+                try:
+                    response = http.post("/invocations", json=ROW)
+                    seen.append((time.monotonic(), response.status_code, str(response.json().get("model_version"))))
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+                time.sleep(0.004)  # a steady load, not a flood
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        _wait_for(lambda: len(seen) > 20)
+        client.promote("scorer", 2, "Production", reason="v2 is better")
+        _wait_for(lambda: seen[-1][2] == "2")  # v2's first load: a cold one is allowed here
+        assert client.get_model_version("scorer", 2).current_stage == "Production"
+        assert client.get_model_version("scorer", 1).current_stage == "Standby"
+        _wait_for(lambda: [s["version"] for s in _metadata(served)["standby"]] == ["1"])
+        rolled_back_at = time.monotonic()
+        client.rollback_model("scorer", reason="v2 misbehaves")
+        switched_back = _wait_for(lambda: seen[-1][2] == "1", SWITCH_LIMIT_S)
+        _wait_for(lambda: len([s for s in seen if s[0] > rolled_back_at + switched_back]) > 50)
+    finally:
+        stop.set()
+        worker.join()
+    assert not failures and all(status == 200 for _, status, _ in seen), failures[:3]
+    assert switched_back < SWITCH_LIMIT_S
+    assert {version for _, _, version in seen} == {"1", "2"}
+    assert client.get_model_version("scorer", 1).current_stage == "Production"
+    assert client.get_model_version("scorer", 2).current_stage == "Archived"
+
+
+def test_when_the_window_passes_the_system_archives_the_standby_version(served: str) -> None:
+    client = cairn.Client()
+    client.set_policy("scorer", Policy(archive_previous_after_ms=WINDOW_MS), reason="short window")
+    client.promote("scorer", 2, "Production", reason="v2 again")
+    promoted = time.monotonic()
+    _wait_for(lambda: _metadata(served)["model_version"] == "2")
+    assert client.get_model_version("scorer", 1).current_stage == "Standby"
+    # The serving process's own registry polls sweep the window: no other process is running.
+    _wait_for(lambda: client.get_model_version("scorer", 1).current_stage == "Archived", WINDOW_MS / 1000 + 5)
+    assert time.monotonic() - promoted >= WINDOW_MS / 1000 - 0.1
+    archived = [e for e in client.audit("scorer") if e.action == "archive" and e.version == 1][-1]
+    assert (archived.actor, archived.actor_verified, archived.from_value) == ("cairn-system", True, "Standby")
+    _wait_for(lambda: _metadata(served)["standby"] == [])
+    timeline = client.timeline("scorer")
+    standby = [i for i in timeline if i.kind == "standby" and i.version == 1]
+    assert len(standby) == 2 and all(i.end is not None for i in standby)
