@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test test-postgres bench bench-small bench-serving bench-ui ui-vendor clean
+.PHONY: demo test test-postgres scale-demo bench bench-small bench-serving bench-ui ui-vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP_TEST)
 
 test-postgres: $(STAMP_TEST)
 	CAIRN_TEST_STORE=postgresql CAIRN_TEST_ARTIFACTS=s3 $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# PostgreSQL + SeaweedFS (S3) + cairn server --workers 2 on this machine, the demo run against it;
+# Ctrl-C stops everything (needs Debian's postgresql package, like test-postgres)
+scale-demo: $(STAMP_TEST)
+	$(BIN)/python scripts/scale_demo.py
 
 # MLflow server vs cairn server, same workload; e.g. make bench BENCH_ARGS="--workers 2"
 bench: $(STAMP_TEST)
