@@ -34,7 +34,7 @@ from tests.servers import postgres, seaweedfs  # after the path above
 WORKERS = 2
 BUCKET = "cairn-demo"
 DATABASE = "cairn"
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 180  # two workers importing Cairn on a busy 2-core machine
 STOP_TIMEOUT_S = 20
 
 
@@ -54,17 +54,23 @@ def main(argv: list[str] | None = None) -> int:
         s3, destination = stack.enter_context(s3_bucket())
         env = {**os.environ, **s3.env, "PYTHONPATH": _python_path()}
         say(f"Starting cairn server --workers {WORKERS} ...")
-        url = stack.enter_context(
-            cairn_server(store_uri, destination, env, args.port or _free_port())
+        folder = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="cairn-scale-demo-"))
         )
-        say(f"cairn server: {url}  (store: {store_uri}, artifacts: {destination})")
+        log_path = folder / "server.log"
+        url = stack.enter_context(
+            cairn_server(
+                store_uri, destination, env, args.port or _free_port(), log_path
+            )
+        )
+        say(
+            f"cairn server: {url}  (store: {store_uri}, artifacts: {destination}, log: {log_path})"
+        )
         demo = subprocess.run(
             [sys.executable, "-m", "cairn.demo"],
             check=False,
             env={**env, "CAIRN_TRACKING_URI": url},
-            cwd=stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="cairn-scale-demo-")
-            ),
+            cwd=folder,
         )
         if demo.returncode != 0:
             say(f"The demo failed (exit code {demo.returncode}); stopping.")
@@ -110,7 +116,7 @@ def s3_bucket() -> Iterator[tuple[seaweedfs.SeaweedFS, str]]:
 
 @contextmanager
 def cairn_server(
-    store_uri: str, destination: str, env: dict[str, str], port: int
+    store_uri: str, destination: str, env: dict[str, str], port: int, log_path: Path
 ) -> Iterator[str]:
     import httpx
 
@@ -118,14 +124,17 @@ def cairn_server(
         sys.executable, "-m", "cairn.cli", "server", "--host", "127.0.0.1", "--port", str(port),
         "--backend-store-uri", store_uri, "--artifacts-destination", destination, "--workers", str(WORKERS),
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
+    with log_path.open("wb") as log:  # the server's own output stays out of the demo's
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             if process.poll() is not None:
                 raise SystemExit(
-                    f"cairn server exited with {process.returncode} (its output is above)."
+                    f"cairn server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}"
                 )
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:
@@ -134,7 +143,7 @@ def cairn_server(
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(
-                    f"cairn server did not answer on {url} within {STARTUP_TIMEOUT_S} s."
+                    f"cairn server did not answer on {url} within {STARTUP_TIMEOUT_S} s; its log: {log_path}"
                 )
             time.sleep(0.1)  # polling for readiness
         yield url
