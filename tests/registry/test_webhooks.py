@@ -228,7 +228,7 @@ def test_a_webhook_removed_while_its_delivery_is_in_flight_ends_the_attempt_clea
     box: list[str] = []
 
     class RemovesItsWebhook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:  # http.server's naming
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             registry.delete_webhook(db, box[0], alice)
             self.send_response(500)
