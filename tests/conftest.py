@@ -102,6 +102,7 @@ class ServerProcess:
     log_path: Path
     process: subprocess.Popen[bytes]
     store_uri: str
+    artifacts_uri: str = ""  # what --artifacts-destination named: a folder, or s3://bucket/prefix
 
     @property
     def artifacts(self) -> Path:
@@ -126,15 +127,16 @@ def start_server(root: Path, *extra: str, workers: int = 1, store: tuple[str, Pa
     port = _free_port()
     log_path = root / "server.log"
     store_uri, artifacts = store or backends.new_store(root)
+    destination = str(artifacts) if store else artifacts_destination(artifacts)
     command = [
         sys.executable, "-m", "cairn.server.run", "--host", "127.0.0.1", "--port", str(port),
         "--backend-store-uri", store_uri,
-        "--artifacts-destination", str(artifacts) if store else artifacts_destination(artifacts),
+        "--artifacts-destination", destination,
         "--workers", str(workers), *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    server = ServerProcess(f"http://127.0.0.1:{port}", root, log_path, process, store_uri)
+    server = ServerProcess(f"http://127.0.0.1:{port}", root, log_path, process, store_uri, destination)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while True:
         if process.poll() is not None:

@@ -173,7 +173,13 @@ def _deliver_one(db: Database, client: httpx.Client, resolve: Resolver, delivery
         kept = rows.record_attempt(tx, delivery, status=status, attempts=attempts, now=now,
                                    status_code=attempt.status_code, error=attempt.error, next_attempt_time=next_time)
         logged = rows.get_delivery(tx, delivery.delivery_id)
-    assert logged is not None
+    if logged is None:
+        # The webhook was removed while this attempt was in flight, and its delivery log with it
+        # (another request, on any worker): the outcome has nowhere to go but the server log.
+        log.warning("webhook delivery %s: its webhook %s was removed during the attempt; the outcome (%s) is not "
+                    "logged", delivery.delivery_id, delivery.webhook_id, attempt.error or attempt.status_code)
+        return WebhookDelivery(delivery.delivery_id, delivery.webhook_id, delivery.event, status, attempts,
+                               delivery.created_time, attempt.status_code, attempt.error, now, next_time)
     if not kept:
         log.warning("webhook delivery %s: this attempt outlived its lease and another worker took the delivery "
                     "over; its outcome is the one kept", delivery.delivery_id)

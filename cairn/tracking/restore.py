@@ -21,7 +21,7 @@ from cairn.artifacts.local import LocalArtifactStore
 from cairn.entities import FileInfo
 from cairn.errors import Conflict, InvalidParameter
 from cairn.store import migrations
-from cairn.store.database import Database, migrate
+from cairn.store.database import Database, migrate, refresh_statistics
 from cairn.store.snapshots import filled_tables, restore_snapshot, table_counts
 
 from .backup_manifest import (
@@ -55,6 +55,7 @@ def restore_store(db: Database, artifacts: WritableStore, src: Path, *,
     shown.stage("Restoring the metadata")
     restore_snapshot(db, src / manifest.metadata_file)
     migrate(db)
+    refresh_statistics(db)  # a restored PostgreSQL store has no planner statistics yet
     _copy_artifacts(src, manifest, artifacts, shown)
     if manifest.schema_revision == migrations.HEAD:
         with db.read() as conn:

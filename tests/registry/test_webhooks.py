@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import json
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -218,3 +220,37 @@ def test_embedded_client_delivers_in_the_background(store_dir, receiver):
     client.promote("churn", 1, "Staging", user="alice")
     (request,) = receiver.wait_for(1)
     assert json.loads(request.body)["data"]["to"] == "Staging"
+
+
+def test_a_webhook_removed_while_its_delivery_is_in_flight_ends_the_attempt_cleanly(db, make_versions, alice):
+    """Another request (on any worker) deletes the webhook, and its delivery log, while the POST is
+    on its way: the worker reports the outcome and goes on, with nothing left to log it in."""
+    box: list[str] = []
+
+    class RemovesItsWebhook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # http.server's naming
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            registry.delete_webhook(db, box[0], alice)
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RemovesItsWebhook)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        webhook, _ = registry.create_webhook(db, f"http://127.0.0.1:{server.server_address[1]}/hook", alice,
+                                             [STAGE_CHANGED], secret=SECRET, allow_private=True)
+        box.append(webhook.webhook_id)
+        make_versions(1)
+        registry.promote(db, "churn", 1, "Staging", alice)
+        (delivery,) = registry.deliver_due(db)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert (delivery.status_code, delivery.attempts, delivery.webhook_id) == (500, 1, webhook.webhook_id)
+    assert registry.list_deliveries(db, None) == [] and registry.deliver_due(db) == []

@@ -226,6 +226,20 @@ def artifacts_destination(folder: Path) -> str:
     return server.new_destination()
 
 
+def stored_files(destination: str) -> dict[str, int]:
+    """Every file an artifact store holds, by its path under the destination (``blobs/...``,
+    ``tmp/...``), with its size: the files of a folder, or the objects under an ``s3://`` prefix."""
+    if not destination.startswith("s3://"):
+        root = Path(destination)
+        return {p.relative_to(root).as_posix(): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    bucket, _, prefix = destination[len("s3://"):].partition("/")
+    prefix = prefix.rstrip("/") + "/" if prefix else ""
+    found: dict[str, int] = {}
+    for page in session_seaweedfs().client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found.update({item["Key"][len(prefix):]: item["Size"] for item in page.get("Contents", [])})
+    return found
+
+
 @pytest.fixture(scope="session")
 def seaweedfs() -> SeaweedFS:
     """The session's running SeaweedFS (fails, naming the pip command, when ``weed`` is missing)."""

@@ -3,7 +3,8 @@
 
 One server and one browser per session keep the suite quick. Every page gets a route handler that
 refuses any request leaving 127.0.0.1: the UI must work with no network. Screenshots go to
-``$CAIRN_TEST_ARTIFACTS/ui`` (default ``tests/ui/screenshots/``, git-ignored).
+``$CAIRN_TEST_SCREENSHOTS/ui`` (default ``tests/ui/screenshots/``, git-ignored; not
+``CAIRN_TEST_ARTIFACTS``, which picks the artifact store the suite runs on).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ SERIES_POINTS = 20_000
 
 
 def screenshot_dir() -> Path:
-    root = os.environ.get("CAIRN_TEST_ARTIFACTS")
+    root = os.environ.get("CAIRN_TEST_SCREENSHOTS")
     folder = Path(root) / "ui" if root else Path(__file__).parent / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
