@@ -1,7 +1,7 @@
 """The serving part of ``make demo``: benchmark the candidate, serve Production, canary and
 shadow traffic, compare the arms with the policy's evidence gates, ship the canary on that
-evidence with the model owner's sign-off, roll back, and show that the next predictions carry
-the previous version.
+evidence with the model owner's sign-off, explain one of its predictions (the version, arm, traffic
+rule and the gates it passed), roll back, and show that the next predictions carry the previous version.
 
 Runs after the registry demo, against a real ``cairn serve`` process on a free 127.0.0.1 port
 over the demo's store. Requests are rows of the validation set; each prediction's outcome
@@ -67,10 +67,17 @@ def run_serving_demo(client: Client, model_name: str, rows: Any, labels: Sequenc
         show(console, ["deployments", "compare", model_name], tracking_uri)
 
         _promote_on_evidence(client, model_name, canary, console)
-        client.set_deployment(model_name, clear=True, reason="demo: the canary did well; ship it")
-        shipped = _wait_for_version(http, rows[0], str(canary))
+        cleared = client.set_deployment(model_name, clear=True, reason="demo: the canary did well; ship it")
+        started = time.monotonic()
+        _wait_for_revision(http, cleared.revision)  # until then the canary arm may still answer as v{canary}
+        _wait_for_version(http, rows[0], str(canary))
+        shipped = time.monotonic() - started
         console.print(f"  [green]✓[/] v{canary} in Production: the server switched in "
                       f"{shipped * 1000:.0f} ms, no restart")
+        served_by_canary = http.post("/invocations", json={"inputs": [list(map(float, rows[2]))]}).json()
+        _wait_for_log(client, served_by_canary["prediction_ids"][0])
+        console.print(f"  why did v{canary} answer that request, and who let it serve?")
+        show(console, ["predictions", "explain", served_by_canary["prediction_ids"][0]], tracking_uri)
         client.rollback_model(model_name, reason="demo: roll back to the previous version")
         back = _wait_for_version(http, rows[0], str(production))
         response = http.post("/invocations", json={"inputs": [list(map(float, rows[1]))]})
