@@ -34,11 +34,16 @@ $(STAMP_BENCH): $(STAMP_TEST)
 demo: $(STAMP_DEMO)
 	$(BIN)/python -m cairn.demo
 
+# Test processes (pytest-xdist); each test module stays in one process (--dist loadscope), so a
+# module's shared server or seeded store is made once. TEST_WORKERS=0 runs in this process alone.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope
+
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-postgres: $(STAMP_TEST)
-	CAIRN_TEST_STORE=postgresql CAIRN_TEST_ARTIFACTS=s3 $(BIN)/python -m pytest -q -p no:cacheprovider
+	CAIRN_TEST_STORE=postgresql CAIRN_TEST_ARTIFACTS=s3 $(PYTEST)
 
 # PostgreSQL + SeaweedFS (S3) + cairn server --workers 2 on this machine, the demo run against it;
 # Ctrl-C stops everything (needs Debian's postgresql package, like test-postgres)
