@@ -12,11 +12,10 @@ from typing import Any
 
 from cairn.client import fluent
 
-from . import _imports, _patching
+from . import _patching
 from ._calls import bind, simple_arguments
 from ._predictors import LightGBMBooster
 from ._recording import (
-    Settings,
     autolog_run,
     input_example,
     log_dataset,
@@ -24,25 +23,20 @@ from ._recording import (
     log_model,
     log_params,
 )
+from ._switch import Switch
 
 FLAVOR = "lightgbm"
 IMPORTANCE_TYPES = ("split", "gain")
 IMPORTANCE_FILE = "feature_importance_{}.json"
 # Where a booster's saved text lists every param it trained with.
 PARAMS_START, PARAMS_END = "parameters:", "end of parameters"
-_settings = Settings()
+_switch = Switch(FLAVOR, "lightgbm")
 
 
 def autolog(disable: bool = False, log_models: bool = True, log_datasets: bool = True) -> None:
     """Record every ``lightgbm.train`` (the scikit-learn API's ``fit`` too) into the active run,
     or into a run started for it; ``disable=True`` restores the originals."""
-    global _settings
-    if disable:
-        _imports.forget(FLAVOR)
-        _patching.unpatch(FLAVOR)
-        return
-    _settings = Settings(log_models=log_models, log_datasets=log_datasets)
-    _imports.when_imported("lightgbm", FLAVOR, _patch)
+    _switch.turn(_patch, disable, log_models, log_datasets)
 
 
 def _patch(module: ModuleType) -> None:
@@ -65,14 +59,14 @@ def _train(original: Any) -> Any:
         with _patching.outermost(), autolog_run():
             given = {**(bound.arguments.get("params") or {}), **simple_arguments(bound, skip=("params",))}
             log_params(given)
-            if _settings.log_datasets:
+            if _switch.settings.log_datasets:
                 _log_data(train_set, bound.arguments.get("valid_sets") or (),
                           bound.arguments.get("valid_names") or ())
             bound.arguments["callbacks"] = [*(bound.arguments.get("callbacks") or []), _log_round]
             booster = original(*bound.args, **bound.kwargs)
             log_params({k: v for k, v in _booster_params(booster).items() if k not in given})
             _log_importance(booster)
-            if _settings.log_models:
+            if _switch.settings.log_models:
                 log_model(LightGBMBooster(booster), input_example(rows))
             return booster
 

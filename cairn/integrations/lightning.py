@@ -14,24 +14,19 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from . import _imports, _patching
-from ._recording import Settings, autolog_run
+from . import _patching
+from ._recording import autolog_run
+from ._switch import Switch
 
 FLAVOR = "lightning"
 MODULE = "lightning.pytorch"
-_settings = Settings()
+_switch = Switch(FLAVOR, MODULE)
 
 
 def autolog(disable: bool = False, log_models: bool = True, log_datasets: bool = True) -> None:
     """Record every ``lightning.pytorch.Trainer.fit`` into the active run, or into a run started
     for it; ``disable=True`` restores the original."""
-    global _settings
-    if disable:
-        _imports.forget(FLAVOR)
-        _patching.unpatch(FLAVOR)
-        return
-    _settings = Settings(log_models=log_models, log_datasets=log_datasets)
-    _imports.when_imported(MODULE, FLAVOR, _patch)
+    _switch.turn(_patch, disable, log_models, log_datasets)
 
 
 def _patch(module: ModuleType) -> None:
@@ -47,7 +42,7 @@ def _fit(original: Any) -> Any:
         with _patching.outermost(), autolog_run():
             if any(isinstance(c, CairnCallback) for c in self.callbacks):
                 return original(self, *args, **kwargs)
-            callback = CairnCallback(log_models=_settings.log_models, log_datasets=_settings.log_datasets)
+            callback = CairnCallback(log_models=_switch.settings.log_models, log_datasets=_switch.settings.log_datasets)
             self.callbacks.append(callback)
             try:
                 return original(self, *args, **kwargs)

@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING, Any
 from cairn.entities import Metric, RunTag
 from cairn.tracking.runs import PARENT_RUN_TAG
 
-from .optuna_importance import IMPORTANCE_PLOT, IMPORTANCE_TABLE, importance_figure, importance_table
+from .optuna_importance import (
+    IMPORTANCE_PLOT,
+    IMPORTANCE_TABLE,
+    importance_figure,
+    importance_table,
+)
 
 if TYPE_CHECKING:
     from cairn.client import Client

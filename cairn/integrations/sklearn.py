@@ -15,10 +15,9 @@ from typing import Any
 
 from cairn.client import fluent
 
-from . import _imports, _patching
+from . import _patching
 from ._calls import bind
 from ._recording import (
-    Settings,
     autolog_run,
     input_example,
     log_dataset,
@@ -26,6 +25,7 @@ from ._recording import (
     log_model,
     log_params,
 )
+from ._switch import Switch
 
 FLAVOR = "sklearn"
 BEST_ESTIMATOR_PATH = "best_estimator"
@@ -37,19 +37,13 @@ CV_RESULT_PREFIXES = ("mean_", "std_", "rank_")
 # Modules never walked for estimators: tests, vendored code, opt-in experimental switches.
 SKIPPED_MODULES = frozenset({"tests", "externals", "setup", "conftest", "experimental", "estimator_checks"})
 
-_settings = Settings()
+_switch = Switch(FLAVOR, "sklearn")
 
 
 def autolog(disable: bool = False, log_models: bool = True, log_datasets: bool = True) -> None:
     """Record every scikit-learn ``fit`` (and each ``*SearchCV`` candidate, as a child run) into
     the active run, or into a run started for the fit; ``disable=True`` restores the originals."""
-    global _settings
-    if disable:
-        _imports.forget(FLAVOR)
-        _patching.unpatch(FLAVOR)
-        return
-    _settings = Settings(log_models=log_models, log_datasets=log_datasets)
-    _imports.when_imported("sklearn", FLAVOR, _patch)
+    _switch.turn(_patch, disable, log_models, log_datasets)
 
 
 def _patch(module: ModuleType) -> None:
@@ -117,7 +111,7 @@ def _search_fit(original: Any) -> Any:
             fitted = original(self, *args, **kwargs)
             _log_candidates(self)
             _log_outputs(self, features, target)
-            if _settings.log_models and hasattr(self, "best_estimator_"):
+            if _switch.settings.log_models and hasattr(self, "best_estimator_"):
                 log_model(self.best_estimator_, input_example(features), BEST_ESTIMATOR_PATH)
             return fitted
 
@@ -134,7 +128,7 @@ def _training_data(original: Any, estimator: Any, args: tuple[Any, ...], kwargs:
 
 def _log_inputs(estimator: Any, features: Any, target: Any) -> None:
     log_params(estimator.get_params(deep=True))
-    if _settings.log_datasets and features is not None:
+    if _switch.settings.log_datasets and features is not None:
         log_dataset(features, target, f"{type(estimator).__name__}-training", "training")
 
 
@@ -151,7 +145,7 @@ def _log_outputs(estimator: Any, features: Any, target: Any) -> None:
         if curve is not None and hasattr(curve, "__len__"):
             for step, value in enumerate(curve):
                 log_metrics({key: value}, step=step)
-    if _settings.log_models:
+    if _switch.settings.log_models:
         log_model(estimator, input_example(features))
 
 

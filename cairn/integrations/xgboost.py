@@ -13,12 +13,11 @@ from typing import Any
 
 from cairn.client import fluent
 
-from . import _imports, _patching
+from . import _patching
 from ._calls import bind, simple_arguments
 from ._predictors import XGBoostBooster
 from ._recording import (
     INPUT_EXAMPLE_ROWS,
-    Settings,
     autolog_run,
     dataset_frame,
     log_dataset,
@@ -26,25 +25,20 @@ from ._recording import (
     log_model,
     log_params,
 )
+from ._switch import Switch
 
 FLAVOR = "xgboost"
 IMPORTANCE_TYPES = ("weight", "gain")
 IMPORTANCE_FILE = "feature_importance_{}.json"
 # The sections of a booster's saved config that hold its training params, defaults included.
 CONFIG_SUFFIX = "_param"
-_settings = Settings()
+_switch = Switch(FLAVOR, "xgboost")
 
 
 def autolog(disable: bool = False, log_models: bool = True, log_datasets: bool = True) -> None:
     """Record every ``xgboost.train`` (the scikit-learn API's ``fit`` too) into the active run,
     or into a run started for it; ``disable=True`` restores the originals."""
-    global _settings
-    if disable:
-        _imports.forget(FLAVOR)
-        _patching.unpatch(FLAVOR)
-        return
-    _settings = Settings(log_models=log_models, log_datasets=log_datasets)
-    _imports.when_imported("xgboost", FLAVOR, _patch)
+    _switch.turn(_patch, disable, log_models, log_datasets)
 
 
 def _patch(module: ModuleType) -> None:
@@ -64,13 +58,13 @@ def _train(original: Any) -> Any:
         with _patching.outermost(), autolog_run():
             params = dict(bound.arguments.get("params") or {})
             log_params({**params, **simple_arguments(bound, skip=("params",))})
-            if _settings.log_datasets:
+            if _switch.settings.log_datasets:
                 _log_data(bound.arguments["dtrain"], bound.arguments.get("evals") or ())
             bound.arguments["callbacks"] = [*(bound.arguments.get("callbacks") or []), _round_logger()]
             booster = original(*bound.args, **bound.kwargs)
             _log_defaults(booster, params)
             _log_importance(booster)
-            if _settings.log_models:
+            if _switch.settings.log_models:
                 log_model(XGBoostBooster(booster), _example(bound.arguments["dtrain"]))
             return booster
 
