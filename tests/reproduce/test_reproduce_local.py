@@ -49,6 +49,17 @@ def test_reproducing_the_production_version_gives_a_new_identical_run(project: P
     assert result["diff"]["code"]["patch_diff"] is None  # the uncommitted change was re-applied
 
 
+def test_a_caller_with_capture_off_still_gets_a_fully_recorded_rerun(
+        project: Project, trained: str, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIRN_CAPTURE", "none")  # the caller's setting; the re-run must record all to compare
+
+    result = cairn.reproduce(trained, env_manager="local", repo=project.root, client=client)
+
+    assert result.verdict.verdict == "identical", result.verdict.reasons
+    assert result.run.data.tags["mlflow.source.git.commit"] == client.get_run(trained).data.tags[
+        "mlflow.source.git.commit"]
+
+
 def test_a_changed_data_row_stops_the_reproduction_naming_the_dataset(project: Project, trained: str,
                                                                      client: Client) -> None:
     recorded = client.get_run(trained).inputs[0].dataset.digest

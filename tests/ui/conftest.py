@@ -9,6 +9,7 @@ refuses any request leaving 127.0.0.1: the UI must work with no network. Screens
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import zlib
@@ -61,8 +62,16 @@ class Seeded:
     model: str = "churn-model"
 
 
+@contextlib.contextmanager
+def capture_off() -> Iterator[None]:
+    """``CAIRN_CAPTURE=none`` while seeding, put back afterwards: later tests in the same process
+    (another module's runs, a reproduction's child process) must see the setting they expect."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAIRN_CAPTURE", "none")
+        yield
+
+
 def seed(server: Any, tmp: Path) -> Seeded:
-    os.environ["CAIRN_CAPTURE"] = "none"
     cairn.set_tracking_uri(server.url)
     experiment_id = cairn.set_experiment("churn").experiment_id
     run_ids = []
@@ -112,7 +121,8 @@ def seed(server: Any, tmp: Path) -> Seeded:
 @pytest.fixture(scope="session")
 def seeded(server_factory: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """One server for the whole UI suite (its log is checked for 500s at the end)."""
-    return seed(server_factory(), tmp_path_factory.mktemp("ui-files"))
+    with capture_off():
+        return seed(server_factory(), tmp_path_factory.mktemp("ui-files"))
 
 
 @pytest.fixture(scope="module")  # Playwright's sync API keeps an event loop running while open

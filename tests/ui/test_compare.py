@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import pytest
 
 import cairn
 
-from .conftest import Seeded, shoot
+from .conftest import Seeded, capture_off, shoot
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +44,11 @@ def _patch(lr: float) -> str:
 @pytest.fixture(scope="module")
 def sweep(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     """Three runs of one sweep: lr differs, optimizer and layers do not; two long loss curves and a short one."""
-    os.environ["CAIRN_CAPTURE"] = "none"
+    with capture_off():
+        return _seed_sweep(seeded, tmp_path_factory)
+
+
+def _seed_sweep(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     files = tmp_path_factory.mktemp("sweep")
     cairn.set_tracking_uri(seeded.url)
     experiment_id = cairn.set_experiment("sweep").experiment_id

@@ -3,7 +3,9 @@
 The child learns everything through its environment: ``CAIRN_TRACKING_URI`` (this client's
 store, absolute), ``CAIRN_RUN_ID`` (the prepared run, which ``cairn.start_run`` resumes and
 captures into), ``CAIRN_SEED`` (the recorded seed, which ``cairn.seed_everything`` takes) and
-``PYTHONHASHSEED`` with it. Its output is passed on line by line, never to our stdout: that is
+``PYTHONHASHSEED`` with it, and ``CAIRN_CAPTURE=all`` whatever the caller's setting: the verdict
+compares the code, environment and seeds the re-run records with the original's, so a re-run that
+records none would look different in all of them. Its output is passed on line by line, never to our stdout: that is
 kept for the one ``--json`` document.
 """
 
@@ -13,6 +15,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from cairn.client.capture import CAPTURE_ENV_VAR
 from cairn.client.capture.seeds import SEED_ENV_VAR
 from cairn.client.fluent import ENV_EXPERIMENT_NAME, ENV_RUN_ID
 from cairn.client.tracking_uri import ENV_TRACKING_URI
@@ -27,6 +30,7 @@ def child_environment(base: Mapping[str, str], tracking_uri: str, run_id: str, s
     env[ENV_RUN_ID] = run_id
     env.pop(ENV_EXPERIMENT_NAME, None)  # the prepared run already sits in the original's experiment
     env.pop(SEED_ENV_VAR, None)
+    env[CAPTURE_ENV_VAR] = "all"
     if seed is not None:
         env[SEED_ENV_VAR] = seed
         env["PYTHONHASHSEED"] = seed
