@@ -22,6 +22,7 @@ from cairn.serving.benchmark import run_benchmark
 
 FEATURES = pd.DataFrame({"age": [23.0, 45.0, 31.0, 52.0], "visits": [1, 7, 3, 9]})
 SLOW_MS = 30
+FAST_BUDGET_MS = 1000  # the fast model answers in well under a millisecond on a quiet machine
 
 
 def quick(data: pd.DataFrame) -> list[float]:
@@ -86,11 +87,12 @@ def test_a_slow_model_fails_the_latency_gate_and_no_benchmark_names_the_command(
     assert "required p99 <= budget (10 ms)" in str(refused.value)
     assert client.get_latest_benchmark("scorer", 2) == bench
 
-    client.set_version_requirements("scorer", 1, latency_p99="10ms")
+    # The fast model's budget leaves room for a busy machine: the gate, not the machine, is under test.
+    client.set_version_requirements("scorer", 1, latency_p99=f"{FAST_BUDGET_MS}ms")
     client.record_benchmark("scorer", 1, run_benchmark(client, "scorer", 1, rows=10))
     outcome = client.promote("scorer", 1, "Staging")
     (gate,) = outcome.gate_results
-    assert gate.passed and gate.evidence["p99_ms"] < 10 and gate.evidence["machine"]["hostname"]
+    assert gate.passed and gate.evidence["p99_ms"] < FAST_BUDGET_MS and gate.evidence["machine"]["hostname"]
 
 
 def test_the_slice_gate_refuses_a_version_good_on_average_but_bad_on_a_slice(client: cairn.Client) -> None:
