@@ -304,6 +304,9 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("POST", "/model-versions/requirements", model(CAN_UPDATE)),
     ("POST", "/model-versions/benchmarks", model(CAN_UPDATE)),
     ("GET", "/model-versions/evidence", model(CAN_READ)),
+    ("GET", "/models/stability", model(CAN_READ)),
+    # A breach holds the standby version instead of archiving it: like a rollback, updating the model.
+    ("POST", "/model-versions/gate-breach", model(CAN_UPDATE)),
     ("POST", "/models/collect-expired-artifacts", admin()),
     # Retention: a policy decides which runs lose their files, so setting it is managing the
     # experiment; garbage collection deletes across experiments: admins only.

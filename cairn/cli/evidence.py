@@ -1,5 +1,6 @@
 """``cairn models requirements`` and ``cairn models benchmark``: what a version needs to serve,
-and how fast it serves, measured by loading it exactly as ``cairn serve`` does."""
+and how fast it serves, measured by loading it exactly as ``cairn serve`` does; ``cairn models
+stability`` and ``cairn models breach``: the stability window after a promotion."""
 
 from __future__ import annotations
 
@@ -74,3 +75,37 @@ def benchmark(
                                                             batch_rows=batch), user=user)
     emit({"name": name, "version": number, **result.to_dict(),
           "requirements": c.get_version_requirements(name, number).to_dict()}, as_json, render.render_benchmark)
+
+
+def stability(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) -> None:
+    """Show NAME's stability window: the standby version, when it will be archived, any gate
+    breach, and what the policy's watched gates read on the new Production version now.
+
+    After a promotion with the policy's --archive-previous-after, the replaced version waits on
+    standby (served warm for an instant rollback). The policy's canary and outcome gates keep
+    watching the new version against what the standby version served before the promotion; a
+    failure on enough evidence is a breach, which keeps the standby version for a rollback.
+
+    \b
+    Example:
+      cairn models stability churn
+    """
+    emit(client(ctx).get_stability(name), as_json, render.render_stability)
+
+
+def breach(
+    ctx: typer.Context,
+    name: NameArgument,
+    version: VersionArgument,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="What went wrong (kept in the audit trail).")],
+    user: UserOption = None, as_json: JsonOption = False,
+) -> None:
+    """Report a breach on Production VERSION (e.g. from outside monitoring): the version it
+    replaced stays on standby for a rollback instead of being archived when its window ends.
+
+    \b
+    Example:
+      cairn models breach churn 4 --reason "refund rate doubled since 09:00"
+    """
+    event = client(ctx).record_gate_breach(name, version, reason, user=user)
+    emit(event, as_json, render.render_breach)

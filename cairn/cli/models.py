@@ -304,5 +304,7 @@ def register(app: typer.Typer) -> None:
     models_app.command("policy")(model_policy.policy)
     models_app.command("requirements")(evidence.requirements)
     models_app.command("benchmark")(evidence.benchmark)
+    models_app.command("stability")(evidence.stability)
+    models_app.command("breach")(evidence.breach)
     models_app.command("report")(model_report.report)
     app.add_typer(models_app, name="models")

@@ -49,6 +49,17 @@ class EvidenceMethods:
                          user: str | None = None) -> BenchmarkResult:
         return self._backend.record_benchmark(name, _number(version), result, actor_of(user))
 
+    def get_stability(self, name: str) -> dict[str, Any]:
+        """The model's stability windows: each standby version, until when, any gate breach, and
+        what the policy's watched gates (canary errors/latency, outcomes) read on the new
+        Production version now."""
+        return self._backend.stability_report(name)
+
+    def record_gate_breach(self, name: str, version: int | str, reason: str, *, user: str | None = None) -> dict[str, Any]:
+        """Report that Production ``version`` breached (e.g. from outside monitoring): the version
+        it replaced then stays on standby for a rollback instead of being archived."""
+        return self._backend.record_gate_breach(name, _number(version), actor_of(user), reason)
+
     def log_slice_metrics(self, run_id: str, y_true: Any, y_pred: Any, by: Any,
                           metrics: Sequence[str] = ("auc",)) -> list[SliceMetric]:
         """Each metric on each slice of ``by`` (columns aligned with ``y_true``), with the slice's

@@ -34,6 +34,7 @@ WEBHOOK_EVENTS = {
     ARCHIVE: ("model_version.stage_changed",),
     STANDBY: ("model_version.stage_changed",),
     ROLLBACK: ("model_version.stage_changed", "model_version.rolled_back"),
+    GATE_BREACH: ("model_version.gate_breached",),
     ALIAS_SET: ("model_version_alias.created",),
     ALIAS_DELETED: ("model_version_alias.deleted",),
     SIGNOFF_REQUESTED: ("transition_request.created",),

@@ -23,8 +23,9 @@ from cairn.store.registry_models import ModelRef, Tx
 from cairn.tracking import clock
 
 from . import evidence_gates
+from .arms import ARM_B, CANARY, PRIMARY, SHADOW
 from .audit import gate_payload
-from .deployments import ARM_B, CANARY, PRIMARY, SHADOW, load_config
+from .deployments import load_config
 from .evidence_log import measure
 from .models import require_model
 from .policies import effective_policy

@@ -29,14 +29,17 @@ from cairn.store.database import Database
 from cairn.tracking import clock
 
 from . import actions, audit
+from .arms import AB, ARM_A, ARM_B, CANARY, PRIMARY, SHADOW
 from .models import require_model
 from .refs import require_version, resolve_model_ref
 from .standby import standby_versions, sweep_quietly
-from .validation import parse_version, validate_alias, validate_model_name, validate_text
+from .validation import (
+    parse_version,
+    validate_alias,
+    validate_model_name,
+    validate_text,
+)
 
-PRIMARY, CANARY, SHADOW, AB = "primary", "canary", "shadow", "ab"
-ARM_A, ARM_B = "a", "b"  # the arms of an A/B test: the primary version and the challenger
-ARMS = (PRIMARY, CANARY, SHADOW, ARM_A, ARM_B)
 REMOVABLE = (CANARY, SHADOW, AB, "primary_alias")
 MAX_KEY_LENGTH = 250
 _KEY = re.compile(r"^[\w.\-]+$")

@@ -16,7 +16,7 @@ from typing import Any
 from cairn.store import predictions as rows
 from cairn.store.registry_models import Tx
 
-from .deployments import PRIMARY, SHADOW
+from .arms import PRIMARY, SHADOW
 
 MAX_EVIDENCE_ROWS = 1_000_000
 

@@ -20,8 +20,9 @@ from cairn.store.database import Database
 from cairn.store.registry_models import find_model
 
 from . import actions
+from .arms import ARM_A, ARM_B, CANARY, SHADOW
 from .audit import gate_payload
-from .deployments import ARM_A, ARM_B, CANARY, SHADOW, DeploymentConfig
+from .deployments import DeploymentConfig
 from .predictions import get_prediction
 
 # The events that carry a version toward serving, with the gate results stored on them.

@@ -25,7 +25,7 @@ from cairn.store.registry_models import find_model
 from cairn.tracking import clock
 from cairn.tracking.validation import INT64_MAX
 
-from .deployments import ARMS, SHADOW
+from .arms import ARMS, SHADOW
 from .feature_ranges import FLAG_KINDS, count_flags
 from .prediction_filter import parse_prediction_filter
 from .validation import parse_version, validate_model_name

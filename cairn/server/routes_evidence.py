@@ -2,7 +2,9 @@
 
 ``requirements`` (POST) states what a version needs to serve; ``benchmarks`` (POST) records a
 benchmark measured where the model was loaded (``cairn models benchmark``); ``evidence`` (GET)
-answers both. Thin adapters onto ``cairn.registry.evidence``.
+answers both. ``models/stability`` (GET) reads a model's stability windows and
+``gate-breach`` (POST) reports a breach on its Production version. Thin adapters onto
+``cairn.registry.evidence`` and ``cairn.registry.standby``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cairn.errors import InvalidParameter
-from cairn.registry import evidence
+from cairn.registry import audit, evidence, standby
 
 from .decoders import request_fields
 from .registry_wire import actor_of, version_of
@@ -49,10 +51,26 @@ async def get_evidence(request: Request) -> Response:
     return wire_json({"requirements": requirements.to_dict(), "benchmark": bench.to_dict() if bench else None})
 
 
+async def get_stability(request: Request) -> Response:
+    f = await request_fields(request)
+    found = await run_in_threadpool(standby.stability_report, db_of(request), f.string("name", default="") or "")
+    return wire_json({"stability": found})
+
+
+async def record_gate_breach(request: Request) -> Response:
+    f = await request_fields(request)
+    name, number = f.string("name", default="") or "", version_of(f)
+    reason = f.string("reason", default="") or ""
+    event = await run_in_threadpool(standby.record_gate_breach, db_of(request), name, number, actor_of(request), reason)
+    return wire_json({"event": audit.event_payload(event)})
+
+
 ROUTES = [
     ("/model-versions/requirements", ["POST"], set_requirements),
     ("/model-versions/benchmarks", ["POST"], record_benchmark),
     ("/model-versions/evidence", ["GET"], get_evidence),
+    ("/models/stability", ["GET"], get_stability),
+    ("/model-versions/gate-breach", ["POST"], record_gate_breach),
 ]
 
 

@@ -24,11 +24,17 @@ from cairn.errors import BadRequest, InvalidParameter
 from cairn.models.enforcement import EXTRA_COLUMN_POLICIES, ExtraColumns
 from cairn.models.loading import LoadedModel, load_package
 from cairn.models.mlmodel import read_mlmodel
-from cairn.registry.deployments import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW, DeploymentPlan
+from cairn.registry.arms import ARM_A, ARM_B, CANARY, PRIMARY, SHADOW
+from cairn.registry.deployments import DeploymentPlan
 from cairn.registry.feature_ranges import FeatureRanges, ranges_for_run
 
-from .environments import (LOCAL, VENV, build_model_environment, check_env_manager,
-                           require_requirements_met)
+from .environments import (
+    LOCAL,
+    VENV,
+    build_model_environment,
+    check_env_manager,
+    require_requirements_met,
+)
 from .worker_proxy import WorkerPredictor
 
 if TYPE_CHECKING:

@@ -27,3 +27,12 @@ def due_models(conn: Tx, stage: str, now: int, key: int | None = None) -> list[s
     if key is not None:
         stmt = stmt.where(mv.registered_model_id == key)
     return [str(name) for (name,) in conn.execute(stmt)]
+
+
+def open_models(conn: Tx, stage: str, now: int) -> list[str]:
+    """Names of the models with a version in ``stage`` whose window is still open at ``now``."""
+    mv, rm = model_versions.c, registered_models.c
+    stmt = (select(rm.name).distinct()
+            .select_from(model_versions.join(registered_models, rm.registered_model_id == mv.registered_model_id))
+            .where(mv.current_stage == stage, mv.standby_until.is_not(None), mv.standby_until > now))
+    return [str(name) for (name,) in conn.execute(stmt)]

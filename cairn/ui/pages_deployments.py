@@ -20,8 +20,9 @@ from starlette.routing import Route
 
 from cairn.entities import Prediction
 from cairn.errors import CairnError
+from cairn.registry.arms import ARMS, SHADOW
 from cairn.registry.deployment_compare import DeploymentComparison
-from cairn.registry.deployments import ARMS, SHADOW, DeploymentConfig, DeploymentPlan
+from cairn.registry.deployments import DeploymentConfig, DeploymentPlan
 
 from .pages import Handler, page
 from .prediction_query import PredictionPage, PredictionQuery, load_page, read_query

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.entities import Prediction
 from cairn.errors import InvalidParameter
-from cairn.registry.deployments import ARMS
+from cairn.registry.arms import ARMS
 from cairn.registry.predictions import MAX_RESULTS
 from cairn.registry.validation import parse_version
 from cairn.tracking.clock import now_ms

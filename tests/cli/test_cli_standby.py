@@ -48,3 +48,22 @@ def test_policy_timeline_and_rollback_of_a_standby_version(store: str, tmp_path:
     versions = {v["version"]: v["stage"]
                 for v in cli("models", "versions", "churn", "--json").json()["versions"]}
     assert versions == {1: "Production", 2: "Archived"}
+
+
+def test_stability_shows_the_window_and_breach_records_one(store: str, tmp_path: Path,
+                                                           in_process: Callable[..., Any]) -> None:
+    cli = in_process(store, tmp_path, 200)
+    none = cli("models", "stability", "churn")
+    assert none.returncode == 0 and "no version on standby" in none.stdout, none.stdout
+    cli("models", "policy", "churn", "--archive-previous-after", "48h")
+    cli("models", "promote", "churn", "1", "--to", "Production")
+    cli("models", "promote", "churn", "2", "--to", "Production")
+    shown = cli("models", "stability", "churn")
+    assert shown.returncode == 0, shown.stderr
+    assert "v1 on standby behind v2" in shown.stdout and "unless a rollback or a breach" in shown.stdout, shown.stdout
+    refused = cli("models", "breach", "churn", "1", "--reason", "x")
+    assert refused.returncode != 0 and "not in Production" in refused.stderr
+    recorded = cli("models", "breach", "churn", "2", "--reason", "refunds doubled", "--json")
+    assert recorded.returncode == 0 and recorded.json()["action"] == "gate_breach"
+    after = cli("models", "stability", "churn", "--json").json()["windows"][0]
+    assert after["breach"]["reason"] == "refunds doubled" and after["breach"]["actor"]

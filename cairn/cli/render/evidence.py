@@ -121,3 +121,53 @@ def render_candidate_gates(candidates: Sequence[Mapping[str, Any]], console: Con
         console.print(gates)
         console.print(Text(f"v{c['version']} would pass these gates now" if c["would_pass"]
                            else f"v{c['version']} would be refused now", style="green" if c["would_pass"] else "red"))
+
+
+def render_stability(doc: Mapping[str, Any], console: Console) -> None:
+    """Each standby window: its versions and end, the breach if any, the watched gates now."""
+    windows = doc["windows"]
+    if not windows:
+        after = doc.get("archive_previous_after_ms") or 0
+        console.print(Text(f"{doc['name']} has no version on standby. " + (
+            f"A promotion to Production keeps the replaced version on standby for {fmt_duration(after)}."
+            if after else "Its policy archives a replaced Production version at once "
+                          f"(cairn models policy {doc['name']} --archive-previous-after 48h keeps it on standby)."),
+            style="dim"))
+        return
+    for w in windows:
+        held = w["held"]
+        ends = "held for a rollback (a gate breach)" if held else f"archived at {fmt_time(w['until'])} " \
+            f"({fmt_duration(max(w['until'] - doc['now'], 0))} from now) unless a rollback or a breach comes first"
+        section(console, f"{doc['name']}: v{w['standby']} on standby behind v{w['production'] or '?'}", grid({
+            "since": fmt_time(w["since"]),
+            "window": fmt_duration(w["window_ms"]) if w["window_ms"] else MISSING,
+            "then": ends,
+            "watched gates": ", ".join(doc["watched"]) or "none in the policy (only a reported breach holds it)",
+        }))
+        if w["breach"]:
+            b = w["breach"]
+            console.print(Text(f"Breach on v{b['version']} at {fmt_time(b['timestamp'])} by {b['actor']}: "
+                               f"{b['reason']}", style="red"))
+        watch = w.get("watch")
+        if watch and watch["gates"]:
+            gates = table("Gate", "Now", "Observed", "Required")
+            for g in watch["gates"]:
+                failing = g["name"] in watch["breaches"]
+                verdict = Text("pass", style="green") if g["passed"] else Text(
+                    "FAIL" if failing else "waiting", style="red" if failing else "yellow")
+                gates.add_row(g["name"], verdict, g["observed"], g["threshold"])
+            console.print(gates)
+            console.print(Text(f"v{w['production']} since {fmt_time(watch['since'])} against v{w['standby']} (as "
+                               f"\"primary\") from {fmt_time(watch['baseline_since'])} to the promotion; "
+                               "\"waiting\": too little evidence yet to call it a breach.", style="dim"))
+            if watch["breaches"] and not w["breach"] and not held:
+                console.print(Text(f"v{w['production']} fails {', '.join(watch['breaches'])}: the breach is recorded "
+                                   "by a running cairn server's next check, and when the window ends in any case "
+                                   f"(cairn models breach {doc['name']} {w['production']} --reason ... records it "
+                                   "now).", style="red"))
+
+
+def render_breach(doc: Mapping[str, Any], console: Console) -> None:
+    console.print(Text(f"Recorded a gate breach on {doc['model_name']} v{doc['version']} by {doc['actor']}: "
+                       f"{doc['reason']}. A standby version it replaced is kept for a rollback "
+                       f"(cairn models rollback {doc['model_name']}).", style="yellow"))

@@ -228,6 +228,10 @@ class EvidenceBackend(Protocol):
         """Apply ``settings`` (the keyword arguments of ``registry.evidence.set_requirements``)."""
     def get_version_evidence(self, name: str, version: int) -> tuple[ServingRequirements, BenchmarkResult | None]: ...
     def record_benchmark(self, name: str, version: int, result: BenchmarkResult, actor: Actor) -> BenchmarkResult: ...
+    def stability_report(self, name: str) -> dict[str, Any]:
+        """``registry.standby.stability_report``: the model's stability windows and watched gates."""
+    def record_gate_breach(self, name: str, version: int, actor: Actor, reason: str) -> dict[str, Any]:
+        """Record a breach on the Production version (the audit event's payload)."""
 
 
 class RetentionBackend(Protocol):

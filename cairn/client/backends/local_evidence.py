@@ -1,5 +1,6 @@
 """The version-evidence half of ``LocalBackend``: serving requirements and benchmarks through
-``cairn.registry.evidence`` on the embedded store."""
+``cairn.registry.evidence``, and stability windows through ``cairn.registry.standby``, on the
+embedded store."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cairn.entities import Actor
-from cairn.registry import evidence
+from cairn.registry import audit, evidence, standby
 from cairn.registry.evidence import BenchmarkResult, ServingRequirements
 from cairn.store.database import Database
 
@@ -26,3 +27,9 @@ class LocalEvidence:
 
     def record_benchmark(self, name: str, version: int, result: BenchmarkResult, actor: Actor) -> BenchmarkResult:
         return evidence.record_benchmark(self.db, name, version, result, actor)
+
+    def stability_report(self, name: str) -> dict[str, Any]:
+        return standby.stability_report(self.db, name)
+
+    def record_gate_breach(self, name: str, version: int, actor: Actor, reason: str) -> dict[str, Any]:
+        return audit.event_payload(standby.record_gate_breach(self.db, name, version, actor, reason))

@@ -1,5 +1,6 @@
 """The version-evidence half of the REST backend: serving requirements and benchmarks through
-``/api/cairn/v1/model-versions/requirements|benchmarks|evidence``."""
+``/api/cairn/v1/model-versions/requirements|benchmarks|evidence``, stability windows through
+``/models/stability`` and ``/model-versions/gate-breach``."""
 
 from __future__ import annotations
 
@@ -31,3 +32,10 @@ class RestEvidence(RestTransport):
         body = {"name": name, "version": version, "benchmark": result.to_dict()}
         found = self._request("POST", CAIRN + "/model-versions/benchmarks", body, None, actor=actor)
         return BenchmarkResult.from_dict(found["benchmark"])
+
+    def stability_report(self, name: str) -> dict[str, Any]:
+        return dict(self._request("GET", CAIRN + "/models/stability", None, {"name": name})["stability"])
+
+    def record_gate_breach(self, name: str, version: int, actor: Actor, reason: str) -> dict[str, Any]:
+        body = {"name": name, "version": version, "reason": reason}
+        return dict(self._request("POST", CAIRN + "/model-versions/gate-breach", body, None, actor=actor)["event"])
