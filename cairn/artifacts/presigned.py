@@ -53,8 +53,14 @@ class PresignedUploads(ABC):
         """Start an upload of ``num_parts`` parts (1 to ``MAX_PARTS``) to ``location``."""
 
     @abstractmethod
-    def complete(self, location: str, upload_id: str, parts: Sequence[UploadedPart]) -> FileInfo:
-        """Join ``parts`` and store the result at ``location``, as ``put_stream`` would have."""
+    def complete(
+        self, location: str, upload_id: str, parts: Sequence[UploadedPart], *, max_bytes: int | None = None
+    ) -> FileInfo:
+        """Join ``parts`` and store the result at ``location``, as ``put_stream`` would have.
+
+        ``PayloadTooLarge`` when the parts add up to more than ``max_bytes`` (checked before they
+        are joined, so the upload can still be aborted).
+        """
 
     @abstractmethod
     def abort(self, location: str, upload_id: str) -> None:

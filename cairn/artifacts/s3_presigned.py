@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.artifacts.base import CHUNK_SIZE
 from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo
-from cairn.errors import InvalidParameter, NotFound
+from cairn.errors import InvalidParameter, NotFound, PayloadTooLarge
 
 from .presigned import (
     PRESIGNED_URL_EXPIRY_SECONDS,
@@ -77,11 +77,15 @@ class S3PresignedUploads(PresignedUploads):
             ]
         return StartedUpload(f"{token}{_ID_SEPARATOR}{s3_id}", urls)
 
-    def complete(self, location: str, upload_id: str, parts: Sequence[UploadedPart]) -> FileInfo:
+    def complete(
+        self, location: str, upload_id: str, parts: Sequence[UploadedPart], *, max_bytes: int | None = None
+    ) -> FileInfo:
         relative = clean_relative_path(location, allow_empty=False)
         checked = check_parts(parts)
         key, s3_id = self._find(relative, upload_id)
         self._store._check_writable(relative)
+        if max_bytes is not None and self._size_of(relative, upload_id, key, s3_id, checked) > max_bytes:
+            raise PayloadTooLarge(f"Artifact uploads are limited to {max_bytes} bytes; {relative!r} is larger.")
         with self._upload_errors(relative, upload_id):
             self._client.complete_multipart_upload(
                 Bucket=self._bucket, Key=key, UploadId=s3_id,
@@ -100,6 +104,15 @@ class S3PresignedUploads(PresignedUploads):
         key, s3_id = self._find(relative, upload_id)
         with self._upload_errors(relative, upload_id):
             self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=s3_id)
+
+    def _size_of(self, relative: str, upload_id: str, key: str, s3_id: str, parts: list[UploadedPart]) -> int:
+        """What the named parts that S3 holds add up to (a part it lacks fails the completion)."""
+        sizes: dict[int, int] = {}
+        with self._upload_errors(relative, upload_id):
+            pages = self._client.get_paginator("list_parts").paginate(Bucket=self._bucket, Key=key, UploadId=s3_id)
+            for page in pages:
+                sizes.update({int(part["PartNumber"]): int(part["Size"]) for part in page.get("Parts", [])})
+        return sum(sizes.get(part.part_number, 0) for part in parts)
 
     def _staging_key(self, relative: str, token: str) -> str:
         bound_to = hashlib.sha256(relative.encode()).hexdigest()[:16]

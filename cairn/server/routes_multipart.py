@@ -13,6 +13,7 @@ own message, which is how the mlflow client knows to fall back to a proxied PUT.
 from __future__ import annotations
 
 import posixpath
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -77,7 +78,9 @@ async def complete_upload(request: Request) -> Response:
         UploadedPart(part_number=_part_number(part), etag=part.string("etag") or "")
         for part in f.messages("parts")
     ]  # fmt: skip
-    await run_in_threadpool(_uploads(request).complete, location, upload_id, parts)
+    # The parts never passed through the server, so --max-artifact-bytes is checked here.
+    limit = state_of(request).config.max_artifact_bytes
+    await run_in_threadpool(partial(_uploads(request).complete, location, upload_id, parts, max_bytes=limit))
     return empty_response()
 
 

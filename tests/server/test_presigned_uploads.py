@@ -310,7 +310,28 @@ def test_without_the_flag_the_mlflow_client_falls_back_to_a_proxied_upload(
 def test_presigned_uploads_without_an_s3_destination_stop_the_server_at_start(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "cairn.cli", "server", "--backend-store-uri", str(tmp_path / "store"),
                "--artifacts-destination", str(tmp_path / "artifacts"), "--artifacts-presigned"]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("Error: --artifacts-presigned needs an S3 artifact store"), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_artifact_size_limit_holds_for_presigned_uploads(server_factory: Callable[..., Any], seaweedfs: Any) -> None:
+    destination = seaweedfs.new_destination()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in seaweedfs.env.items():
+            patch.setenv(name, value)
+        server = server_factory("--artifacts-destination", destination, "--artifacts-presigned",
+                                "--max-artifact-bytes", str(CHUNK_SIZE + 10))  # fmt: skip
+    limited = PresignedServer(server.url, destination, server, seaweedfs)
+    directory = f"0/{uuid.uuid4().hex}/artifacts"
+    created = start_upload(limited, directory)
+    parts = [send_part(created["credentials"][0], os.urandom(CHUNK_SIZE)), send_part(created["credentials"][1], b"x" * 11)]
+    body = {"path": "data.bin", "upload_id": created["upload_id"]}
+
+    refused = httpx.post(f"{limited.url}{MPU}/complete/{directory}", json={**body, "parts": parts})
+    assert refused.status_code == 413 and refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert f"limited to {CHUNK_SIZE + 10} bytes" in refused.json()["message"]
+    assert limited.is_in_progress(created["upload_id"])  # not joined: the client's abort cleans up
+    assert httpx.post(f"{limited.url}{MPU}/abort/{directory}", json=body).status_code == 200
+    assert httpx.get(f"{limited.url}{PROXY}/{directory}/data.bin").status_code == 404
