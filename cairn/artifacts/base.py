@@ -154,9 +154,7 @@ class ArtifactStore(ABC):
 
         ``Unsupported`` for a store that has no object store behind it (a folder).
         """
-        raise Unsupported(
-            f"Presigned uploads need an artifact store on S3; {self.destination} is not one."
-        )
+        raise Unsupported(f"Presigned uploads need an artifact store on S3; {self.destination} is not one.")
 
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""

@@ -46,10 +46,10 @@ from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo
 from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
 
+from .presigned import PresignedUploads
 from .s3_client import connect, is_missing, s3_errors
 from .s3_location import S3Location
 from .s3_objects import BodyReader, delete_keys, iter_objects, remove_stale_uploads, store_time
-from .presigned import PresignedUploads
 from .s3_presigned import S3PresignedUploads
 from .s3_upload import Staged, stage
 
