@@ -12,7 +12,7 @@ own message, which is how the mlflow client knows to fall back to a proxied PUT.
 
 from __future__ import annotations
 
-import posixpath
+import re
 from functools import partial
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,7 @@ from .state import state_of
 from .wire import empty_response, wire_json
 
 MPU = "/mlflow-artifacts/mpu"
+_SEPARATORS = re.compile(r"[/\\]")
 # The mlflow client falls back to a proxied upload only on a message starting with these words
 # (_UnsupportedMultipartUploadException.MESSAGE), whatever the error code.
 UNSUPPORTED_MESSAGE = (
@@ -41,9 +42,10 @@ def _location(request: Request, f: Fields) -> str:
     """Where the file goes: the route's path, then the file name of the body's ``path`` (the
     client's local file, as MLflow's server names it)."""
     directory = clean_relative_path(request.path_params["path"])
-    name = posixpath.basename(f.required_string("path"))
+    # The last part after either separator: a client on Windows sends C:\Users\me\file.bin.
+    name = _SEPARATORS.split(f.required_string("path"))[-1]
     if not name:
-        raise InvalidParameter("path must name the file being uploaded (it ends with '/').")
+        raise InvalidParameter("path must name the file being uploaded, not end with a separator.")
     return clean_relative_path(f"{directory}/{name}" if directory else name, allow_empty=False)
 
 
