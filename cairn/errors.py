@@ -17,6 +17,7 @@ SDK runs embedded or against a server (the REST backend rebuilds it from the JSO
     ├── PayloadTooLarge   request body over the configured limit        INVALID_PARAMETER_VALUE / 413
     ├── RangeNotSatisfiable  a download's Range starts past the file's end  INVALID_PARAMETER_VALUE / 416
     ├── TooManyRequests   too many failed sign-ins; retry later         REQUEST_LIMIT_EXCEEDED / 429
+    ├── Unsupported       this server or store does not offer it        NOT_IMPLEMENTED / 501
     └── StoreUnavailable  the database or artifact store failed         TEMPORARILY_UNAVAILABLE / 503
         └── StoreTooNew   a newer Cairn migrated the store; upgrade     TEMPORARILY_UNAVAILABLE / 503
 """
@@ -36,6 +37,7 @@ HTTP_413_PAYLOAD_TOO_LARGE = 413
 HTTP_416_RANGE_NOT_SATISFIABLE = 416
 HTTP_429_TOO_MANY_REQUESTS = 429
 HTTP_500_INTERNAL_SERVER_ERROR = 500
+HTTP_501_NOT_IMPLEMENTED = 501
 HTTP_503_SERVICE_UNAVAILABLE = 503
 
 
@@ -148,6 +150,14 @@ class TooManyRequests(CairnError):
         self.retry_after_s = retry_after_s
 
 
+class Unsupported(CairnError):
+    """The request is well formed but this server or store does not offer it (a presigned
+    multipart upload on a server started without ``--artifacts-presigned``)."""
+
+    error_code = "NOT_IMPLEMENTED"
+    http_status = HTTP_501_NOT_IMPLEMENTED
+
+
 class StoreUnavailable(CairnError):
     """The metadata database or artifact store failed; retrying later may help."""
 
@@ -181,6 +191,7 @@ _BY_CODE: dict[tuple[str, int], type[CairnError]] = {
         PayloadTooLarge,
         RangeNotSatisfiable,
         TooManyRequests,
+        Unsupported,
         StoreUnavailable,
     )
 }

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cairn.artifacts.paths import clean_relative_path
+from cairn.artifacts.presigned import PresignedUploads
 from cairn.entities import FileInfo
-from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
+from cairn.errors import InvalidParameter, NotFound, StoreUnavailable, Unsupported
 
 CHUNK_SIZE = 1 << 20
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -147,6 +148,13 @@ class ArtifactStore(ABC):
     @abstractmethod
     def collect_garbage(self) -> int:
         """Remove blobs no index entry references; return the bytes freed."""
+
+    def presigned_uploads(self) -> PresignedUploads:
+        """Uploads whose parts a client sends straight to the object store (``presigned.py``).
+
+        ``Unsupported`` for a store that has no object store behind it (a folder).
+        """
+        raise Unsupported(f"Presigned uploads need an artifact store on S3; {self.destination} is not one.")
 
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""

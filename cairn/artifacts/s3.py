@@ -3,6 +3,7 @@
     <prefix>/blobs/<aa>/<sha256>   file contents, stored once per distinct content
     <prefix>/tree/<location>       the JSON index entry {"sha256": ..., "size": ...} per artifact
     <prefix>/tmp/upload-<uuid>     multipart uploads in progress
+    <prefix>/tmp/presigned-...     presigned multipart uploads in progress (``s3_presigned``)
 
 An upload is staged (``s3_upload``), written to its blob key, then published by writing its
 index object: one PUT, atomic in S3, so readers see the previous artifact or the new one. A
@@ -45,10 +46,12 @@ from cairn.artifacts.paths import clean_relative_path
 from cairn.entities import FileInfo
 from cairn.errors import InvalidParameter, NotFound, StoreUnavailable
 
+from .presigned import PresignedUploads
 from .s3_client import connect, is_missing, s3_errors
 from .s3_location import S3Location
 from .s3_objects import BodyReader, delete_keys, iter_objects, remove_stale_uploads, store_time
-from .s3_upload import stage
+from .s3_presigned import S3PresignedUploads
+from .s3_upload import Staged, stage
 
 GC_GRACE_SECONDS = 15 * 60
 # Staged uploads and multipart uploads older than this were left by a crash; GC removes them.
@@ -100,6 +103,16 @@ class S3ArtifactStore(ArtifactStore):
         relative = clean_relative_path(location, allow_empty=False)
         self._check_writable(relative)
         staged = stage(self._client, self._bucket, self._root + "tmp/", chunks, relative)
+        self._publish(relative, staged)
+        return FileInfo(path=relative, is_dir=False, file_size=staged.size)
+
+    def presigned_uploads(self) -> PresignedUploads:
+        """``ArtifactStore.presigned_uploads``: parts go to S3 through presigned URLs."""
+        return S3PresignedUploads(self)
+
+    def _publish(self, relative: str, staged: Staged) -> None:
+        """Store ``staged`` as the blob of its sha256 and record it at ``relative``; the staged
+        copy is removed whatever happens."""
         blob = self._root + blob_name(staged.sha)
         try:
             with s3_errors("store", relative):
@@ -114,7 +127,6 @@ class S3ArtifactStore(ArtifactStore):
         finally:
             if staged.tmp_key is not None:
                 self._delete_staged(staged.tmp_key, relative)
-        return FileInfo(path=relative, is_dir=False, file_size=staged.size)
 
     def delete(self, location: str) -> None:
         relative = clean_relative_path(location, allow_empty=False)

@@ -67,6 +67,9 @@ def connect(location: S3Location, endpoint_url: str | None, region: str | None) 
         read_timeout=READ_TIMEOUT_S,
         retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         max_pool_connections=MAX_CONNECTIONS,
+        # botocore presigns URLs with the legacy SigV2 in us-east-1 unless told; regions opened
+        # since 2014 and some S3-compatible servers accept only SigV4.
+        signature_version="s3v4",
         # S3-compatible servers (MinIO, SeaweedFS, Ceph) serve buckets as paths, not host names.
         s3={"addressing_style": "path"} if endpoint else None,
     )

@@ -205,6 +205,10 @@ MLFLOW_ROUTES: list[tuple[str, str, Rule]] = [
     ("GET", _ARTIFACTS + "/{path:path}", experiment(CAN_READ, ARTIFACT_PATH)),
     ("PUT", _ARTIFACTS + "/{path:path}", experiment(CAN_UPDATE, ARTIFACT_PATH)),
     ("DELETE", _ARTIFACTS + "/{path:path}", experiment(CAN_DELETE, ARTIFACT_PATH)),
+    # Multipart uploads write into the experiment the path names, as the PUT above does.
+    ("POST", "/mlflow-artifacts/mpu/create/{path:path}", experiment(CAN_UPDATE, ARTIFACT_PATH)),
+    ("POST", "/mlflow-artifacts/mpu/complete/{path:path}", experiment(CAN_UPDATE, ARTIFACT_PATH)),
+    ("POST", "/mlflow-artifacts/mpu/abort/{path:path}", experiment(CAN_UPDATE, ARTIFACT_PATH)),
     ("POST", _LOGGED, experiment(CAN_UPDATE)),
     ("POST", _LOGGED + "/search", experiment(CAN_READ, EXPERIMENT_IDS)),
     ("GET", _LOGGED + "/{model_id}", _LOGGED_READ),

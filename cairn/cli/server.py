@@ -30,6 +30,12 @@ def server(
                             "AWS_SECRET_ACCESS_KEY.")] = None,
     s3_region: Annotated[str | None, typer.Option(
         metavar="REGION", help="Region of the S3 bucket (default: AWS_DEFAULT_REGION).")] = None,
+    artifacts_presigned: Annotated[bool, typer.Option(
+        "--artifacts-presigned", show_default=False,
+        help="With an s3:// destination: the mlflow client uploads large files (MLflow's multipart upload, "
+             "files of MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE or more, 500 MB by default) in parts straight "
+             "to the bucket through presigned URLs, so the bytes skip the server. Clients must reach the S3 "
+             "endpoint the server uses (--s3-endpoint-url). Downloads still go through the server.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     db_pool_size: Annotated[int | None, typer.Option(
         "--db-pool-size", min=1, max=MAX_POOL_SIZE, metavar="N",
@@ -55,7 +61,7 @@ def server(
     Example:
       cairn server --host 0.0.0.0 --port 5000 --workers 4 --auth \\
         --backend-store-uri postgresql://cairn@db.internal/cairn
-      cairn server --artifacts-destination s3://ml-artifacts/cairn
+      cairn server --artifacts-destination s3://ml-artifacts/cairn --artifacts-presigned
     """
     try:
         from cairn.server.run import serve
@@ -66,7 +72,8 @@ def server(
     serve(host=host, port=port, backend_store_uri=backend_store_uri,
           artifacts_destination=artifacts_destination, workers=workers, db_pool_size=db_pool_size,
           allow_private_webhook_targets=allow_private_webhook_targets or None, auth=auth,
-          default_permission=default_permission, s3_endpoint_url=s3_endpoint_url, s3_region=s3_region)
+          default_permission=default_permission, s3_endpoint_url=s3_endpoint_url, s3_region=s3_region,
+          artifacts_presigned=artifacts_presigned)
 
 
 def register(app: typer.Typer) -> None:

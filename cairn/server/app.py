@@ -42,6 +42,7 @@ from . import (
     routes_metrics,
     routes_metrics_bulk,
     routes_mlflow_webhooks,
+    routes_multipart,
     routes_model_versions,
     routes_models,
     routes_retention,
@@ -57,7 +58,7 @@ from .config import (
 )
 from .middleware import server_middleware
 from .routes_auth import auth_routes
-from .state import ServerState
+from .state import ServerState, state_of
 from .wire import wire_json
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -77,13 +78,14 @@ async def version(request: Request) -> Response:
 
 
 async def server_info(request: Request) -> Response:
-    # The mlflow client asks before large artifact transfers; multipart/presigned transfers are
-    # off, so it streams through the proxy routes.
+    # The mlflow client asks before large artifact transfers. With --artifacts-presigned it then
+    # sends large files' parts straight to S3 (routes_multipart); downloads always stream through
+    # the proxy routes, which check each file's sha256.
     return wire_json({
         "store_type": "SqlStore",
         "workspaces_enabled": False,
         "trace_archival_enabled": False,
-        "multipart_uploads_enabled": False,
+        "multipart_uploads_enabled": state_of(request).presigned is not None,
         "multipart_downloads_enabled": False,
     })  # fmt: skip
 
@@ -100,8 +102,8 @@ def api_routes() -> list[Route]:
     """One Route per path (so a wrong method gets 405 listing every allowed one), per prefix."""
     by_path: dict[str, dict[str, Handler]] = defaultdict(dict)
     for module in (routes_experiments, routes_runs, routes_metrics, routes_metrics_bulk, routes_dataset_summaries,
-                   routes_artifacts, routes_upload_artifact, routes_logged_models, routes_logged_model_files,
-                   routes_models, routes_model_versions, routes_mlflow_webhooks):
+                   routes_artifacts, routes_multipart, routes_upload_artifact, routes_logged_models,
+                   routes_logged_model_files, routes_models, routes_model_versions, routes_mlflow_webhooks):
         for path, methods, handler in module.ROUTES:
             for method in methods:
                 by_path[path][method] = handler
@@ -126,6 +128,7 @@ def create_app(
     default_permission: str = "NO_PERMISSIONS",
     s3_endpoint_url: str | None = None,
     s3_region: str | None = None,
+    artifacts_presigned: bool = False,
 ) -> Starlette:
     """The server app over the store at ``backend_store_uri`` (a SQLAlchemy URL, a ``.db`` file
     or a folder; default ``./.cairn/cairn.db``) and artifacts in ``artifacts_destination`` (a
@@ -142,6 +145,7 @@ def create_app(
         default_permission=default_permission,
         s3_endpoint_url=s3_endpoint_url,
         s3_region=s3_region,
+        artifacts_presigned=artifacts_presigned,
     )
     return build_app(config)
 
@@ -155,7 +159,8 @@ def build_app(config: ServerConfig) -> Starlette:
     artifacts = open_artifact_store(
         config.artifacts_destination, s3_endpoint_url=config.s3_endpoint_url, s3_region=config.s3_region
     )
-    state = ServerState(config, open_database(config.backend_store_uri), artifacts)
+    presigned = artifacts.presigned_uploads() if config.artifacts_presigned else None
+    state = ServerState(config, open_database(config.backend_store_uri), artifacts, presigned)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

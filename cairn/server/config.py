@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cairn.artifacts.destinations import normalize_destination
+from cairn.artifacts.s3_location import S3_SCHEME
 from cairn.errors import InvalidParameter
 
 DEFAULT_HOST = "127.0.0.1"
@@ -24,6 +25,7 @@ ENV_BACKEND_STORE_URI = "CAIRN_SERVER_BACKEND_STORE_URI"
 ENV_ARTIFACTS_DESTINATION = "CAIRN_SERVER_ARTIFACTS_DESTINATION"
 ENV_S3_ENDPOINT_URL = "CAIRN_SERVER_S3_ENDPOINT_URL"
 ENV_S3_REGION = "CAIRN_SERVER_S3_REGION"
+ENV_ARTIFACTS_PRESIGNED = "CAIRN_SERVER_ARTIFACTS_PRESIGNED"
 ENV_HOST = "CAIRN_SERVER_HOST"
 ENV_ALLOWED_HOSTS = "CAIRN_SERVER_ALLOWED_HOSTS"
 ENV_ALLOWED_ORIGINS = "CAIRN_SERVER_ALLOWED_ORIGINS"
@@ -50,7 +52,9 @@ class ServerConfig:
     is what a signed-in user may do on an experiment or model they hold no grant on
     (NO_PERMISSIONS unless the operator says READ, EDIT or MANAGE). ``artifacts_destination`` is
     an absolute folder or ``s3://bucket/prefix``; ``s3_endpoint_url`` / ``s3_region`` (None: from
-    ``AWS_ENDPOINT_URL`` / ``AWS_DEFAULT_REGION``) say where that bucket is served.
+    ``AWS_ENDPOINT_URL`` / ``AWS_DEFAULT_REGION``) say where that bucket is served;
+    ``artifacts_presigned`` lets clients send large files' parts straight to that bucket
+    (``InvalidParameter`` when the destination is not on S3).
     """
 
     backend_store_uri: str
@@ -65,6 +69,15 @@ class ServerConfig:
     default_permission: str = "NO_PERMISSIONS"
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    artifacts_presigned: bool = False
+
+    def __post_init__(self) -> None:
+        if self.artifacts_presigned and not self.artifacts_destination.startswith(S3_SCHEME):
+            raise InvalidParameter(
+                f"--artifacts-presigned needs an S3 artifact store (--artifacts-destination s3://bucket/prefix), "
+                f"but artifacts go to the folder {self.artifacts_destination}: presigned URLs are the object "
+                "store's. Drop the flag or store artifacts on S3."
+            )
 
     def to_env(self) -> dict[str, str]:
         env = {
@@ -77,6 +90,7 @@ class ServerConfig:
             ENV_ALLOW_PRIVATE_WEBHOOKS: "true" if self.allow_private_webhook_targets else "false",
             ENV_AUTH: "true" if self.auth else "false",
             ENV_AUTH_DEFAULT_PERMISSION: self.default_permission,
+            ENV_ARTIFACTS_PRESIGNED: "true" if self.artifacts_presigned else "false",
         }
         if self.max_artifact_bytes is not None:
             env[ENV_MAX_ARTIFACT_BYTES] = str(self.max_artifact_bytes)
@@ -103,6 +117,7 @@ class ServerConfig:
             default_permission=env.get(ENV_AUTH_DEFAULT_PERMISSION) or "NO_PERMISSIONS",
             s3_endpoint_url=env.get(ENV_S3_ENDPOINT_URL) or None,
             s3_region=env.get(ENV_S3_REGION) or None,
+            artifacts_presigned=flag(ENV_ARTIFACTS_PRESIGNED, env.get(ENV_ARTIFACTS_PRESIGNED)),
         )
 
 

@@ -63,6 +63,7 @@ def serve(
     default_permission: str = "NO_PERMISSIONS",
     s3_endpoint_url: str | None = None,
     s3_region: str | None = None,
+    artifacts_presigned: bool = False,
 ) -> None:
     """Run the server until interrupted.
 
@@ -72,7 +73,9 @@ def serve(
     ``./.cairn/artifacts``), with ``s3_endpoint_url`` and ``s3_region`` overriding
     ``AWS_ENDPOINT_URL`` and ``AWS_DEFAULT_REGION``; the S3 credentials come from the environment
     (``AWS_ACCESS_KEY_ID``...), never from a flag that ``ps`` would show. The artifact store is
-    checked before the server listens. ``db_pool_size``: PostgreSQL connections per worker (default
+    checked before the server listens. ``artifacts_presigned`` (S3 only, else ``InvalidParameter``)
+    lets the mlflow client send large files' parts straight to the bucket through presigned URLs
+    (MLflow's multipart-upload API). ``db_pool_size``: PostgreSQL connections per worker (default
     ``CAIRN_DB_POOL_SIZE``, else ``store.database.DEFAULT_POOL_SIZE``). ``allowed_hosts`` / ``allowed_origins`` default to the
     ``CAIRN_SERVER_ALLOWED_HOSTS`` / ``CAIRN_SERVER_ALLOWED_ORIGINS`` variables (comma-separated),
     ``allow_private_webhook_targets`` to ``CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS`` (default off).
@@ -104,6 +107,7 @@ def serve(
         default_permission=validate_default_level(default_permission),
         s3_endpoint_url=s3_endpoint_url or None,
         s3_region=s3_region or None,
+        artifacts_presigned=artifacts_presigned,
     )
     db = open_database(config.backend_store_uri)
     try:
@@ -147,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--s3-endpoint-url", default=None,
                         help="S3-compatible server for an s3:// destination (default: AWS_ENDPOINT_URL, else AWS)")
     parser.add_argument("--s3-region", default=None, help="region of the S3 bucket (default: AWS_DEFAULT_REGION)")
+    parser.add_argument("--artifacts-presigned", action="store_true",
+                        help="with an s3:// destination: clients upload large files' parts straight to the bucket")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--db-pool-size", type=int, default=None, help="PostgreSQL connections per worker")
     parser.add_argument("--allowed-hosts", default=None, help="comma-separated extra Host names, or *")
@@ -172,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             log_level=args.log_level, access_log=args.access_log, auth=args.auth,
             default_permission=args.default_permission,
             s3_endpoint_url=args.s3_endpoint_url, s3_region=args.s3_region,
+            artifacts_presigned=args.artifacts_presigned,
         )  # fmt: skip
     except CairnError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)

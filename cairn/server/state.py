@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from cairn.artifacts.base import ArtifactStore
+from cairn.artifacts.presigned import PresignedUploads
 from cairn.store.database import Database
 
 from .config import ServerConfig
@@ -17,6 +18,8 @@ class ServerState:
     config: ServerConfig
     db: Database
     artifacts: ArtifactStore
+    # Set when the server runs with --artifacts-presigned (its store is then on S3).
+    presigned: PresignedUploads | None = None
 
 
 def state_of(request: Request) -> ServerState:

@@ -125,6 +125,14 @@ def test_settings_round_trip_through_the_environment(tmp_path: Path) -> None:
     assert not defaults.allow_private_webhook_targets
 
 
+def test_presigned_uploads_are_a_setting_of_s3_destinations_only(tmp_path: Path) -> None:
+    config = ServerConfig(f"sqlite:///{tmp_path}/x.db", "s3://bucket/cairn", artifacts_presigned=True)
+    assert ServerConfig.from_env(config.to_env()) == config
+    assert not ServerConfig.from_env({}).artifacts_presigned
+    with pytest.raises(InvalidParameter, match="--artifacts-presigned needs an S3 artifact store"):
+        ServerConfig(f"sqlite:///{tmp_path}/x.db", str(tmp_path / "art"), artifacts_presigned=True)
+
+
 def test_private_webhook_setting_must_be_a_clear_boolean() -> None:
     assert ServerConfig.from_env({"CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS": "TRUE"}).allow_private_webhook_targets
     assert not ServerConfig.from_env({"CAIRN_SERVER_ALLOW_PRIVATE_WEBHOOKS": "0"}).allow_private_webhook_targets
