@@ -20,8 +20,8 @@ from typing import cast
 
 from cairn.errors import InvalidParameter
 from cairn.store import metric_buckets
-from cairn.store.metric_blocks import BLOCK_WIDTHS
 from cairn.store.database import Database
+from cairn.store.metric_blocks import BLOCK_WIDTH
 
 from .runs import get_run
 from .validation import validate_int64, validate_key
@@ -95,12 +95,8 @@ def bucket_grid(x_axis: str, low: int, high: int, buckets: int) -> tuple[int, in
     """The first bucket's start (at or before ``low``) and the bucket width: at most ``buckets``
     buckets cover [low, high]; by step, made of whole blocks when that widens them little."""
     width = -(-(high - low + 1) // buckets)
-    if x_axis != "step":
+    if x_axis != "step" or BLOCK_WIDTH * MAX_BUCKET_STRETCH > width:
         return low, width
-    fitting = [w for w in BLOCK_WIDTHS if w * MAX_BUCKET_STRETCH <= width]
-    if not fitting:
-        return low, width
-    block = fitting[-1]
-    origin = low - low % block
+    origin = low - low % BLOCK_WIDTH
     width = -(-(high - origin + 1) // buckets)
-    return origin, -(-width // block) * block
+    return origin, -(-width // BLOCK_WIDTH) * BLOCK_WIDTH

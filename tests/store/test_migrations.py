@@ -147,4 +147,4 @@ def test_points_stored_before_0012_get_the_blocks_ingest_would_have_written(empt
         stored = sorted(tuple(r) for r in conn.execute(text("SELECT * FROM metric_blocks")))
     db.close()
     assert stored == metric_blocks.fold(points)
-    assert {w for _, w, *_ in stored} == set(metric_blocks.BLOCK_WIDTHS)
+    assert {w for _, w, *_ in stored} == {metric_blocks.BLOCK_WIDTH}

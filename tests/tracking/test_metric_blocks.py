@@ -40,7 +40,7 @@ def expected(points: list[Metric], low: int, high: int, origin: int, width: int)
 
 def assert_matches(series: MetricSeries, points: list[Metric], low: int, high: int, buckets: int) -> None:
     origin, width = bucket_grid("step", low, high, buckets)
-    assert origin % metric_blocks.BLOCK_WIDTHS[0] == 0 and width % metric_blocks.BLOCK_WIDTHS[0] == 0  # from blocks
+    assert origin % metric_blocks.BLOCK_WIDTH == 0 and width % metric_blocks.BLOCK_WIDTH == 0  # from blocks
     want = expected(points, low, high, origin, width)
     assert not series.is_raw and len(series.x) <= buckets
     assert (series.x, series.min, series.max, series.last) == (want.x, want.min, want.max, want.last)
