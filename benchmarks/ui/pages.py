@@ -83,7 +83,7 @@ class Pages:
     def series_response(self, url: str) -> bool:
         """Whether a response carries the long chart's points."""
         if self.kind == "cairn":
-            return "/api/cairn/v1/metric-series" in url
+            return "/metric-series" in url  # the UI's twin under /runs/<id>/, or the REST API's
         return "get-history-bulk-interval" in url or "metrics/get-history" in url
 
 
