@@ -10,7 +10,8 @@ counted) and times, in a fresh browser profile each time (cold cache):
 
 * the runs table until usable (rows on screen; Cairn's grid able to scroll through every run),
   and for Cairn the jump to the last run;
-* the run page until the 1,000,000-point chart is drawn, and which spikes reach the browser;
+* the run page until the 1,000,000-point chart is drawn, which spikes reach the browser, and the
+  chart's first data request timed again on its own (the server's share);
 * a compare of ten runs (``{base}compare?run=...`` for Cairn: "pending" while that page is absent);
 
 and after each view settles: DOM elements, JS heap after a garbage collection, JS+CSS bytes as
@@ -150,6 +151,14 @@ def jump_to_last(name: str) -> Any:
     return measure
 
 
+def time_request(url: str) -> float | None:
+    """The server's time for the chart's first data request, asked again outside the browser (ms);
+    None when it does not answer 200 that way."""
+    started = time.perf_counter()
+    ok = httpx.get(url, timeout=READY_TIMEOUT_MS / 1000).status_code == 200
+    return (time.perf_counter() - started) * 1000 if ok else None
+
+
 @dataclass
 class Results:
     values: dict[str, list[float]] = field(default_factory=dict)
@@ -176,11 +185,13 @@ def measure(kind: str, browser: Any, pages: Pages, data: Data, sc: Scale) -> Res
     last_name = data.runs[0].name  # oldest start time: the last row in start-time order
 
     series_bodies: list[dict[str, Any]] = []
+    series_urls: list[str] = []
 
     def keep_series(response: Any) -> None:
         if pages.series_response(response.url) and response.ok:
             try:
                 series_bodies.append(response.json())
+                series_urls.append(response.url)
             except ValueError:
                 pass
 
@@ -192,6 +203,7 @@ def measure(kind: str, browser: Any, pages: Pages, data: Data, sc: Scale) -> Res
         after = jump_to_last(last_name) if kind == "cairn" else None
         table = visit(browser, pages.runs_table(), pages.table_ready(), after)
         series_bodies.clear()
+        series_urls.clear()
         chart = visit(browser, pages.chart(data.series_run.run_id), pages.chart_ready(SERIES_KEY),
                       lambda page: {"top": page.evaluate(pages.chart_top())}, keep_series)
         compare = None
@@ -213,6 +225,9 @@ def measure(kind: str, browser: Any, pages: Pages, data: Data, sc: Scale) -> Res
             res.add("chart_spikes", len(set().union(*(spikes_drawn(kind, b, SPIKE_VALUES) for b in series_bodies))))
         if chart.extra.get("top") is not None:
             res.add("chart_top", float(chart.extra["top"]))
+        request_ms = time_request(series_urls[0]) if series_urls else None
+        if request_ms is not None:
+            res.add("chart_request_ms", request_ms)
         if compare is not None:
             res.record("compare", compare)
     return res
@@ -227,6 +242,7 @@ ROWS = [  # (label, key, unit, lower is better, Cairn target)
     ("Jump to the last run", "jump_ms", "ms", True, None),
     ("  rows in the DOM there", "jump_dom_rows", "", True, None),
     ("Long chart drawn", "chart_ms", "ms", True, "chart_ms"),
+    ("  its first data request alone", "chart_request_ms", "ms", True, None),
     ("  points sent to the browser", "chart_points", "", True, None),
     ("  spikes among them (of 3)", "chart_spikes", "", False, None),
     ("  DOM elements", "chart_elements", "", True, None),
@@ -355,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         "Times run from the start of navigation to the first frame where the view is usable. Ratios above 1 mean "
         "Cairn is faster or lighter. Bytes are as transferred: Cairn serves its assets gzip-compressed; MLflow's "
         "server sends whatever its static handler sends. The spike row counts the three one-step spikes of the "
-        "series among the points the chart was given (Cairn's bucket maxima; MLflow's sampled points).",
+        "series among the points the chart was given (Cairn's bucket maxima; MLflow's sampled points). "
+        "\"Its first data request alone\" asks the chart's first data URL again from outside the browser "
+        "(the server's share of the chart's time).",
         f"Requests to other hosts refused: {', '.join(blocked) if blocked else 'none'}. 1-minute load average "
         f"{load_start:.2f} at the start, {load_end:.2f} at the end (other work on the machine makes times noisy).",
     ])  # fmt: skip

@@ -8,7 +8,9 @@ the browser's own and includes the server's answers, the scripts, and the first 
   every run (``#runs[data-ready]``: it knows the count and has windows to fetch);
 * long chart: the series drawn (Cairn's figure marked ``data-drawn``; MLflow's plotly trace has
   its path);
-* compare: every one of the runs' names on the page (and MLflow's parallel-coordinates plot).
+* compare: every one of the runs' names on the page and the parallel-coordinates plot (MLflow's
+  plotly figure; Cairn's SVG), and for Cairn the first metric chart of the runs drawn (its charts
+  draw once scrolled into view; the first is in view).
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ class Pages:
         return "() => document.querySelector('.js-plotly-plot')?._fullLayout?.yaxis?.range?.[1] ?? null"
 
     def compare_ready(self, names: list[str]) -> str:
-        plot = "" if self.kind == "cairn" else " && document.querySelector('.js-plotly-plot .main-svg')"
+        plot = (" && document.querySelector('figure.parallel svg')"
+                " && document.querySelector('figure.chart[data-drawn=\"true\"] canvas')" if self.kind == "cairn"
+                else " && document.querySelector('.js-plotly-plot .main-svg')")
         return f"""() => {{
             const text = document.body ? document.body.innerText : '';
             return {json.dumps(names)}.every((n) => text.includes(n)){plot} ? performance.now() : 0;
@@ -79,7 +83,7 @@ class Pages:
     def series_response(self, url: str) -> bool:
         """Whether a response carries the long chart's points."""
         if self.kind == "cairn":
-            return "/api/cairn/v1/metric-series" in url
+            return "/metric-series" in url  # the UI's twin under /runs/<id>/, or the REST API's
         return "get-history-bulk-interval" in url or "metrics/get-history" in url
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from . import dialect
+from . import dialect, metric_blocks
 from .schema import (
     experiments,
     import_marks,
@@ -89,6 +89,7 @@ def delete_run_rows(conn: Tx, run_id: str) -> None:
     """Remove a run with its params, tags, metric points, inputs and model links."""
     series = select(latest_metrics.c.series_id).where(latest_metrics.c.run_id == run_id).scalar_subquery()
     conn.execute(delete(metrics).where(metrics.c.series_id.in_(series)))
+    metric_blocks.delete_series(conn, series)
     for table in (latest_metrics, params, tags, run_inputs, run_logged_models):
         conn.execute(delete(table).where(table.c.run_id == run_id))
     conn.execute(delete(runs).where(runs.c.run_id == run_id))

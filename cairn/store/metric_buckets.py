@@ -1,16 +1,19 @@
 """One run's metric series for a chart: the raw points of an x range, or per-bucket min, max and last.
 
-The x axis is ``step`` or ``timestamp``. Buckets have equal integer width over the requested range;
-each gives its min and max value and its last point (greatest x, then greatest step/timestamp, then
-value), so a spike inside a bucket is never lost. NaN points are left out: a chart cannot draw them
-and min/max would be meaningless with them.
+The x axis is ``step`` or ``timestamp``. Buckets have equal integer width, counted from an origin
+at or before the requested range and cut at its ends; each gives its min and max value and its last
+point (greatest x, then greatest step/timestamp, then value), so a spike inside a bucket is never
+lost. NaN points are left out: a chart cannot draw them and min/max would be meaningless with them.
 
-The points table is clustered on (series_id, step, ...), so by step each bucket is one index range:
-one aggregate and one "last point" lookup per bucket read every point once and sort nothing (a
-million points in about a quarter of a second on SQLite; a single GROUP BY over them sorts the
-whole series, and window functions over it took seconds). By timestamp there is no such index (it
-would slow ingest, the hot path): one GROUP BY pass gives min, max and the last timestamp per
-bucket, and one more pass finds the points at those timestamps.
+By step, when the origin and width are whole multiples of the block width (``metric_blocks``),
+each bucket is a run of whole stored blocks, grouped in SQL, and only the points of the blocks cut
+at the two ends of the range are read one by one: a million-point series is about sixteen thousand
+block rows, tens of milliseconds. Otherwise the points table, clustered on (series_id, step, ...), gives each bucket as
+one index range: one aggregate and one "last point" lookup per bucket read every point once and
+sort nothing (a million points in about a third of a second on SQLite; a single GROUP BY over them
+sorts the whole series, and window functions over it took seconds). By timestamp there is no such
+index (it would slow ingest, the hot path): one GROUP BY pass gives min, max and the last timestamp
+per bucket, and one more pass finds the points at those timestamps.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, Select, and_, bindparam, func, select
 
+from .metric_blocks import BLOCK_WIDTH, read_block_buckets
 from .schema import latest_metrics, metrics
 
 Tx = Connection
@@ -93,17 +97,23 @@ def read_points(conn: Tx, series_id: int, x_axis: XAxis, start: int, end: int) -
     return [(int(px), float(value)) for px, value in conn.execute(stmt)]
 
 
-def read_buckets(conn: Tx, series_id: int, x_axis: XAxis, start: int, end: int, width: int) -> list[Bucket]:
-    """Per bucket of ``width`` x units from ``start``: min, max and the last point, by x."""
-    if x_axis == "step":
-        return _step_buckets(conn, series_id, start, end, width)
-    return _timestamp_buckets(conn, series_id, start, end, width)
+def read_buckets(
+    conn: Tx, series_id: int, x_axis: XAxis, start: int, end: int, width: int, origin: int | None = None
+) -> list[Bucket]:
+    """Per bucket of ``width`` x units, counted from ``origin`` (``start`` by default, never after
+    it) and cut to [start, end]: min, max and the last point, by x."""
+    origin = start if origin is None else origin
+    if x_axis == "timestamp":
+        return _timestamp_buckets(conn, series_id, start, end, width, origin)
+    if origin % BLOCK_WIDTH == 0 and width % BLOCK_WIDTH == 0:
+        return _block_buckets(conn, series_id, start, end, width, origin)
+    return _step_buckets(conn, series_id, start, end, width, origin)
 
 
 _LOW, _HIGH = bindparam("low", type_=BigInteger()), bindparam("high", type_=BigInteger())
 
 
-def _step_buckets(conn: Tx, series_id: int, start: int, end: int, width: int) -> list[Bucket]:
+def _step_buckets(conn: Tx, series_id: int, start: int, end: int, width: int, origin: int) -> list[Bucket]:
     m = metrics.c
     in_bucket = and_(m.series_id == series_id, m.step >= _LOW, m.step <= _HIGH)
     finite = and_(in_bucket, m.is_nan.is_(False))
@@ -115,8 +125,8 @@ def _step_buckets(conn: Tx, series_id: int, start: int, end: int, width: int) ->
     last = _Repeated(conn, select(m.step, m.value).where(finite)
                      .order_by(m.step.desc(), m.timestamp.desc(), m.value.desc()).limit(1))
     found = []
-    for low in range(start, end + 1, width):
-        bounds = {"low": low, "high": min(low + width - 1, end)}
+    for low in range(origin, end + 1, width):
+        bounds = {"low": max(low, start), "high": min(low + width - 1, end)}
         least, most = rough.one(bounds)
         if least == 0.0 or most == 0.0:
             least, most = exact.one(bounds)
@@ -127,10 +137,45 @@ def _step_buckets(conn: Tx, series_id: int, start: int, end: int, width: int) ->
     return found
 
 
-def _timestamp_buckets(conn: Tx, series_id: int, start: int, end: int, width: int) -> list[Bucket]:
+# A bucket being summed up: min, max, and the last point's (step, timestamp, value).
+_Partial = list[Any]
+
+
+def _block_buckets(conn: Tx, series_id: int, start: int, end: int, width: int, origin: int) -> list[Bucket]:
+    """Buckets made of whole blocks (bucket boundaries are block boundaries): the blocks inside
+    [start, end] grouped, and the raw points of the block cut at each end folded into theirs."""
+    w = BLOCK_WIDTH
+    first, last = -(-start // w), (end + 1) // w - 1  # the whole blocks inside
+    if first > last:  # not one whole block: fewer than two blocks' worth of points
+        return _step_buckets(conn, series_id, start, end, width, origin)
+    buckets: dict[int, _Partial] = {}
+
+    def add(index: int, low: float, high: float, last: tuple[int, int, float]) -> None:
+        b = buckets.get(index)
+        if b is None:
+            buckets[index] = [low, high, last]
+            return
+        b[0] = min(b[0], low)
+        b[1] = max(b[1], high)
+        b[2] = max(b[2], last)
+
+    m = metrics.c
+    for low, high in ((start, first * w - 1), ((last + 1) * w, end)):
+        if low > high:
+            continue
+        stmt = select(m.step, m.timestamp, m.value).where(
+            m.series_id == series_id, m.step >= low, m.step <= high, m.is_nan.is_(False))
+        for step, timestamp, value in conn.execute(stmt):
+            add((step - origin) // width, value, value, (int(step), int(timestamp), float(value)))
+    for index, least, most, step, timestamp, value in read_block_buckets(conn, series_id, first, last, origin, width):
+        add(int(index), least, most, (int(step), int(timestamp), float(value)))
+    return [Bucket(int(b[2][0]), float(b[0]), float(b[1]), float(b[2][2])) for _, b in sorted(buckets.items())]
+
+
+def _timestamp_buckets(conn: Tx, series_id: int, start: int, end: int, width: int, origin: int) -> list[Bucket]:
     m = metrics.c
     where = _in_range(series_id, "timestamp", start, end)
-    bucket = ((m.timestamp - start) // width).label("bucket")
+    bucket = ((m.timestamp - origin) // width).label("bucket")
     per_bucket = conn.execute(
         select(func.max(m.timestamp), func.min(m.value), func.max(m.value)).where(where).group_by(bucket)
     ).all()

@@ -3,8 +3,9 @@
 Ingest is the hottest path in Cairn. Per batch: one upsert of the latest value per distinct key
 (which also creates the series), one query for the series ids, then the points as plain tuples
 through ``dialect.insert_points`` (SQLite's ``executemany``, PostgreSQL's COPY; no per-row
-SQLAlchemy processing). Keys are upserted in sorted order, so two batches writing the same keys
-of one run lock their rows in the same order and never deadlock (PostgreSQL).
+SQLAlchemy processing), then one merge of their step blocks (``metric_blocks``, what a chart
+reads). Keys are upserted in sorted order, so two batches writing the same keys of one run lock
+their rows in the same order and never deadlock (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from cairn.entities import Metric
 
-from . import dialect
+from . import dialect, metric_blocks
 from .schema import latest_metrics, metrics
 
 Tx = Connection
@@ -55,6 +56,7 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         for key, value, timestamp, step in points
     ]
     dialect.insert_points(conn, rows)
+    metric_blocks.add_points(conn, rows)
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]

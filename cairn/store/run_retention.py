@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
+from . import metric_blocks
 from .schema import (
     datasets,
     latest_metrics,
@@ -100,6 +101,7 @@ def purge_run(conn: Tx, run_id: str, model_ids: Sequence[str]) -> None:
     models) and those of the logged models ``model_ids`` it produced."""
     series = select(latest_metrics.c.series_id).where(latest_metrics.c.run_id == run_id).scalar_subquery()
     conn.execute(delete(metrics).where(metrics.c.series_id.in_(series)))
+    metric_blocks.delete_series(conn, series)
     for table in (latest_metrics, params, tags, run_inputs, run_logged_models):
         conn.execute(delete(table).where(table.c.run_id == run_id))
     if model_ids:

@@ -124,3 +124,27 @@ def test_versions_registered_before_0005_keep_reading_their_files_from_their_sou
     assert (version.source, version.files_location, version.external) == (
         "mlflow-artifacts:/0/abc/artifacts/model", "mlflow-artifacts:/0/abc/artifacts/model", False)
     assert version.storage_location is None
+
+
+def test_points_stored_before_0012_get_the_blocks_ingest_would_have_written(empty_store):
+    from cairn.store import metric_blocks
+
+    migrate_to(empty_store, "0011")
+    # Negative steps, NaN (stored as 0 with is_nan), a step logged again later, two series.
+    points = [(1, s, 1_000 + s, float((s * 7919) % 1000) - 500, False) for s in range(-5_000, 20_000, 3)]
+    points += [(1, s, 1, 0.0, True) for s in range(0, 20_000, 11)]
+    points += [(1, 64 * 9 + 5, 99_000, -1e6, False), (2, 7, 5, 2.5, False), (2, 7, 6, 1.5, False)]
+    engine = create_store_engine(empty_store)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO latest_metrics (series_id, run_id, key, step, timestamp, value, is_nan) "
+                          "VALUES (1, 'r', 'loss', 0, 0, 0, false), (2, 'r', 'acc', 0, 0, 0, false)"))
+        conn.execute(text("INSERT INTO metrics (series_id, step, timestamp, value, is_nan) "
+                          "VALUES (:i, :s, :t, :v, :n)"),
+                     [{"i": i, "s": s, "t": t, "v": v, "n": n} for i, s, t, v, n in points])
+    engine.dispose()
+    db = open_database(empty_store)
+    with db.read() as conn:
+        stored = sorted(tuple(r) for r in conn.execute(text("SELECT * FROM metric_blocks")))
+    db.close()
+    assert stored == metric_blocks.fold(points)
+    assert {w for _, w, *_ in stored} == {metric_blocks.BLOCK_WIDTH}

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-HEAD = "0011"
+HEAD = "0012"
 _HERE = Path(__file__).parent
 _REVISION_QUERY = text("SELECT version_num FROM alembic_version")
 

@@ -5,7 +5,7 @@ upgraded only by the Alembic migrations in ``store/migrations`` (these modules m
 and ``tests/store/test_migrations.py`` checks that they do).
 
 One module per part of the schema, all on the one ``metadata`` of ``base.py``: ``tracking.py``
-(experiments, runs, metrics, logged models), ``inputs.py`` (datasets and runs' uses of them),
+(experiments, runs, metrics and their block summaries, logged models), ``inputs.py`` (datasets and runs' uses of them),
 ``registry.py`` (models, versions, audit trail, webhooks), ``serving.py`` (deployments and
 the prediction log), ``auth.py`` (users, API tokens, grants, their change log, web sessions),
 ``retention.py`` (retention policies and the trail of deletions), ``evidence.py`` (serving
@@ -52,6 +52,7 @@ from .tracking import (
     logged_model_params,
     logged_model_tags,
     logged_models,
+    metric_blocks,
     metrics,
     params,
     run_logged_models,
@@ -63,7 +64,7 @@ __all__ = [
     "ARM_LENGTH", "EXPERIMENT_NAME_LENGTH", "ID_LENGTH", "KEY_LENGTH", "NAME_LENGTH", "PARAM_VALUE_LENGTH",
     "TAG_VALUE_LENGTH", "api_tokens", "audit_events", "auth_events", "datasets", "deployments", "experiment_tags",
     "experiments", "import_marks", "latest_metrics", "logged_model_metrics", "logged_model_params", "logged_model_tags",
-    "logged_models", "login_failures", "metadata", "metrics", "model_aliases", "model_version_tags",
+    "logged_models", "login_failures", "metadata", "metric_blocks", "metrics", "model_aliases", "model_version_tags",
     "model_versions", "params", "prediction_outcomes", "predictions", "registered_model_tags", "registered_models",
     "registry_settings", "resource_permissions", "retention_events", "retention_policies", "run_inputs",
     "run_logged_models", "runs", "tags", "transition_requests", "users", "version_evidence", "web_sessions",

@@ -116,6 +116,25 @@ metrics = Table(
 )
 
 
+# Per-series summaries of the points over fixed step blocks (migration 0012; ``metric_blocks``):
+# block ``block`` of width ``width`` covers steps [block * width, block * width + width - 1] and
+# holds the min, max and last point (greatest step, timestamp, value) of its finite points, so a
+# chart of a million points reads thousands of rows. Clustered on the key like ``metrics``.
+metric_blocks = Table(
+    "metric_blocks",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("min_value", Float(precision=53), nullable=False),
+    Column("max_value", Float(precision=53), nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("last_timestamp", BigInteger, nullable=False),
+    Column("last_value", Float(precision=53), nullable=False),
+    PrimaryKeyConstraint("series_id", "width", "block", name="pk_metric_blocks"),
+    sqlite_with_rowid=False,
+)
+
 # MLflow 3 logged models (migration 0002): a model package logged from a run (or on its own),
 # with its artifacts under "<experiment>/models/<model_id>/artifacts" in the artifact store.
 logged_models = Table(
