@@ -74,8 +74,8 @@ def embedded_store(folder: Path) -> Iterator[str]:
 
     SQLite: the folder itself (its ``cairn.db`` and ``artifacts/``). PostgreSQL: a new database,
     with ``CAIRN_ARTIFACTS_ROOT`` (the SDK's artifact folder for a database URL) naming
-    ``folder/artifacts`` until the block ends (subprocesses started inside inherit it); the
-    database is dropped then.
+    ``folder/artifacts`` until the block ends (subprocesses started inside inherit it); the SDK's
+    backend for it is closed and the database dropped then.
     """
     if not on_postgres():
         yield str(folder)
@@ -86,6 +86,9 @@ def embedded_store(folder: Path) -> Iterator[str]:
             patch.setenv(ARTIFACTS_ROOT_VARIABLE, str(artifacts))
             yield uri
     finally:
+        from cairn.client import tracking_uri
+
+        tracking_uri.close_backend(uri)  # the SDK's pooled connections, before the database goes
         drop_store(uri)
 
 

@@ -90,7 +90,10 @@ def store_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
                 stop_server(server)
 
 
-STARTUP_TIMEOUT_S = 60
+# Limits only (a quiet machine starts a server in a couple of seconds); a machine running several
+# suites at once has been seen to need over a minute to start one, or to stop one.
+STARTUP_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 60
 # Test servers send webhooks to a receiver on 127.0.0.1, which only an operator's flag allows.
 PRIVATE_WEBHOOKS = "--allow-private-webhook-targets"
 
@@ -176,7 +179,7 @@ def start_serve(tracking_uri: str | Path, name: str, log_dir: Path, *options: st
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=STOP_TIMEOUT_S)
     assert "Traceback" not in log_path.read_text()
 
 
@@ -189,7 +192,7 @@ def serve_launcher() -> Callable[..., Iterator[str]]:
 def stop_server(server: ServerProcess) -> None:
     server.process.terminate()
     try:
-        server.process.wait(timeout=20)
+        server.process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()

@@ -58,6 +58,15 @@ def backend_for(uri: str | None = None) -> Backend:
     return backend
 
 
+def close_backend(uri: str) -> None:
+    """Close this process's backend for ``uri`` if one is open (e.g. before its database is
+    dropped, so no pooled connection outlives it)."""
+    with _lock:
+        backend = _backends.pop(uri, None)
+    if backend is not None:
+        backend.close()
+
+
 def close_all() -> None:
     with _lock:
         for backend in _backends.values():

@@ -6,7 +6,7 @@ through ``CAIRN_SERVER_*`` environment variables and the ``app_from_env`` factor
 
 Latency note: asyncio and uvloop set TCP_NODELAY on every accepted TCP connection (in the
 parent's socket or a worker's alike), so a keep-alive response is never held back by Nagle's
-algorithm waiting for the client's delayed ACK; ``tests/server`` checks the round trip.
+algorithm waiting for the client's delayed ACK; ``tests/server`` checks the option on the accepted socket.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ from cairn.cli import lookup, runs
 from cairn.cli.render.sparklines import BARS
 from tests import backends
 
+# The module's store and its planned CLI calls (a subprocess each) are made in the first test's
+# setup: well under a minute on a quiet machine, past pytest's default limit on a busy one.
+pytestmark = pytest.mark.timeout(900)
+
 TERMINAL_COLUMNS = 200
 STEPS = 40
 LONG_HISTORY = 500

@@ -44,6 +44,10 @@ with cairn.start_run(run_name="forest"):
     cairn.log_metric("mean_proba", float(model.predict_proba(data[FEATURES])[:, 1].mean()))
     cairn.log_model(model, "model")
 '''
+# A test here trains two or three times, each a fresh interpreter importing scikit-learn, and runs
+# the CLI several more: seconds on a quiet machine, minutes on a busy one, past pytest's default
+# limit. The modules that train take this one (a limit only, so the passing case is no slower).
+TRAINING_TEST_TIMEOUT_S = 900
 FEATURES_COMMITTED = 'FEATURES = ["x1", "x2"]\n'
 FEATURES_UNCOMMITTED = 'FEATURES = ["x1", "x2", "x3"]  # x3 helps; not committed yet\n'
 

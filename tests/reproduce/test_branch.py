@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .conftest import Project
+import pytest
+
+from .conftest import TRAINING_TEST_TIMEOUT_S, Project
+
+pytestmark = pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S)
 
 
 def test_a_branch_with_a_changed_param_differs_from_the_original_in_exactly_that_param(project: Project) -> None:

@@ -15,7 +15,9 @@ from cairn.client.reproduce import CodeStateRefused
 from cairn.client.reproduce.code_state import rebuild_code
 from cairn.client.reproduce.plan import plan_run
 
-from .conftest import Project
+from .conftest import TRAINING_TEST_TIMEOUT_S, Project
+
+pytestmark = pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S)
 
 
 @pytest.fixture
