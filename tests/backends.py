@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,29 @@ def new_store(root: Path, *, migrated: bool = True) -> tuple[str, Path]:
     if not on_postgres():
         return f"sqlite:///{root / 'store' / 'cairn.db'}", artifacts
     return new_postgres_database(migrated=migrated), artifacts
+
+
+@contextmanager
+def models_store(folder: Path, module_name: str) -> Iterator[str]:
+    """``embedded_store`` set up for logging model functions defined in the test module
+    ``module_name``: the fluent API points at it, automatic capture is off, and the module's
+    functions are pickled by value (so a `cairn serve` subprocess loads them without importing the
+    test module). Everything is put back on exit."""
+    import cloudpickle
+
+    from cairn.client import fluent, tracking_uri
+
+    module = sys.modules[module_name]
+    cloudpickle.register_pickle_by_value(module)
+    with pytest.MonkeyPatch.context() as patch, embedded_store(folder) as uri:
+        patch.setenv("CAIRN_CAPTURE", "none")
+        fluent.set_tracking_uri(uri)
+        try:
+            yield uri
+        finally:
+            fluent.set_tracking_uri(None)
+            tracking_uri.close_all()
+            cloudpickle.unregister_pickle_by_value(module)
 
 
 @contextmanager

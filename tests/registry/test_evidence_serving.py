@@ -8,17 +8,14 @@ Staging on the evidence, as the seeds prescribe: a shadow comparison before Stag
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 
-import cloudpickle
 import httpx
 import pandas as pd
 import pytest
 
 import cairn
-from cairn.client import fluent, tracking_uri
 from cairn.entities import Policy
 from cairn.errors import Conflict
 from cairn.models.signature import infer_signature
@@ -42,26 +39,18 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from sklearn.tree import DecisionTreeClassifier
 
     folder = tmp_path_factory.mktemp("evidence") / "store"
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(folder) as uri:
-        patch.setenv("CAIRN_CAPTURE", "none")
-        fluent.set_tracking_uri(uri)
-        try:
-            flipped = [1 - label for label in LABELS]
-            for model in (LogisticRegression().fit(FEATURES, LABELS), LogisticRegression(C=0.5).fit(FEATURES, LABELS),
-                          DecisionTreeClassifier().fit(FEATURES, flipped), fails_always):
-                with cairn.start_run():
-                    cairn.log_model(model, "model", input_example=FEATURES, signature=infer_signature(FEATURES),
-                                    registered_model_name="scorer")
-            client = cairn.Client()
-            client.promote("scorer", 1, "Production", reason="first ship")
-            client.set_policy("scorer", Policy(gated_stages=("Staging",), min_shadow_agreement=0.9,
-                                               min_shadow_pairs=MIN_PAIRS))
-            yield uri
-        finally:
-            fluent.set_tracking_uri(None)
-            tracking_uri.close_all()
-            cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    with backends.models_store(folder, __name__) as uri:
+        flipped = [1 - label for label in LABELS]
+        for model in (LogisticRegression().fit(FEATURES, LABELS), LogisticRegression(C=0.5).fit(FEATURES, LABELS),
+                      DecisionTreeClassifier().fit(FEATURES, flipped), fails_always):
+            with cairn.start_run():
+                cairn.log_model(model, "model", input_example=FEATURES, signature=infer_signature(FEATURES),
+                                registered_model_name="scorer")
+        client = cairn.Client()
+        client.promote("scorer", 1, "Production", reason="first ship")
+        client.set_policy("scorer", Policy(gated_stages=("Staging",), min_shadow_agreement=0.9,
+                                           min_shadow_pairs=MIN_PAIRS))
+        yield uri
 
 
 @pytest.fixture(scope="module")

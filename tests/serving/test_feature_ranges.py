@@ -11,17 +11,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-import cloudpickle
 import httpx
 import pandas as pd
 import pytest
 
 import cairn
-from cairn.client import fluent, tracking_uri
 from cairn.datasets.profile import profile_frame
 from cairn.errors import InvalidParameter
 from cairn.models.signature import infer_signature
-from cairn.registry.feature_ranges import OUT_OF_RANGE, UNSEEN_CATEGORY, ranges_from_profile
+from cairn.registry.feature_ranges import (
+    OUT_OF_RANGE,
+    UNSEEN_CATEGORY,
+    ranges_from_profile,
+)
 from tests import backends
 
 TRAINING = pd.DataFrame({"age": [18.0, 35.0, 52.0, 70.0], "visits": [0, 3, 9, 20],
@@ -35,21 +37,12 @@ def scores(data: pd.DataFrame) -> list[float]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(
-            tmp_path_factory.mktemp("ranges") / "store") as uri:
-        patch.setenv("CAIRN_CAPTURE", "none")
-        fluent.set_tracking_uri(uri)
-        try:
-            with cairn.start_run():
-                cairn.log_dataset(TRAINING, "customers")
-                cairn.log_model(scores, "model", signature=infer_signature(TRAINING), registered_model_name="risk")
-            cairn.Client().promote("risk", 1, "Production", reason="first ship")
-            yield uri
-        finally:
-            fluent.set_tracking_uri(None)
-            tracking_uri.close_all()
-            cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    with backends.models_store(tmp_path_factory.mktemp("ranges") / "store", __name__) as uri:
+        with cairn.start_run():
+            cairn.log_dataset(TRAINING, "customers")
+            cairn.log_model(scores, "model", signature=infer_signature(TRAINING), registered_model_name="risk")
+        cairn.Client().promote("risk", 1, "Production", reason="first ship")
+        yield uri
 
 
 @pytest.fixture(scope="module")

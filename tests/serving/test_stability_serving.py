@@ -5,18 +5,15 @@ policy's watched gates on the traffic it served, which keeps the old one for a r
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 
-import cloudpickle
 import httpx
 import pandas as pd
 import pytest
 
 import cairn
-from cairn.client import fluent, tracking_uri
 from cairn.entities import Policy
 from cairn.models.signature import infer_signature
 from tests import backends
@@ -44,21 +41,13 @@ def fails_always(data: pd.DataFrame) -> list[float]:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("standby") / "store"
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     signature = infer_signature(FEATURES)
-    with pytest.MonkeyPatch.context() as patch, backends.embedded_store(folder) as uri:
-        patch.setenv("CAIRN_CAPTURE", "none")
-        fluent.set_tracking_uri(uri)
-        try:
-            for model in (answers_one, answers_two, fails_always):
-                with cairn.start_run():
-                    cairn.log_model(model, "model", signature=signature, registered_model_name="scorer")
-            cairn.Client().promote("scorer", 1, "Production", reason="first ship")
-            yield uri
-        finally:
-            fluent.set_tracking_uri(None)
-            tracking_uri.close_all()
-            cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    with backends.models_store(folder, __name__) as uri:
+        for model in (answers_one, answers_two, fails_always):
+            with cairn.start_run():
+                cairn.log_model(model, "model", signature=signature, registered_model_name="scorer")
+        cairn.Client().promote("scorer", 1, "Production", reason="first ship")
+        yield uri
 
 
 @pytest.fixture(scope="module")
