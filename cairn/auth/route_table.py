@@ -355,6 +355,7 @@ CAIRN_ROUTES: list[tuple[str, str, Rule]] = [
     ("POST", "/imports/logged-models/begin", admin()),
     ("POST", "/imports/logged-models/complete", admin()),
     ("POST", "/imports/registered-models", admin()),
+    ("POST", "/imports/finish", admin()),
     # API tokens and the auth log; mounted only on a server with --auth.
     ("POST", "/tokens/create", Rule(Access.PASSWORD_SESSION)),
     ("GET", "/tokens/list", signed_in()),

@@ -84,6 +84,7 @@ class _Copy:
         for model in registered:
             self._registered_model(model)
             self.progress.advance(kinds.REGISTERED_MODELS)
+        self.target.finish_import()
         return self.summary
 
     def _experiments(self) -> None:

@@ -154,6 +154,11 @@ def _version(v: Fields) -> ImportedVersion:
     )  # fmt: skip
 
 
+async def finish(request: Request) -> Response:
+    await run_in_threadpool(imports.finish_import, db_of(request))
+    return empty_response()
+
+
 ROUTES = [
     (PREFIX + "/experiments", ["POST"], import_experiment),
     (PREFIX + "/runs/begin", ["POST"], begin_run),
@@ -162,6 +167,7 @@ ROUTES = [
     (PREFIX + "/logged-models/begin", ["POST"], begin_logged_model),
     (PREFIX + "/logged-models/complete", ["POST"], complete_logged_model),
     (PREFIX + "/registered-models", ["POST"], import_model),
+    (PREFIX + "/finish", ["POST"], finish),
 ]
 
 

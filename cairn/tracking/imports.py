@@ -39,7 +39,7 @@ from cairn.store import imports as marks
 from cairn.store import logged_models as logged_model_rows
 from cairn.store import metrics as metric_rows
 from cairn.store import runs as run_rows
-from cairn.store.database import Database
+from cairn.store.database import Database, refresh_statistics
 
 from . import clock
 from .locations import run_artifact_uri
@@ -265,3 +265,10 @@ def _validate_run(run: ImportedRun) -> None:
 
 def _time(name: str, value: int | None, default: int) -> int:
     return validate_int64(name, value) if value is not None else default
+
+
+def finish_import(db: Database) -> None:
+    """After a whole import: bring the query planner's statistics up to date, as after a restore
+    (``store.database.refresh_statistics``: on PostgreSQL a store just filled with thousands of
+    runs is otherwise planned as nearly empty until autovacuum catches up; nothing on SQLite)."""
+    refresh_statistics(db)

@@ -25,6 +25,7 @@ import pytest
 
 from cairn.client import tracking_uri
 from cairn.client.client import Client
+from tests import backends
 
 from .conftest import FEATURES, MODEL
 
@@ -167,3 +168,16 @@ def test_the_registry_state_opens_the_audit_trail_marked_as_imported(
     assert {e.actor for e in events} == {"migrator"}
     production = [i for i in timeline if i.kind == "stage"]
     assert [(i.label, i.version, i.end) for i in production] == [("Production", 3, None)]
+
+
+@pytest.mark.skipif(not backends.on_postgres(), reason="SQLite plans from its indexes alone: an import has no "
+                                                      "planner statistics to bring up to date there")
+def test_an_import_into_postgresql_leaves_the_planner_statistics_current(imported: Imported) -> None:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(imported.server.store_uri).database
+    with backends.postgres_cluster().connect(database) as conn:
+        analyzed = dict(conn.execute("SELECT relname, last_analyze FROM pg_stat_user_tables "
+                                     "WHERE relname IN ('runs', 'metrics', 'experiments')").fetchall())
+    assert set(analyzed) == {"runs", "metrics", "experiments"}
+    assert all(when is not None for when in analyzed.values()), analyzed

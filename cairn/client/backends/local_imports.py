@@ -41,5 +41,8 @@ class LocalImports:
     def complete_logged_model_import(self, model_id: str) -> None:
         logged_model_imports.complete_logged_model_import(self.db, model_id)
 
+    def finish_import(self) -> None:
+        imports.finish_import(self.db)
+
     def import_registered_model(self, model: ImportedModel, actor: Actor, source: str) -> list[ItemOutcome]:
         return import_registered_model(self.db, model, actor, source)

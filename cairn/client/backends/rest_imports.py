@@ -68,6 +68,9 @@ class RestImports(RestTransport):
     def complete_run_import(self, run_id: str) -> None:
         self._request("POST", IMPORTS + "/runs/complete", {"run_id": run_id})
 
+    def finish_import(self) -> None:
+        self._request("POST", IMPORTS + "/finish", {})
+
     def begin_logged_model_import(self, model: ImportedLoggedModel, source: str) -> ImportStart:
         body = {"source": source, "model": {
             "model_id": model.model_id, "experiment_id": model.experiment_id, "name": model.name,
