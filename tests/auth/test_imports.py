@@ -13,7 +13,8 @@ import pytest
 from .conftest import CAIRN
 
 IMPORT_ROUTES = ["/imports/experiments", "/imports/runs/begin", "/imports/runs/metrics", "/imports/runs/complete",
-                 "/imports/logged-models/begin", "/imports/logged-models/complete", "/imports/registered-models"]
+                 "/imports/logged-models/begin", "/imports/logged-models/complete", "/imports/registered-models",
+                 "/imports/finish"]
 
 
 def _experiment() -> dict[str, Any]:
