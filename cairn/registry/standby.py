@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cairn.entities import Actor, AuditEvent, GateResult, ModelStage
+from cairn.entities import Actor, AuditEvent, GateResult, ModelStage, Policy
 from cairn.errors import Conflict, NotFound
 from cairn.store import registry_audit as trail
 from cairn.store import registry_standby as standby_rows
@@ -148,10 +148,9 @@ def _breach_since(tx: Tx, model: ModelRef, since: int) -> AuditEvent | None:
     return breaches[-1] if breaches else None
 
 
-def _watch(tx: Tx, model: ModelRef, window: Window, until: int) -> WatchVerdict | None:
+def _watch(tx: Tx, model: ModelRef, policy: Policy, window: Window, until: int) -> WatchVerdict | None:
     if window.replaced_by is None:
         return None
-    policy = effective_policy(tx, model)[0]
     return watch(tx, model, policy, window.replaced_by, window.version, window.since, until, window.window_ms)
 
 
@@ -166,13 +165,14 @@ def _settle(tx: Tx, model: ModelRef, now: int) -> list[int]:
     """Inside the model's lock: archive or hold each standby version that is due now. With no
     breach recorded yet, the watched gates are read once more over the whole window first."""
     archived = []
-    retention_ms = effective_policy(tx, model)[0].retention_days * DAY_MS
+    policy = effective_policy(tx, model)[0]
+    retention_ms = policy.retention_days * DAY_MS
     for window in _windows(tx, model):
         if window.until is None or window.until > now:
             continue
         breach = _breach_since(tx, model, window.since)
         if breach is None:
-            verdict = _watch(tx, model, window, window.until)
+            verdict = _watch(tx, model, policy, window, window.until)
             if verdict is not None and verdict.breaches:
                 breach = _record_watched_breach(tx, model, verdict, now)
         if breach is not None:
@@ -202,9 +202,11 @@ def watch_open_windows(db: Database, now: int | None = None) -> list[tuple[str, 
         try:
             with db.read() as tx:  # the prediction log is read outside the model's write lock
                 model = require_model(tx, name)
-                verdicts = [v for w in _windows(tx, model)
-                            if w.until is not None and w.until > at and _breach_since(tx, model, w.since) is None
-                            and (v := _watch(tx, model, w, at)) is not None and v.breaches]
+                policy = effective_policy(tx, model)[0]
+                open_windows = [w for w in _windows(tx, model)
+                                if w.until is not None and w.until > at and _breach_since(tx, model, w.since) is None]
+                verdicts = [v for w in open_windows
+                            if (v := _watch(tx, model, policy, w, at)) is not None and v.breaches]
             for verdict in verdicts:
                 with db.write() as tx:
                     model = require_model(tx, name, lock=True)
@@ -235,7 +237,7 @@ def stability_report(db: Database, name: str, now: int | None = None) -> dict[st
         found = []
         for window in _windows(tx, model):
             breach = _breach_since(tx, model, window.since)
-            verdict = _watch(tx, model, window, at if window.until is None else min(at, window.until))
+            verdict = _watch(tx, model, policy, window, at if window.until is None else min(at, window.until))
             found.append({
                 "standby": window.version, "production": window.replaced_by, "since": window.since,
                 "until": window.until, "held": window.until is None, "window_ms": window.window_ms,
