@@ -51,9 +51,13 @@ def fml_executable() -> str:
     return found
 
 
-def server_command(kind: str, port: int, folder: Path, workers: int) -> tuple[list[str], dict[str, str]]:
+def server_command(kind: str, port: int, folder: Path, workers: int, store_uri: str | None = None,
+                   artifacts: str | None = None) -> tuple[list[str], dict[str, str]]:  # fmt: skip
     """argv and extra environment for ``kind`` ('mlflow', 'fasttrackml' or 'cairn').
 
+    By default each server keeps its metadata in a SQLite file and its artifacts in a folder, both
+    in ``folder``; ``store_uri`` (a SQLAlchemy URL, e.g. ``postgresql+psycopg://...``) and
+    ``artifacts`` (e.g. ``s3://bucket/prefix``) replace them for MLflow and Cairn.
     FastTrackML is one Go process (it has no worker count); it hands out file:// artifact URIs
     and does not proxy artifacts."""
     env = {"PYTHONUNBUFFERED": "1"}
@@ -66,8 +70,8 @@ def server_command(kind: str, port: int, folder: Path, workers: int) -> tuple[li
         argv = [
             mlflow_executable(), "server",
             "--host", HOST, "--port", str(port),
-            "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-            "--serve-artifacts", "--artifacts-destination", str(folder / "artifacts"),
+            "--backend-store-uri", store_uri or f"sqlite:///{folder / 'mlflow.db'}",
+            "--serve-artifacts", "--artifacts-destination", artifacts or str(folder / "artifacts"),
             "--workers", str(workers),
         ]  # fmt: skip
     elif kind == "fasttrackml":
@@ -83,8 +87,8 @@ def server_command(kind: str, port: int, folder: Path, workers: int) -> tuple[li
         argv = [
             sys.executable, "-m", "cairn.server.run",
             "--host", HOST, "--port", str(port),
-            "--backend-store-uri", f"sqlite:///{folder / 'cairn.db'}",
-            "--artifacts-destination", str(folder / "artifacts"),
+            "--backend-store-uri", store_uri or f"sqlite:///{folder / 'cairn.db'}",
+            "--artifacts-destination", artifacts or str(folder / "artifacts"),
             "--workers", str(workers), "--log-level", "warning",
         ]  # fmt: skip
     else:
@@ -97,6 +101,9 @@ class Server:
     kind: str
     workers: int
     keep_folder: bool = False
+    store_uri: str | None = None  # default: a SQLite file in the folder
+    artifacts: str | None = None  # default: a folder in the folder
+    env: dict[str, str] = field(default_factory=dict)  # e.g. the AWS variables for an S3 destination
     port: int = 0
     folder: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
@@ -109,10 +116,10 @@ class Server:
     def start(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix=f"bench-{self.kind}-"))
         self.port = free_port()
-        argv, extra_env = server_command(self.kind, self.port, self.folder, self.workers)
+        argv, extra_env = server_command(self.kind, self.port, self.folder, self.workers, self.store_uri, self.artifacts)
         self._log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            argv, cwd=self.folder, env={**os.environ, **extra_env},
+            argv, cwd=self.folder, env={**os.environ, **self.env, **extra_env},
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
