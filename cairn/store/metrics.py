@@ -105,26 +105,4 @@ def iter_history_rows(
         stmt = stmt.limit(limit)
     if offset:
         stmt = stmt.offset(offset)
-    if conn.dialect.name == "sqlite":
-        # 100k-point histories: read the DB-API cursor directly, no per-row result wrapping.
-        compiled = stmt.compile(conn)
-        params = compiled.construct_params()
-        result = conn.exec_driver_sql(str(compiled), tuple(params[name] for name in compiled.positiontup or ()))
-        cursor = result.cursor
-    else:
-        if chunk_size is not None:
-            # A server-side cursor: psycopg would otherwise fetch the whole history at once, and a
-            # streamed million-point answer would sit in memory whole.
-            stmt = stmt.execution_options(yield_per=chunk_size)
-        result = conn.execute(stmt)
-        cursor = result
-    try:
-        while True:
-            rows = cursor.fetchall() if chunk_size is None else cursor.fetchmany(chunk_size)
-            if not rows:
-                return
-            yield rows
-            if chunk_size is None:
-                return
-    finally:
-        result.close()
+    yield from dialect.stream_rows(conn, stmt, chunk_size)
