@@ -22,6 +22,7 @@ from cairn.errors import CairnError
 from cairn.store.database import ENV_POOL_SIZE, open_database
 from cairn.web import csrf
 
+from . import supervisor
 from .auth_notes import startup_notes
 from .config import (
     DEFAULT_HOST,
@@ -121,8 +122,8 @@ def serve(
     ).close()
     os.environ.update(config.to_env())
     os.environ.update(csrf.shared_key_env())
-    uvicorn.run(
-        APP_FACTORY,
+    options: dict[str, object] = dict(
+        app=APP_FACTORY,
         factory=True,
         host=host,
         port=port,
@@ -133,6 +134,13 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+    if workers > 1:
+        # The supervisor needs none of what the checks above loaded: see ``supervisor``.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        argv = supervisor.command(options)
+        os.execv(argv[0], argv)
+    uvicorn.run(options.pop("app"), **options)  # type: ignore[arg-type]
 
 
 def _names(given: Sequence[str] | None, env_name: str) -> tuple[str, ...]:

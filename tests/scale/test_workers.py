@@ -213,6 +213,32 @@ def test_a_worker_killed_during_ingest_loses_no_acknowledged_point(server_factor
     assert not any(mark in log for mark in FAILURE_MARKS), log
 
 
+def mapped_files(pid: int) -> set[str]:
+    """The files mapped into ``pid``'s memory: its interpreter and every compiled module it loaded."""
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {parts[5] for line in lines if len(parts := line.split(maxsplit=5)) == 6}
+
+
+def test_the_supervisor_of_several_workers_keeps_nothing_of_the_store_in_memory(
+    server_factory: Callable[..., Any],
+) -> None:
+    """``cairn server --workers 2`` opens and migrates the store, then becomes uvicorn's bare
+    supervisor (same pid): SQLAlchemy's compiled extensions are mapped in each worker, not in it."""
+    server = server_factory(workers=2)
+    workers = wait_for_workers(server.process.pid, 2)
+    command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"cairn.server.supervisor" in command, command
+
+    def sqlalchemy_modules(pid: int) -> set[str]:
+        return {path for path in mapped_files(pid) if "/sqlalchemy/" in path and path.endswith(".so")}
+
+    assert not sqlalchemy_modules(server.process.pid)
+    for pid in workers:
+        assert sqlalchemy_modules(pid), f"worker {pid} has no SQLAlchemy extension mapped: the check proves nothing"
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        assert ok(http.post(f"{API}/experiments/create", json={"name": "after-exec"}))["experiment_id"]
+
+
 def test_deliveries_left_in_the_outbox_go_out_when_a_server_starts_without_a_new_change(
     server_factory: Callable[..., Any], receiver: Any, tmp_path: Path
 ) -> None:
