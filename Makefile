@@ -12,7 +12,7 @@ STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_BENCH := $(VENV)/.stamp-bench
 
-.PHONY: demo test test-postgres scale-demo bench bench-small bench-serving bench-ui ui-vendor clean
+.PHONY: demo test test-postgres scale-demo bench bench-small bench-scaleout bench-serving bench-ui ui-vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(STAMP_BENCH)
 
 bench-small: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/bench_servers.py --scale small $(BENCH_ARGS)
+
+# Cairn on PostgreSQL + S3 with 1, 2 and 4 workers beside Cairn on SQLite and MLflow on the same
+# PostgreSQL + S3 (needs Debian's postgresql package); quick check: BENCH_ARGS="--scale small"
+bench-scaleout: $(STAMP_TEST)
+	$(BIN)/python benchmarks/bench_scaleout.py --scale full $(BENCH_ARGS)
 
 # single-row prediction latency/throughput: in process, cairn serve, mlflow models serve;
 # quick check: make bench-serving BENCH_ARGS="--scale small"
