@@ -98,8 +98,9 @@ def binaries() -> Path:
     return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
 
 
-def start_cluster() -> Cluster:
-    """Create and start a cluster; the caller stops it (``Cluster.stop``) in a ``finally``."""
+def start_cluster(settings: dict[str, str] | None = None) -> Cluster:
+    """Create and start a cluster; the caller stops it (``Cluster.stop``) in a ``finally``.
+    ``settings`` override the suite's (e.g. a benchmark turning durability back on)."""
     bin_dir = binaries()
     stop_stale_clusters()
     folder = Path(tempfile.mkdtemp(prefix=DIR_PREFIX, dir="/tmp"))
@@ -118,7 +119,7 @@ def start_cluster() -> Cluster:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
     port = _free_port()
-    options = [arg for name, value in _SETTINGS.items() for arg in ("-c", f"{name}={value}")]
+    options = [arg for name, value in {**_SETTINGS, **(settings or {})}.items() for arg in ("-c", f"{name}={value}")]
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(
             [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder), *options],
