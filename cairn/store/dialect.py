@@ -95,6 +95,40 @@ def _upsert_statement(
     )
 
 
+def upsert_returning(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key_columns: Sequence[str],
+    update_columns: Sequence[str],
+    only_if: Any,
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """``upsert`` that also returns ``returning`` of every row, stored before or not, in the same
+    statement. A kept row is "updated" to its own values (``only_if`` picks, column by column,
+    between the new value and the stored one), since a row left alone returns nothing."""
+    if not rows:
+        return []
+    stmt = _upsert_returning_statement(
+        conn.dialect.name, table, tuple(key_columns), tuple(update_columns), only_if, tuple(returning)
+    )
+    return [tuple(row) for row in conn.execute(stmt, _in_key_order(rows, key_columns))]
+
+
+@functools.lru_cache(maxsize=16)
+def _upsert_returning_statement(
+    dialect_name: str, table: Table, key_columns: tuple[str, ...], update_columns: tuple[str, ...], only_if: Any,
+    returning: tuple[str, ...],
+) -> Any:  # fmt: skip
+    stmt = _insert_for_dialect(dialect_name, table)
+    excluded = stmt.excluded
+    newer = only_if(excluded, table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(key_columns),
+        set_={c: case((newer, excluded[c]), else_=table.c[c]) for c in update_columns},
+    ).returning(*(table.c[c] for c in returning))
+
+
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key_columns: Sequence[str]) -> None:
     """Insert rows, leaving any whose key is stored already as it is."""
     if not rows:

@@ -1,7 +1,7 @@
 """Metric points: bulk insert with the latest-value table kept current, and history reads.
 
 Ingest is the hottest path in Cairn. Per batch: one upsert of the latest value per distinct key
-(which also creates the series), one query for the series ids, then the points as plain tuples
+(which also creates the series and returns the series ids), then the points as plain tuples
 through ``dialect.insert_points`` (SQLite's ``executemany``, PostgreSQL's COPY; no per-row
 SQLAlchemy processing), then one merge of their step blocks (``metric_blocks``, what a chart
 reads). Keys are upserted in sorted order, so two batches writing the same keys of one run lock
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from cairn.entities import Metric
 
@@ -21,11 +21,6 @@ from . import dialect, metric_blocks
 from .schema import latest_metrics, metrics
 
 Tx = Connection
-
-_SERIES_IDS = select(latest_metrics.c.key, latest_metrics.c.series_id).where(
-    latest_metrics.c.run_id == bindparam("run_id"), latest_metrics.c.key.in_(bindparam("keys", expanding=True))
-)
-
 
 def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
     if not points:
@@ -39,7 +34,7 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         current = get(key)
         if current is None or (step, timestamp, value) > current[:3]:
             latest[key] = (step, timestamp, value, is_nan)
-    dialect.upsert(
+    series = dict(dialect.upsert_returning(
         conn,
         latest_metrics,
         [
@@ -49,8 +44,8 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         key_columns=("run_id", "key"),
         update_columns=("step", "timestamp", "value", "is_nan"),
         only_if=_is_newer_clause,
-    )
-    series = dict(conn.execute(_SERIES_IDS, {"run_id": run_id, "keys": list(latest)}).all())
+        returning=("key", "series_id"),
+    ))  # fmt: skip
     rows = [
         (series[key], step, timestamp, 0.0 if value != value else value, value != value)
         for key, value, timestamp, step in points
