@@ -81,7 +81,8 @@ def busy_backup(tmp_path: Path) -> Iterator[tuple[Path, Path, Any]]:
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop), ",".join(KEYS), str(STEPS)],
                               stdout=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: (live / "cairn.db").exists() and _runs(live) >= 5, "the writer's first runs")
+        # The writer finishes a run before it creates the next: with six runs, five are complete.
+        _wait_for(lambda: (live / "cairn.db").exists() and _runs(live) >= 6, "the writer's first five runs")
         manifest = backup_store(tmp_path / "backup", tracking_uri=str(live), cairn_version="test")
         seen = manifest.counts["runs"]
         _wait_for(lambda: _runs(live) > seen + 3, "writes after the backup")
