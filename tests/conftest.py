@@ -32,12 +32,16 @@ STORE_INDEPENDENT = "store_independent"
 # alone at the end while the other processes sit idle. The others follow, those with the most tests
 # first (pytest-xdist's own order, which would put these few-test modules last).
 LONGEST_MODULES = (
-    "tests/reproduce/test_reproduce_venv.py",
     "tests/serving/test_env_manager.py",
-    "tests/scale/test_scale_demo.py",
-    "tests/reproduce/test_reproduce_local.py",
-    "tests/scale/test_workers.py",
+    "tests/scale/test_scale_demo.py",  # make test-postgres only
+    "tests/reproduce/test_reproduce_local.py",  # make test only, like the rest of tests/reproduce
+    "tests/server/test_mlflow_registry_conformance.py",
+    "tests/reproduce/test_reproduce_venv.py",
+    "tests/importer/test_mlflow_import.py",
+    "tests/importer/test_resume.py",
+    "tests/artifacts/test_contract.py",
     "tests/serving/test_traffic.py",
+    "tests/scale/test_workers.py",
 )
 
 
