@@ -88,13 +88,15 @@ def _one_pass_skip(marker: pytest.Mark) -> pytest.MarkDecorator | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _longest_first(items)
     for item in items:
-        marker = item.get_closest_marker(STORE_INDEPENDENT)
-        skip = _one_pass_skip(marker) if marker is not None else None
+        one_pass, sqlite_only = item.get_closest_marker(STORE_INDEPENDENT), item.get_closest_marker(SQLITE_ONLY)
+        if one_pass is not None and sqlite_only is not None and one_pass.kwargs.get("runs_in") == backends.POSTGRESQL:
+            raise pytest.UsageError(f"{item.nodeid}: sqlite_only and store_independent(runs_in='postgresql') "
+                                    "together would skip it in both passes")
+        skip = _one_pass_skip(one_pass) if one_pass is not None else None
         if skip is not None:
             item.add_marker(skip)
-        marker = item.get_closest_marker(SQLITE_ONLY)
-        if marker is not None and backends.on_postgres():
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {_reason(marker)}"))
+        if sqlite_only is not None and backends.on_postgres():
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {_reason(sqlite_only)}"))
 
 
 @pytest.hookimpl(hookwrapper=True)
