@@ -5,6 +5,8 @@
 # package: apt-get install -y postgresql; the suite starts and stops its own throwaway cluster, and
 # SeaweedFS from the test extra as its S3 server):
 #   make test-postgres
+# A test that never touches the store under test runs in one of the two only; its skip in the other
+# says where (the store_independent mark in tests/conftest.py). CI (.ci/run) runs both.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

@@ -34,6 +34,9 @@ ARTIFACTS_ROOT_VARIABLE = "CAIRN_ARTIFACTS_ROOT"  # cairn.client.tracking_uri.EN
 _cluster: postgres.Cluster | None = None
 _lock = threading.Lock()
 _names = itertools.count(1)
+# The test running now when it is marked ``store_independent``: it runs in one pass only, which
+# holds only while it never asks for the store under test (``forbid_store`` enforces that).
+_store_free_test: str | None = None
 
 
 def store_backend() -> str:
@@ -57,12 +60,33 @@ def on_postgres() -> bool:
     return store_backend() == POSTGRESQL
 
 
+@contextmanager
+def store_free(nodeid: str) -> Iterator[None]:
+    """While ``nodeid`` (a test marked ``store_independent``) runs, from its fixtures' setup to
+    their teardown, any request for the store under test fails it."""
+    global _store_free_test
+    _store_free_test = nodeid
+    try:
+        yield
+    finally:
+        _store_free_test = None
+
+
+def forbid_store(what: str) -> None:
+    """Fail the running test when it is marked ``store_independent`` yet asks for ``what``: its
+    mark would skip it in one pass although the store under test changes what it checks."""
+    if _store_free_test is not None:
+        pytest.fail(f"{_store_free_test} is marked store_independent (it runs in one pass only) "
+                    f"but asked for {what}: remove the mark", pytrace=False)
+
+
 def new_store(root: Path, *, migrated: bool = True) -> tuple[str, Path]:
     """A fresh, empty store for one test or server: ``(backend_store_uri, artifacts_destination)``.
 
     ``migrated=False`` gives a store whose schema does not exist yet (a brand-new database), for
     tests of creating and migrating it.
     """
+    forbid_store("a store (backends.new_store)")
     artifacts = root / "artifacts"
     if not on_postgres():
         return f"sqlite:///{root / 'store' / 'cairn.db'}", artifacts
@@ -101,6 +125,7 @@ def embedded_store(folder: Path) -> Iterator[str]:
     ``folder/artifacts`` until the block ends (subprocesses started inside inherit it); the SDK's
     backend for it is closed and the database dropped then.
     """
+    forbid_store("a store (backends.embedded_store)")
     if not on_postgres():
         yield str(folder)
         return
@@ -118,6 +143,7 @@ def embedded_store(folder: Path) -> Iterator[str]:
 
 def new_postgres_database(*, migrated: bool = True) -> str:
     """A new database in the session's cluster (started on first use), as a SQLAlchemy URL."""
+    forbid_store("a PostgreSQL database (backends.new_postgres_database)")
     cluster = postgres_cluster()
     name = f"{_DATABASE_PREFIX}{os.getpid()}_{next(_names)}"
     template = TEMPLATE if migrated else "template0"

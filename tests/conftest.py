@@ -24,6 +24,7 @@ from cairn.store.database import Database, open_database
 from tests import backends
 
 SQLITE_ONLY = "sqlite_only"
+STORE_INDEPENDENT = "store_independent"
 
 
 # The modules that take longest (measured with --durations), longest first. make test hands whole
@@ -31,12 +32,16 @@ SQLITE_ONLY = "sqlite_only"
 # alone at the end while the other processes sit idle. The others follow, those with the most tests
 # first (pytest-xdist's own order, which would put these few-test modules last).
 LONGEST_MODULES = (
-    "tests/reproduce/test_reproduce_venv.py",
     "tests/serving/test_env_manager.py",
-    "tests/scale/test_scale_demo.py",
-    "tests/reproduce/test_reproduce_local.py",
-    "tests/scale/test_workers.py",
+    "tests/scale/test_scale_demo.py",  # make test-postgres only
+    "tests/reproduce/test_reproduce_local.py",  # make test only, like the rest of tests/reproduce
+    "tests/server/test_mlflow_registry_conformance.py",
+    "tests/reproduce/test_reproduce_venv.py",
+    "tests/importer/test_mlflow_import.py",
+    "tests/importer/test_resume.py",
+    "tests/artifacts/test_contract.py",
     "tests/serving/test_traffic.py",
+    "tests/scale/test_workers.py",
 )
 
 
@@ -62,14 +67,47 @@ def _longest_first(items: list[pytest.Item]) -> None:
     items.sort(key=key)  # stable: a module's own tests keep their order
 
 
+def _reason(marker: pytest.Mark) -> str:
+    return str(marker.kwargs.get("reason") or marker.args[0])
+
+
+def _one_pass_skip(marker: pytest.Mark) -> pytest.MarkDecorator | None:
+    """The skip of a ``store_independent`` test outside its pass (``runs_in``: ``sqlite``, the
+    default, for ``make test``; ``postgresql`` for ``make test-postgres``). CI runs both passes,
+    so the test still runs once, where the skip reason says."""
+    runs_in = marker.kwargs.get("runs_in", backends.SQLITE)
+    if runs_in not in (backends.SQLITE, backends.POSTGRESQL):
+        raise pytest.UsageError(f"store_independent(runs_in={runs_in!r}): use {backends.SQLITE} or {backends.POSTGRESQL}")
+    if runs_in == backends.store_backend():
+        return None
+    where = "make test (CAIRN_TEST_STORE=sqlite)" if runs_in == backends.SQLITE else (
+        "make test-postgres (CAIRN_TEST_STORE=postgresql)")
+    return pytest.mark.skip(reason=f"does not touch the store under test, so it runs once, in {where}: {_reason(marker)}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _longest_first(items)
-    if not backends.on_postgres():
-        return
     for item in items:
-        marker = item.get_closest_marker(SQLITE_ONLY)
-        if marker is not None:
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.kwargs.get('reason') or marker.args[0]}"))
+        one_pass, sqlite_only = item.get_closest_marker(STORE_INDEPENDENT), item.get_closest_marker(SQLITE_ONLY)
+        if one_pass is not None and sqlite_only is not None and one_pass.kwargs.get("runs_in") == backends.POSTGRESQL:
+            raise pytest.UsageError(f"{item.nodeid}: sqlite_only and store_independent(runs_in='postgresql') "
+                                    "together would skip it in both passes")
+        skip = _one_pass_skip(one_pass) if one_pass is not None else None
+        if skip is not None:
+            item.add_marker(skip)
+        if sqlite_only is not None and backends.on_postgres():
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {_reason(sqlite_only)}"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """A ``store_independent`` test that asks for the store under test, in its setup, body or
+    teardown, fails: its mark would otherwise hide a pass it needs."""
+    if item.get_closest_marker(STORE_INDEPENDENT) is None:
+        yield
+        return
+    with backends.store_free(item.nodeid):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

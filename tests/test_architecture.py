@@ -11,6 +11,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.store_independent(reason="the package's import graph and layers, read from its sources; no store")
+
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "cairn"
 
 # Top first; a module may import its own layer and any layer below it, never one above.

@@ -15,9 +15,7 @@ MLflow UI shows the same row count.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .profile_kinds import CATEGORICAL, DATETIME, NUMERIC
 
@@ -26,6 +24,12 @@ SKETCH_POINTS = 101
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 20
 MAX_CATEGORY_CHARS = 200
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# NumPy (like pandas) is imported by the functions that compute: the registry and the `cairn`
+# command import this module for its constants, and most commands never profile a table.
 
 
 def profile_frame(frame: Any, bins: int = HISTOGRAM_BINS, top: int = TOP_CATEGORIES) -> dict[str, Any]:
@@ -53,6 +57,7 @@ def profile_series(series: Any, bins: int = HISTOGRAM_BINS, top: int = TOP_CATEG
 
 
 def _numeric(series: Any, bins: int) -> dict[str, Any]:
+    import numpy as np
     import pandas as pd
 
     if isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
@@ -88,6 +93,8 @@ def _numeric(series: Any, bins: int) -> dict[str, Any]:
 
 def quantiles_of_sorted(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``numpy.quantile(values, q)`` (linear method) for values already sorted ascending."""
+    import numpy as np
+
     position = q * (len(ordered) - 1)
     below = np.floor(position).astype(np.int64)
     above = np.minimum(below + 1, len(ordered) - 1)
@@ -98,6 +105,8 @@ def quantiles_of_sorted(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _histogram(ordered: np.ndarray, bins: int) -> dict[str, list[Any]]:
+    import numpy as np
+
     low, high = float(ordered[0]), float(ordered[-1])
     if low == high:  # as numpy.histogram: one value spreads over [v - 0.5, v + 0.5]
         low, high = low - 0.5, high + 0.5
@@ -145,6 +154,8 @@ def _category_text(value: Any) -> str:
 
 
 def _num(value: Any) -> float | int | None:
+    import numpy as np
+
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
         return int(value)
     number = float(value)

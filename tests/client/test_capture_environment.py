@@ -16,6 +16,8 @@ import pytest
 from cairn.client.capture import CaptureOptions, CapturedContext, capture_context
 from cairn.errors import InvalidParameter
 
+pytestmark = pytest.mark.store_independent(reason="capture of this interpreter, host and command line; no store")
+
 REQUIREMENTS = "environment/requirements.txt"
 ONLY = {part: False for part in ("git", "environment", "system", "command")}
 PART_KEYS = {

@@ -15,6 +15,8 @@ import pytest
 from cairn.datasets.digest import TableHasher, digest_array, digest_file, digest_frame, digest_reference
 from cairn.errors import InvalidParameter
 
+pytestmark = pytest.mark.store_independent(reason="digests of in-memory tables; no store")
+
 SEED = 20240501
 
 

@@ -10,6 +10,8 @@ from cairn.datasets.drift import DriftThresholds, measure_drift, measure_frame_d
 from cairn.datasets.profile import profile_frame
 from cairn.datasets.stats import chi2_sf, kolmogorov_sf, ks_p_value
 
+pytestmark = pytest.mark.store_independent(reason="drift between in-memory profiles; no store")
+
 ROWS = 8_000
 
 

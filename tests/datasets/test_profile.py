@@ -11,6 +11,8 @@ import pytest
 from cairn.datasets.profile import PERCENTILES, profile_frame
 from cairn.datasets.schema import compare_schemas, schema_of
 
+pytestmark = pytest.mark.store_independent(reason="profiles of in-memory tables; no store")
+
 SEED = 7
 
 

@@ -5,6 +5,7 @@ tracking URI, so an MLflow server and a Cairn server can be compared field by fi
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import math
 import os
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,10 +75,11 @@ def _mlflow_command() -> str:
     return str(beside) if beside.exists() else "mlflow"
 
 
-@pytest.fixture(scope="session")
-def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowStore]:
-    root = tmp_path_factory.mktemp("mlflow-store")
+@contextmanager
+def _mlflow_server(store: MlflowStore) -> Iterator[MlflowStore]:
+    """``mlflow server`` over ``store``'s files until the block ends; yields the store with its URL."""
     port = _free_port()
+    root = store.root
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
            "DO_NOT_TRACK": "true"}
     command = [_mlflow_command(), "server", "--host", "127.0.0.1", "--port", str(port),
@@ -86,20 +89,19 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSto
     with log_path.open("wb") as log:
         # Its own session: the server starts worker processes, stopped with it as one group.
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    store = MlflowStore(root, f"http://127.0.0.1:{port}")
+    served = MlflowStore(root, f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             assert process.poll() is None, log_path.read_text()
             try:
-                if httpx.get(store.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(served.url + "/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.1)  # polling for readiness, not ordering test steps
-        _fill(store.url)
-        yield store
+        yield served
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -107,6 +109,41 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSto
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _filled_once(shared: Path) -> MlflowStore:
+    """The filled store's files in ``shared``, written by the first test process of the run to
+    ask (the others wait on a lock, then copy them): filling takes the mlflow client half a
+    minute, once per run instead of once per process."""
+    shared.mkdir(exist_ok=True)
+    store = MlflowStore(shared / "store")
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "filled").exists():
+            shutil.rmtree(store.root, ignore_errors=True)
+            store.root.mkdir()
+            with _mlflow_server(store) as served:
+                _fill(served.url)
+            (shared / "filled").touch()
+    return store
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowStore]:
+    """A real ``mlflow server`` over the filled store, one per test process. Under pytest-xdist
+    the processes share one filling (``_filled_once``) and each serves its own copy of it, so
+    nothing one process does can reach another's."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        root = tmp_path_factory.mktemp("mlflow-store")
+        with _mlflow_server(MlflowStore(root)) as served:
+            _fill(served.url)
+            yield served
+        return
+    # The run's own temp folder (pytest-N), shared by its worker processes and by no other run.
+    filled = _filled_once(tmp_path_factory.getbasetemp().parent / "mlflow-store-filled")
+    copy = filled.copy_to(tmp_path_factory.mktemp("mlflow-store") / "store")
+    with _mlflow_server(copy) as served:
+        yield served
 
 
 def _fill(url: str) -> None:

@@ -23,7 +23,14 @@ import pytest
 from cairn.client import tracking_uri
 from cairn.client.client import Client
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.store_independent(
+        runs_in="postgresql",
+        reason="the source is a PostgreSQL cluster of its own and the target a folder store (SQLite), "
+        "whatever CAIRN_TEST_STORE says",
+    ),
+]
 
 POSTGRES_STARTUP_S = 60
 FILL_TIMEOUT_S = 240

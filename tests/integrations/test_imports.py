@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.store_independent(reason="what `import cairn` and autolog import, checked in a fresh interpreter; no store")
+
 FRAMEWORKS = ["sklearn", "xgboost", "lightgbm", "torch", "lightning", "transformers"]
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,8 @@ import pytest
 from cairn.errors import InvalidParameter
 from cairn.models import enforce_schema, infer_signature
 
+pytestmark = pytest.mark.store_independent(reason="schema enforcement on in-memory frames; no store")
+
 SCHEMA = infer_signature(pd.DataFrame({"age": [1.0], "visits": [2], "plan": ["gold"]})).inputs
 TENSOR = infer_signature(np.zeros((2, 3), dtype="float64")).inputs
 

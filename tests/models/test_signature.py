@@ -13,6 +13,8 @@ from cairn.errors import InvalidParameter
 from cairn.models import ColSpec, TensorSpec, infer_signature, save_model
 from cairn.models.mlmodel import read_mlmodel
 
+pytestmark = pytest.mark.store_independent(reason="signatures inferred from in-memory data; no store")
+
 
 def test_infer_signature_records_column_names_and_mlflow_types() -> None:
     frame = pd.DataFrame({"age": [1.5], "visits": np.array([2], dtype="int64"), "plan": ["gold"],

@@ -60,6 +60,12 @@ def data_rows(count: int = 60) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Whatever CAIRN_TEST_STORE says, a project here logs to a folder store (SQLite) of its own:
+# these tests run in make test only (``store_independent``).
+ONE_PASS = pytest.mark.store_independent(
+    reason="the projects it trains and reproduces log to a folder store (SQLite) of their own")
+
+
 @dataclass
 class Project:
     root: Path

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TRAINING_TEST_TIMEOUT_S, Project
+from .conftest import ONE_PASS, TRAINING_TEST_TIMEOUT_S, Project
 
-pytestmark = pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S)
+pytestmark = [pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S), ONE_PASS]
 
 
 def test_a_branch_with_a_changed_param_differs_from_the_original_in_exactly_that_param(project: Project) -> None:

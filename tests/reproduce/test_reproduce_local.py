@@ -15,9 +15,9 @@ from cairn.client.reproduce import CodeStateRefused
 from cairn.client.reproduce.code_state import rebuild_code
 from cairn.client.reproduce.plan import plan_run
 
-from .conftest import TRAINING_TEST_TIMEOUT_S, Project
+from .conftest import ONE_PASS, TRAINING_TEST_TIMEOUT_S, Project
 
-pytestmark = pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S)
+pytestmark = [pytest.mark.timeout(TRAINING_TEST_TIMEOUT_S), ONE_PASS]
 
 
 @pytest.fixture

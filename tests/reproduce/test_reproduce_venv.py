@@ -18,9 +18,9 @@ from packaging.utils import canonicalize_name
 
 from cairn.client.environments import build_environment, parse_requirement_lines
 
-from .conftest import Project, make_project
+from .conftest import ONE_PASS, Project, make_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, ONE_PASS]
 
 # What the training script and an embedded store import, with their dependencies.
 ROOTS = ("scikit-learn", "pandas", "pyyaml", "cloudpickle", "sqlalchemy", "alembic", "httpx", "orjson", "rich")

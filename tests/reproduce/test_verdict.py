@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cairn.client.reproduce import DIFFERENT, EQUIVALENT, IDENTICAL, judge
+
+pytestmark = pytest.mark.store_independent(reason="the verdict is pure logic over two diffs; no store")
 
 
 def diff(metrics: dict[str, tuple[float, float]], params: dict[str, tuple[str, str]] | None = None,

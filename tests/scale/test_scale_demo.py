@@ -18,7 +18,13 @@ import pytest
 
 from cairn.demo.training import GRID
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [
+    pytest.mark.slow, pytest.mark.timeout(1200),
+    pytest.mark.store_independent(
+        runs_in="postgresql",
+        reason="scripts/scale_demo.py starts its own PostgreSQL, SeaweedFS and server whatever CAIRN_TEST_STORE says",
+    ),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT_S = 1100

@@ -6,6 +6,8 @@ import pytest
 from cairn.errors import RangeNotSatisfiable
 from cairn.web.byte_ranges import ByteRange, requested_range
 
+pytestmark = pytest.mark.store_independent(reason="parsing HTTP Range headers; no server or store")
+
 
 @pytest.mark.parametrize(
     ("header", "expected"),

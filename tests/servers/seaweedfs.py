@@ -219,6 +219,9 @@ def artifacts_destination(folder: Path) -> str:
     """Where a test's artifacts live: ``folder``, or a fresh ``s3://`` destination when
     ``CAIRN_TEST_ARTIFACTS=s3`` (the AWS variables then go into ``os.environ`` for the SDK and
     the server subprocesses)."""
+    from tests import backends
+
+    backends.forbid_store("an artifact destination (artifacts_destination)")
     choice = os.environ.get(ENV_TEST_ARTIFACTS, "local").strip().lower()
     if choice in ("", "local"):
         return str(folder)

@@ -29,6 +29,9 @@ LABELS = [0, 1, 0, 1]
 ROWS = {"dataframe_split": {"columns": ["age", "visits"], "data": [[30.0, 2], [50.0, 8]]}}
 OLD_SKLEARN = "1.6.1"
 STARTUP_TIMEOUT_S = 600
+# The tests on the ``store`` fixture below log to a folder store whatever CAIRN_TEST_STORE says.
+FOLDER_STORE = pytest.mark.store_independent(
+    reason="the model is logged to, and served from, a folder store (SQLite) of the test's own")
 
 
 @pytest.fixture
@@ -77,6 +80,7 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, log_path: Pat
         time.sleep(0.2)  # polling for readiness, not ordering test steps
 
 
+@FOLDER_STORE
 def test_local_refuses_a_version_whose_requirements_are_not_met_with_the_pip_command(store: Path) -> None:
     log_churn_model([f"scikit-learn=={OLD_SKLEARN}", "cloudpickle", "surely-not-installed-here==1.0"])
     cairn.Client().promote("churn", 1, "Production")
@@ -94,6 +98,7 @@ def test_local_refuses_a_version_whose_requirements_are_not_met_with_the_pip_com
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
+@FOLDER_STORE
 def test_venv_serves_two_versions_pinned_to_different_sklearn_releases_side_by_side(
         store: Path, tmp_path: Path) -> None:
     # Version 1 is trained where scikit-learn is the old release: its package pins that release.

@@ -7,8 +7,11 @@ import threading
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from cairn.serving.prediction_log import PredictionLogger, Served
+
+pytestmark = pytest.mark.store_independent(reason="the prediction logger's queue and batching, writing to a list; no store")
 
 
 def _served(n: int, rows: list[int] | None = None) -> Served:

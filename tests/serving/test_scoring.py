@@ -7,6 +7,8 @@ import pytest
 
 from cairn.serving.scoring import parse_scoring_request, payload_rows
 
+pytestmark = pytest.mark.store_independent(reason="parsing scoring requests into frames; no store")
+
 CASES = [
     ([[1.5, 2], [2.0, 3]], ["a", "b"]),  # a float and an int column
     ([[1.0, 2.0, 3.0]], ["x", "y", "z"]),

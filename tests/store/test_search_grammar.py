@@ -13,6 +13,8 @@ from cairn.store.search_grammar import (
     parse_order_by,
 )
 
+pytestmark = pytest.mark.store_independent(reason="parsing search filters into an expression tree; no database")
+
 
 def metric(key, op, value):
     return Comparison("metric", key, op, value)
