@@ -23,7 +23,16 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, case, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    case,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -182,6 +191,15 @@ def _raise_as_sqlalchemy(statement: str, exc: BaseException) -> None:
 
     if isinstance(exc, psycopg.Error):
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def among(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for a long list of values (a page of 1,000 run ids). On PostgreSQL it is
+    ``column = ANY(%(array)s)`` with one array parameter: an IN list of 1,000 placeholders costs
+    SQLAlchemy and psycopg ~15 ms a query to render and parse, more than PostgreSQL takes to run it."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(list(values))  # type: ignore[no-any-return]
 
 
 _cursor_names = itertools.count()

@@ -55,19 +55,19 @@ def load_runs(conn: Tx, run_ids: Sequence[str]) -> list[Run]:
     ids = list(run_ids)
     by_id = {
         row.run_id: Run(info=_info_from_row(row), data=RunData())
-        for row in conn.execute(select(runs).where(runs.c.run_id.in_(ids)))
+        for row in conn.execute(select(runs).where(dialect.among(conn, runs.c.run_id, ids)))
     }
     for run_id, key, value in conn.execute(
-        select(params.c.run_id, params.c.key, params.c.value).where(params.c.run_id.in_(ids))
+        select(params.c.run_id, params.c.key, params.c.value).where(dialect.among(conn, params.c.run_id, ids))
     ):
         by_id[run_id].data.params[key] = value
     for run_id, key, value in conn.execute(
-        select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(ids))
+        select(tags.c.run_id, tags.c.key, tags.c.value).where(dialect.among(conn, tags.c.run_id, ids))
     ):
         by_id[run_id].data.tags[key] = value
     lm = latest_metrics.c
     for run_id, key, value, timestamp, step, is_nan in conn.execute(
-        select(lm.run_id, lm.key, lm.value, lm.timestamp, lm.step, lm.is_nan).where(lm.run_id.in_(ids))
+        select(lm.run_id, lm.key, lm.value, lm.timestamp, lm.step, lm.is_nan).where(dialect.among(conn, lm.run_id, ids))
     ):
         by_id[run_id].data.metrics[key] = Metric(key, float("nan") if is_nan else value, timestamp, step)
     for run_id, dataset_input in _inputs(conn, ids):
@@ -80,7 +80,7 @@ def _inputs(conn: Tx, ids: list[str]) -> Iterable[tuple[str, DatasetInput]]:
     stmt = (
         select(run_inputs.c.run_id, run_inputs.c.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile)
         .join(datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
-        .where(run_inputs.c.run_id.in_(ids))
+        .where(dialect.among(conn, run_inputs.c.run_id, ids))
         .order_by(d.name)
     )
     for row in conn.execute(stmt):
