@@ -42,8 +42,9 @@ sys.path.insert(0, str(ROOT))  # tests.servers: the suite's own PostgreSQL and S
 
 import httpx  # noqa: E402
 import launch  # noqa: E402
-from bench_servers import log, machine  # noqa: E402
+from bench_servers import _terminate, log, machine  # noqa: E402
 from clients import BenchError  # noqa: E402
+from report import Measure  # noqa: E402
 from workloads import SCALES, Result, Scale, artifacts, history, ingest, latency, search  # noqa: E402
 
 from tests.servers import postgres, seaweedfs  # noqa: E402
@@ -82,28 +83,18 @@ class Config:
         return f"{name} {where} {self.workers}w"
 
 
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    label: str
-    unit: str
-    higher_is_better: bool
-    workload: str
-    digits: int = 1
-
-
 def measures(sc: Scale) -> list[Measure]:
     points = sc.ingest_runs * sc.ingest_metrics * sc.ingest_steps
     return [
-        Measure("ingest_pps", f"ingest {points:,} points ({sc.threads} threads)", "points/s", True, "ingest", 0),
-        Measure("lat_p50", "log-metric p50, keep-alive", "ms", False, "latency", 2),
-        Measure("lat_p99", "log-metric p99", "ms", False, "latency", 2),
+        Measure("ingest_pps", f"ingest {points:,} points ({sc.threads} threads)", "points/s", True, "ingest", digits=0),
+        Measure("lat_p50", "log-metric p50, keep-alive", "ms", False, "latency", digits=2),
+        Measure("lat_p99", "log-metric p99", "ms", False, "latency", digits=2),
         Measure("search_filtered", f"search {sc.search_runs:,} runs, filter + order, p50", "ms", False, "search"),
         Measure("search_all", "search unfiltered, 1000 results, p50", "ms", False, "search"),
-        Measure("hist_unpaged", f"get-history {sc.history_points:,} points", "ms", False, "history", 0),
-        Measure("hist_paged", f"get-history, pages of {sc.history_page:,}", "ms", False, "history", 0),
-        Measure("art_up", f"artifact upload {sc.artifact_mib} MiB", "MiB/s", True, "artifacts", 0),
-        Measure("art_down", f"artifact download {sc.artifact_mib} MiB", "MiB/s", True, "artifacts", 0),
+        Measure("hist_unpaged", f"get-history {sc.history_points:,} points", "ms", False, "history", digits=0),
+        Measure("hist_paged", f"get-history, pages of {sc.history_page:,}", "ms", False, "history", digits=0),
+        Measure("art_up", f"artifact upload {sc.artifact_mib} MiB", "MiB/s", True, "artifacts", digits=0),
+        Measure("art_down", f"artifact download {sc.artifact_mib} MiB", "MiB/s", True, "artifacts", digits=0),
     ]  # fmt: skip
 
 
@@ -234,10 +225,6 @@ def _counts(text: str) -> list[int]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("worker counts must be at least 1")
     return values
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
