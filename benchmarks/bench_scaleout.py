@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))  # tests.servers: the suite's own PostgreSQL and S
 
 import httpx  # noqa: E402
 import launch  # noqa: E402
-from bench_servers import _terminate, log, machine  # noqa: E402
+from bench_servers import _terminate, finish, log, machine  # noqa: E402
 from clients import BenchError  # noqa: E402
 from report import Measure  # noqa: E402
 from workloads import SCALES, Result, Scale, artifacts, history, ingest, latency, search  # noqa: E402
@@ -297,13 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "Answer checks: " + ("all passed." if not failed else f"{len(failed)} failed:"),
         *(f"- {line}" for line in failed),
     ])  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(markdown + "\n")
-    print(f"\nMarkdown (written to {args.output}):\n\n{markdown}")
-    if failed:
-        print(f"\n{len(failed)} answer check(s) failed", file=sys.stderr)
-        return 1
-    return 0
+    return finish(args.output, markdown, len(failed))
 
 
 if __name__ == "__main__":

@@ -34,11 +34,11 @@ sys.path.insert(0, str(HERE / "servers"))
 sys.path.insert(0, str(HERE / "common"))
 
 import httpx  # noqa: E402
-from host import cpu_model  # noqa: E402
 import launch  # noqa: E402
 import report  # noqa: E402
 import scaling  # noqa: E402
 from clients import BenchError  # noqa: E402
+from host import cpu_model  # noqa: E402
 from workloads import SCALES, WORKLOADS, Result, Scale  # noqa: E402
 
 KINDS = ("mlflow", "fasttrackml", "cairn")
@@ -209,14 +209,16 @@ def main(argv: list[str] | None = None) -> int:
         "Answer checks: " + ("all passed." if not failed else f"{len(failed)} failed:"),
         *(f"- {line}" for line in failed),
     ])  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(markdown + "\n")
-    print()
-    print(f"Markdown (written to {args.output}):")
-    print()
-    print(markdown)
+    return finish(args.output, markdown, len(failed))
+
+
+def finish(output: Path, markdown: str, failed: int) -> int:
+    """Write the Markdown report, print it, and give the exit status (1 if an answer check failed)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown + "\n")
+    print(f"\nMarkdown (written to {output}):\n\n{markdown}")
     if failed:
-        print(f"\n{len(failed)} answer check(s) failed", file=sys.stderr)
+        print(f"\n{failed} answer check(s) failed", file=sys.stderr)
         return 1
     return 0
 
