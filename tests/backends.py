@@ -17,9 +17,10 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,17 @@ def models_store(folder: Path, module_name: str) -> Iterator[str]:
             fluent.set_tracking_uri(None)
             tracking_uri.close_all()
             cloudpickle.unregister_pickle_by_value(module)
+
+
+def register_versions(name: str, models: Sequence[Any], signature: Any, input_example: Any = None) -> None:
+    """Log each of ``models`` in a run of its own as the next version of the registered model
+    ``name`` (in the store the fluent API points at), in order: version 1 is ``models[0]``."""
+    import cairn
+
+    for model in models:
+        with cairn.start_run():
+            cairn.log_model(model, "model", signature=signature, input_example=input_example,
+                            registered_model_name=name)
 
 
 @contextmanager

@@ -84,7 +84,6 @@ def serve(
     ``default_permission`` for resources a user holds no grant on. Raises ``InvalidParameter``
     for unusable settings, ``StoreUnavailable`` when a store cannot be opened.
     """
-    import uvicorn
 
     if workers < 1:
         from cairn.errors import InvalidParameter
@@ -140,7 +139,7 @@ def serve(
         sys.stderr.flush()
         argv = supervisor.command(options)
         os.execv(argv[0], argv)
-    uvicorn.run(options.pop("app"), **options)  # type: ignore[arg-type]
+    supervisor.run(options)
 
 
 def _names(given: Sequence[str] | None, env_name: str) -> tuple[str, ...]:

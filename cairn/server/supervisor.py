@@ -22,12 +22,17 @@ def command(options: dict[str, object]) -> list[str]:
     return [sys.executable, "-m", "cairn.server.supervisor", json.dumps(options)]
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def run(options: dict[str, object]) -> None:
+    """``uvicorn.run`` with ``options`` (the app's import string under ``app``)."""
     import uvicorn
 
+    options = dict(options)
+    uvicorn.run(options.pop("app"), **options)  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
-    options = json.loads(args[0])
-    uvicorn.run(options.pop("app"), **options)
+    run(json.loads(args[0]))
 
 
 if __name__ == "__main__":

@@ -79,28 +79,22 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     key_columns: Sequence[str],
     update_columns: Sequence[str],
-    only_if: Any = None,
 ) -> None:
-    """Insert rows, updating ``update_columns`` where the key exists (optionally only when
-    ``only_if(excluded, table)`` holds, e.g. a newer step for latest metrics)."""
+    """Insert rows, updating ``update_columns`` where the key exists."""
     if not rows:
         return
-    stmt = _upsert_statement(conn.dialect.name, table, tuple(key_columns), tuple(update_columns), only_if)
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(key_columns), tuple(update_columns))
     conn.execute(stmt, _in_key_order(rows, key_columns))
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_statement(
-    dialect_name: str, table: Table, key_columns: tuple[str, ...], update_columns: tuple[str, ...], only_if: Any
-) -> Any:
+def _upsert_statement(dialect_name: str, table: Table, key_columns: tuple[str, ...], update_columns: tuple[str, ...]) -> Any:
     # Built once per shape: constructing ON CONFLICT clauses costs more than running them
     # (about 1 ms of a single log-metric call), and SQLAlchemy caches the compiled form.
     stmt = _insert_for_dialect(dialect_name, table)
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(
-        index_elements=list(key_columns),
-        set_={c: excluded[c] for c in update_columns},
-        where=only_if(excluded, table) if only_if is not None else None,
+        index_elements=list(key_columns), set_={c: excluded[c] for c in update_columns}
     )
 
 
@@ -113,8 +107,9 @@ def upsert_returning(
     only_if: Any,
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
-    """``upsert`` that also returns ``returning`` of every row, stored before or not, in the same
-    statement. A kept row is "updated" to its own values (``only_if`` picks, column by column,
+    """``upsert`` that updates a stored row only where ``only_if(excluded, table)`` holds (e.g. a newer
+    step for latest metrics), and returns ``returning`` of every row, stored before or not, in the
+    same statement. A kept row is "updated" to its own values (``only_if`` picks, column by column,
     between the new value and the stored one), since a row left alone returns nothing."""
     if not rows:
         return []

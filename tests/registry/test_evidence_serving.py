@@ -41,11 +41,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("evidence") / "store"
     with backends.models_store(folder, __name__) as uri:
         flipped = [1 - label for label in LABELS]
-        for model in (LogisticRegression().fit(FEATURES, LABELS), LogisticRegression(C=0.5).fit(FEATURES, LABELS),
-                      DecisionTreeClassifier().fit(FEATURES, flipped), fails_always):
-            with cairn.start_run():
-                cairn.log_model(model, "model", input_example=FEATURES, signature=infer_signature(FEATURES),
-                                registered_model_name="scorer")
+        models = (LogisticRegression().fit(FEATURES, LABELS), LogisticRegression(C=0.5).fit(FEATURES, LABELS),
+                  DecisionTreeClassifier().fit(FEATURES, flipped), fails_always)
+        backends.register_versions("scorer", models, infer_signature(FEATURES), input_example=FEATURES)
         client = cairn.Client()
         client.promote("scorer", 1, "Production", reason="first ship")
         client.set_policy("scorer", Policy(gated_stages=("Staging",), min_shadow_agreement=0.9,

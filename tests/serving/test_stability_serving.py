@@ -43,9 +43,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("standby") / "store"
     signature = infer_signature(FEATURES)
     with backends.models_store(folder, __name__) as uri:
-        for model in (answers_one, answers_two, fails_always):
-            with cairn.start_run():
-                cairn.log_model(model, "model", signature=signature, registered_model_name="scorer")
+        backends.register_versions("scorer", (answers_one, answers_two, fails_always), signature)
         cairn.Client().promote("scorer", 1, "Production", reason="first ship")
         yield uri
 
