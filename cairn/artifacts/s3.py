@@ -2,7 +2,7 @@
 
     <prefix>/blobs/<aa>/<sha256>   file contents, stored once per distinct content
     <prefix>/tree/<location>       the JSON index entry {"sha256": ..., "size": ...} per artifact
-    <prefix>/tmp/upload-<uuid>     multipart uploads in progress
+    <prefix>/tmp/upload-<uuid>     uploads too large to spool locally, in progress
     <prefix>/tmp/presigned-...     presigned multipart uploads in progress (``s3_presigned``)
 
 An upload is staged (``s3_upload``), written to its blob key, then published by writing its
@@ -11,7 +11,9 @@ directory is a key prefix; there are no empty directories.
 
 Without locks, garbage collection relies on time instead: every upload writes its blob (a fresh
 PUT or an in-store copy, even when that content is already stored) just before its index entry,
-so a blob's ``LastModified`` is at most moments older than any entry that will point at it.
+so a blob's ``LastModified`` is at most moments older than any entry that will point at it (a
+multipart upload's object dates from the upload's start: a spooled upload's blob is at most
+``SPOOL_MAX_BYTES`` of sending older).
 ``collect_garbage`` deletes an unreferenced blob only when it was last written
 ``gc_grace_seconds`` before the collection began (on the object store's clock). An upload that
 stalls for longer between those two writes could lose its blob; the default grace is generous.
@@ -51,7 +53,7 @@ from .s3_client import connect, is_missing, s3_errors
 from .s3_location import S3Location
 from .s3_objects import BodyReader, delete_keys, iter_objects, remove_stale_uploads, store_time
 from .s3_presigned import S3PresignedUploads
-from .s3_upload import Staged, stage
+from .s3_upload import Staged, stage, upload_spool
 
 GC_GRACE_SECONDS = 15 * 60
 # Staged uploads and multipart uploads older than this were left by a crash; GC removes them.
@@ -118,6 +120,8 @@ class S3ArtifactStore(ArtifactStore):
             with s3_errors("store", relative):
                 if staged.data is not None:
                     self._client.put_object(Bucket=self._bucket, Key=blob, Body=staged.data)
+                elif staged.spool is not None:
+                    upload_spool(self._client, self._bucket, blob, staged.spool, staged.size, relative)
                 else:
                     self._copy(cast(str, staged.tmp_key), blob, staged.size)
                 self._client.put_object(
@@ -125,6 +129,8 @@ class S3ArtifactStore(ArtifactStore):
                     ContentType="application/json",
                 )  # fmt: skip
         finally:
+            if staged.spool is not None:
+                staged.spool.close()
             if staged.tmp_key is not None:
                 self._delete_staged(staged.tmp_key, relative)
 

@@ -3,6 +3,7 @@ staging that leaves nothing behind, the collector's grace for recent blobs, and 
 when the bucket cannot be used — raised when the store is opened, not on the first upload."""
 
 import hashlib
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cairn.artifacts import LocalArtifactStore, open_artifact_store, parse_s3_url
+from cairn.artifacts import LocalArtifactStore, open_artifact_store, parse_s3_url, s3_upload
 from cairn.artifacts.s3 import S3ArtifactStore
 from cairn.artifacts.s3_upload import MAX_PART_SIZE, PART_SIZE, PARTS_PER_SIZE, part_size
 from cairn.errors import InvalidParameter, StoreUnavailable
@@ -142,3 +143,40 @@ def test_without_boto3_the_error_names_the_extra_to_install(monkeypatch: pytest.
 def test_a_malformed_destination_is_refused_before_any_connection() -> None:
     with pytest.raises(InvalidParameter, match="not a valid S3 bucket name"):
         open_artifact_store("s3://Not_A_Bucket/x")
+
+
+def test_an_upload_too_large_to_spool_goes_up_through_a_staged_key_and_leaves_nothing(
+    seaweedfs: Any, destination: str, store: S3ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(s3_upload, "SPOOL_MAX_BYTES", PART_SIZE + 1)
+    data = os.urandom(2 * PART_SIZE + 5)
+    staged_keys: list[str] = []
+    copy = store._copy
+    monkeypatch.setattr(store, "_copy", lambda source, *rest: (staged_keys.append(source), copy(source, *rest)))
+
+    store.put_stream(f"{RUN}/big.bin", (data[i : i + 3 * 2**20] for i in range(0, len(data), 3 * 2**20)))
+
+    assert b"".join(store.iter_bytes(f"{RUN}/big.bin")) == data
+    assert len(staged_keys) == 1 and "/tmp/upload-" in f"/{staged_keys[0]}"
+    location = parse_s3_url(destination)
+    assert seaweedfs.client().list_multipart_uploads(Bucket=location.bucket).get("Uploads", []) == []
+    assert [key for key in objects(seaweedfs, destination) if key.startswith("tmp/")] == []
+
+
+def test_a_spooled_upload_goes_to_its_blob_key_once_in_parallel_parts(
+    seaweedfs: Any, destination: str, store: S3ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(3 * PART_SIZE + 7)
+    sent: list[tuple[str, int]] = []
+    upload_part = store._client.upload_part
+    monkeypatch.setattr(store, "_copy", lambda *args: pytest.fail("a spooled upload is never copied"))
+    monkeypatch.setattr(
+        store._client, "upload_part",
+        lambda **kw: (sent.append((kw["Key"], kw["PartNumber"])), upload_part(**kw))[1],
+    )  # fmt: skip
+
+    store.put_stream(f"{RUN}/spooled.bin", iter([data]))
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert sorted(sent) == [(f"{parse_s3_url(destination).prefix}/blobs/{sha[:2]}/{sha}", n) for n in (1, 2, 3, 4)]
+    assert b"".join(store.iter_bytes(f"{RUN}/spooled.bin")) == data
