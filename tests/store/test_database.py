@@ -52,3 +52,25 @@ def test_postgresql_connections_per_process_follow_cairn_db_pool_size(tmp_path, 
     finally:
         db.close()
         backends.drop_store(uri)
+
+
+@pytest.mark.skipif(not backends.on_postgres(), reason="PostgreSQL only: SQLite has no connection to lose")
+def test_a_pooled_postgresql_connection_killed_while_idle_is_replaced_before_use(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from cairn.store import database
+
+    uri, _ = backends.new_store(tmp_path)
+    db = open_database(uri)
+    try:
+        with db.read() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with backends.postgres_cluster().connect() as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)  # the connection has idled long enough
+
+        with db.read() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        db.close()
+        backends.drop_store(uri)
