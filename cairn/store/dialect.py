@@ -31,6 +31,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -106,15 +107,23 @@ def upsert_returning(
     update_columns: Sequence[str],
     only_if: Any,
     returning: Sequence[str],
+    guard: Any = None,
 ) -> list[tuple[Any, ...]]:
     """``upsert`` that updates a stored row only where ``only_if(excluded, table)`` holds (e.g. a newer
     step for latest metrics), and returns ``returning`` of every row, stored before or not, in the
     same statement. A kept row is "updated" to its own values (``only_if`` picks, column by column,
-    between the new value and the stored one), since a row left alone returns nothing."""
+    between the new value and the stored one), since a row left alone returns nothing.
+
+    ``guard()`` (one row only): a condition over the row's bound parameters, checked in the same
+    statement (``INSERT ... SELECT ... WHERE guard``); when it fails nothing is written or returned.
+    It saves the caller a query, a round trip on PostgreSQL."""
     if not rows:
         return []
+    if guard is not None and len(rows) != 1:
+        raise ValueError("upsert_returning: a guard applies to one row")
+    columns = tuple(rows[0]) if guard is not None else ()
     stmt = _upsert_returning_statement(
-        conn.dialect.name, table, tuple(key_columns), tuple(update_columns), only_if, tuple(returning)
+        conn.dialect.name, table, tuple(key_columns), tuple(update_columns), only_if, tuple(returning), guard, columns
     )
     return [tuple(row) for row in conn.execute(stmt, _in_key_order(rows, key_columns))]
 
@@ -122,9 +131,13 @@ def upsert_returning(
 @functools.lru_cache(maxsize=16)
 def _upsert_returning_statement(
     dialect_name: str, table: Table, key_columns: tuple[str, ...], update_columns: tuple[str, ...], only_if: Any,
-    returning: tuple[str, ...],
+    returning: tuple[str, ...], guard: Any, columns: tuple[str, ...],
 ) -> Any:  # fmt: skip
     stmt = _insert_for_dialect(dialect_name, table)
+    if guard is not None:
+        # SQLite needs the WHERE to tell this SELECT's end from the ON CONFLICT clause; it has one.
+        row = select(*(bindparam(c, type_=table.c[c].type) for c in columns)).where(guard())
+        stmt = stmt.from_select(list(columns), row)
     excluded = stmt.excluded
     newer = only_if(excluded, table)
     return stmt.on_conflict_do_update(

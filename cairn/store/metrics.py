@@ -13,18 +13,38 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, or_, select
 
-from cairn.entities import Metric
+from cairn.entities import LifecycleStage, Metric
 
 from . import dialect, metric_blocks
-from .schema import latest_metrics, metrics
+from .schema import latest_metrics, metrics, runs
 
 Tx = Connection
 
 def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
+    """Store ``points`` of the run ``run_id`` (the caller checked that it takes writes)."""
+    _insert(conn, run_id, points, guarded=False)
+
+
+def insert_metrics_if_active(conn: Tx, run_id: str, points: Sequence[Metric]) -> bool:
+    """Store ``points`` when they are all of one key and the run is active, checking the run in
+    the statement that writes the key's latest value (one query less for a single log-metric).
+    False when nothing was written: the run is missing or not active, or the points span
+    several keys (the caller checks the run and calls ``insert_metrics``)."""
+    if len({point.key for point in points}) != 1:
+        return False
+    return _insert(conn, run_id, points, guarded=True)
+
+
+def _run_is_active() -> ColumnElement[bool]:
+    r = runs.c
+    return exists().where(r.run_id == bindparam("run_id"), r.lifecycle_stage == LifecycleStage.ACTIVE.value)
+
+
+def _insert(conn: Tx, run_id: str, points: Sequence[Metric], *, guarded: bool) -> bool:
     if not points:
-        return
+        return True
     latest: dict[str, tuple[int, int, float, bool]] = {}
     get = latest.get
     for key, value, timestamp, step in points:
@@ -45,13 +65,17 @@ def insert_metrics(conn: Tx, run_id: str, points: Sequence[Metric]) -> None:
         update_columns=("step", "timestamp", "value", "is_nan"),
         only_if=_is_newer_clause,
         returning=("key", "series_id"),
+        guard=_run_is_active if guarded else None,
     ))  # fmt: skip
+    if not series:
+        return False  # the guard failed: nothing written
     rows = [
         (series[key], step, timestamp, 0.0 if value != value else value, value != value)
         for key, value, timestamp, step in points
     ]
     dialect.insert_points(conn, rows)
     metric_blocks.add_points(conn, rows)
+    return True
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]

@@ -44,6 +44,8 @@ def log_batch(
     if RUN_NAME_TAG in tag_map:
         validate_run_name(tag_map[RUN_NAME_TAG])
     with db.write() as tx:
+        if not params and not tag_map and metric_rows.insert_metrics_if_active(tx, run_id, metrics):
+            return  # a log-metric: the run was checked in the same statement
         require_active_run(tx, run_id)
         if params:
             # Insert first, then compare with what is stored: a check before the insert could miss

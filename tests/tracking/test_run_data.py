@@ -190,3 +190,20 @@ def test_same_dataset_used_by_two_runs_is_one_record(db, run_id):
 
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(datasets)).scalar_one() == 1
+
+
+@pytest.mark.parametrize("points", [
+    [Metric("loss", 0.5, 1, 0)],  # one key: the run is checked in the statement that writes it
+    [Metric("loss", 0.5, 1, 0), Metric("loss", 0.4, 2, 1)],
+    [Metric("loss", 0.5, 1, 0), Metric("acc", 0.9, 1, 0)],  # several keys: checked first
+])  # fmt: skip
+def test_points_for_a_deleted_or_missing_run_are_refused_and_write_nothing(db, run_id, points):
+    runs.delete_run(db, run_id)
+    with pytest.raises(InvalidParameter, match="must be in the 'active' state"):
+        run_data.log_batch(db, run_id, metrics=points)
+    runs.restore_run(db, run_id)
+    assert runs.get_run(db, run_id).data.metrics == {}
+    assert metrics_history.get_metric_history(db, run_id, "loss").items == []
+
+    with pytest.raises(NotFound, match=f"Run with id={'0' * 32} not found"):
+        run_data.log_batch(db, "0" * 32, metrics=points)
