@@ -6,8 +6,11 @@ folder) or ``postgresql`` (a fresh database per store in one throwaway cluster p
 store (``db``, ``store_dir``, ``start_server`` in the root conftest and the folder conftests) asks
 ``new_store`` for its URIs, so switching the backend, or the artifact store, happens here.
 
-On PostgreSQL, one template database is migrated once per session and each store is a
-``CREATE DATABASE ... TEMPLATE`` copy of it (about 30 ms, against migrating each time).
+Either way a store starts migrated from a template made once per test process: on PostgreSQL
+each store is a ``CREATE DATABASE ... TEMPLATE`` copy of a migrated database (about 30 ms), on
+SQLite a copy of a migrated file (under a millisecond, against 0.3–0.7 s to migrate a new file,
+which a third of the tracking and registry tests' time went to). Tests of creating and migrating
+a store ask for ``migrated=False`` or open a path of their own.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +38,7 @@ _DATABASE_PREFIX = "cairn_test_"
 ARTIFACTS_ROOT_VARIABLE = "CAIRN_ARTIFACTS_ROOT"  # cairn.client.tracking_uri.ENV_ARTIFACTS_ROOT
 
 _cluster: postgres.Cluster | None = None
+_sqlite_template: Path | None = None
 _lock = threading.Lock()
 _names = itertools.count(1)
 # The test running now when it is marked ``store_independent``: it runs in one pass only, which
@@ -90,8 +96,28 @@ def new_store(root: Path, *, migrated: bool = True) -> tuple[str, Path]:
     forbid_store("a store (backends.new_store)")
     artifacts = root / "artifacts"
     if not on_postgres():
-        return f"sqlite:///{root / 'store' / 'cairn.db'}", artifacts
+        path = root / "store" / "cairn.db"
+        if migrated:
+            copy_migrated_sqlite(path)
+        return f"sqlite:///{path}", artifacts
     return new_postgres_database(migrated=migrated), artifacts
+
+
+def copy_migrated_sqlite(path: Path) -> None:
+    """Put a migrated, empty SQLite store at ``path`` (unless a file is there already)."""
+    global _sqlite_template
+    with _lock:
+        if _sqlite_template is None:
+            from cairn.store.database import open_database
+
+            folder = Path(tempfile.mkdtemp(prefix="cairn-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            template = folder / "cairn.db"
+            open_database(f"sqlite:///{template}").close()  # the last connection folds the WAL in
+            _sqlite_template = template
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template, path)
 
 
 @contextmanager
@@ -139,6 +165,7 @@ def embedded_store(folder: Path) -> Iterator[str]:
     """
     forbid_store("a store (backends.embedded_store)")
     if not on_postgres():
+        copy_migrated_sqlite(folder / "cairn.db")
         yield str(folder)
         return
     uri, artifacts = new_store(folder)
