@@ -17,6 +17,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:.*Model registry stages will be removed:FutureWarning"),
@@ -59,7 +61,8 @@ def everyday_workflow(client: MlflowClient, tmp_path: Path) -> str:
         mlflow.log_metrics({"auc": 0.9, "loss": 0.2}, step=1)
         mlflow.log_artifact(str(note))
         mlflow.sklearn.log_model(LogisticRegression().fit(features, labels), name="model",
-                                 registered_model_name=name, input_example=features[:2])
+                                 registered_model_name=name, input_example=features[:2],
+                                 pip_requirements=SKLEARN_REQUIREMENTS)
     assert client.get_run(run.info.run_id).data.metrics["auc"] == 0.9
     assert [r.info.run_id for r in mlflow.search_runs([experiment_id], output_format="list")] == [run.info.run_id]
     assert [f.path for f in client.list_artifacts(run.info.run_id) if f.path == "note.txt"] == ["note.txt"]

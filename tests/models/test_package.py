@@ -11,6 +11,7 @@ import pytest
 
 import cairn
 from cairn.errors import InvalidParameter, NotFound
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
 
 # Importing mlflow.pyfunc warns about its own type hints; nothing Cairn does.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")
@@ -34,7 +35,8 @@ def test_model_saved_by_mlflow_client_loads_with_cairn(store: Path, tmp_path: Pa
     from mlflow.models import ModelSignature
 
     signature = ModelSignature.from_dict(cairn.infer_signature(features).to_dict())
-    mlflow.sklearn.save_model(classifier, str(tmp_path / "saved"), signature=signature)
+    mlflow.sklearn.save_model(classifier, str(tmp_path / "saved"), signature=signature,
+                              pip_requirements=SKLEARN_REQUIREMENTS)
     with cairn.start_run() as run:
         cairn.log_artifacts(tmp_path / "saved", "model")
     loaded = cairn.load_model(f"runs:/{run.run_id}/model")

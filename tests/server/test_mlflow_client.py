@@ -23,6 +23,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
+
 pytestmark = pytest.mark.slow
 
 
@@ -171,7 +173,7 @@ def test_sklearn_model_logged_into_a_run_loads_back_and_predicts_the_same(client
     model = LogisticRegression().fit(features, labels)
     with mlflow.start_run() as run:
         mlflow.log_metric("accuracy", float(model.score(features, labels)))
-        info = mlflow.sklearn.log_model(model, name="model")
+        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=SKLEARN_REQUIREMENTS)
     loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     assert (loaded.predict(features) == model.predict(features)).all()
     logged = client.get_logged_model(info.model_id)

@@ -20,6 +20,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:.*Model registry stages will be removed:FutureWarning"),
@@ -53,9 +55,10 @@ def test_mlflow_client_registers_moves_searches_and_loads_models(
     weak = LogisticRegression(C=0.01).fit(features, labels)
     strong = LogisticRegression(C=10.0).fit(features, labels)
     with mlflow.start_run() as first:
-        mlflow.sklearn.log_model(weak, name="model", registered_model_name=name, input_example=features[:2])
+        mlflow.sklearn.log_model(weak, name="model", registered_model_name=name, input_example=features[:2],
+                                 pip_requirements=SKLEARN_REQUIREMENTS)
     with mlflow.start_run() as second:
-        mlflow.sklearn.log_model(strong, name="model", input_example=features[:2])
+        mlflow.sklearn.log_model(strong, name="model", input_example=features[:2], pip_requirements=SKLEARN_REQUIREMENTS)
 
     # log_model(..., registered_model_name=...) registered version 1 from its logged model.
     v1 = client.get_model_version(name, "1")

@@ -22,8 +22,9 @@ from sklearn.linear_model import LogisticRegression
 
 import cairn
 from cairn.client import tracking_uri
-from cairn.errors import InvalidParameter
 from cairn.client.models import load_model
+from cairn.errors import InvalidParameter
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
 
 pytestmark = [
     pytest.mark.slow,
@@ -61,7 +62,7 @@ def logged(client: MlflowClient, features: np.ndarray) -> dict[str, Any]:
     model = LogisticRegression().fit(features, (features[:, 0] > 0.5).astype(int))
     mlflow.set_experiment(f"conformance-{uuid.uuid4().hex[:8]}")
     with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(model, name="model")
+        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=SKLEARN_REQUIREMENTS)
     return {"run_id": run.info.run_id, "model_id": info.model_id, "model": model}
 
 
@@ -69,7 +70,7 @@ def logged(client: MlflowClient, features: np.ndarray) -> dict[str, Any]:
 def saved(client: MlflowClient, features: np.ndarray, tmp_path: Any) -> dict[str, Any]:
     """A run holding a saved sklearn model in its own artifacts under "model" (no logged model)."""
     model = LogisticRegression(C=0.1).fit(features, (features[:, 1] > 0.5).astype(int))
-    mlflow.sklearn.save_model(model, str(tmp_path / "saved"))
+    mlflow.sklearn.save_model(model, str(tmp_path / "saved"), pip_requirements=SKLEARN_REQUIREMENTS)
     mlflow.set_experiment(f"conformance-{uuid.uuid4().hex[:8]}")
     with mlflow.start_run() as run:
         mlflow.log_artifacts(str(tmp_path / "saved"), "model")

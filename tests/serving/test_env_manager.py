@@ -149,6 +149,8 @@ def test_venv_serves_two_versions_pinned_to_different_sklearn_releases_side_by_s
 @pytest.mark.timeout(1200)
 @pytest.mark.filterwarnings("ignore:.*Model registry stages will be removed:FutureWarning")
 @pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning")
+@pytest.mark.store_independent(reason="building environments from the requirements mlflow inferred; the server "
+                               "the model is logged to runs on a folder store (SQLite) of the test's own")
 def test_a_model_the_mlflow_client_logged_serves_in_a_venv_from_an_environment_without_scikit_learn(
         tmp_path: Path, server_factory: Callable[..., Any]) -> None:
     import mlflow
@@ -156,7 +158,7 @@ def test_a_model_the_mlflow_client_logged_serves_in_a_venv_from_an_environment_w
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
 
-    server = server_factory()
+    server = server_factory(store=(f"sqlite:///{tmp_path / 'server-store' / 'cairn.db'}", tmp_path / "server-artifacts"))
     model = LogisticRegression().fit(FEATURES, LABELS)
     mlflow.set_tracking_uri(server.url)
     try:

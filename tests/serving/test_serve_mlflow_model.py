@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 import cairn
 from cairn.errors import NotFound
+from tests.mlflow_models import SKLEARN_REQUIREMENTS
 
 from .test_traffic import _wait_for
 
@@ -46,7 +47,8 @@ def registered(server_factory: Any, tmp_path_factory: pytest.TempPathFactory) ->
         mlflow.set_experiment(f"serve-{uuid.uuid4().hex[:6]}")
         with mlflow.start_run():
             mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
-                                     signature=infer_signature(FEATURES, model.predict(FEATURES)))
+                                     signature=infer_signature(FEATURES, model.predict(FEATURES)),
+                                     pip_requirements=SKLEARN_REQUIREMENTS)
         MlflowClient(server.url).transition_model_version_stage(name, "1", "Production")
     finally:
         mlflow.set_tracking_uri(None)
