@@ -43,13 +43,21 @@ _NEWER = ("(excluded.last_step, excluded.last_timestamp, excluded.last_value) > 
 
 
 def _merge_sql(placeholder: str, least: str, greatest: str) -> str:
-    values = ", ".join([placeholder] * 8)
+    return _merge(f"VALUES ({', '.join([placeholder] * 8)})", least, greatest)
+
+
+def _merge(rows: str, least: str, greatest: str) -> str:
     pick = ", ".join(f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE metric_blocks.{c} END"
                      for c in ("last_step", "last_timestamp", "last_value"))
-    return (f"INSERT INTO metric_blocks ({_COLUMNS}) VALUES ({values}) "
+    return (f"INSERT INTO metric_blocks ({_COLUMNS}) {rows} "
             f"ON CONFLICT (series_id, width, block) DO UPDATE SET "
             f"min_value = {least}(metric_blocks.min_value, excluded.min_value), "
             f"max_value = {greatest}(metric_blocks.max_value, excluded.max_value), {pick}")
+
+
+def merge_from(select_sql: str) -> str:
+    """PostgreSQL's merge of the block rows a ``SELECT`` gives (columns as in ``BlockRow``)."""
+    return _merge(select_sql, "LEAST", "GREATEST")
 
 
 # SQLite's two-argument min()/max() are scalar; PostgreSQL spells them LEAST/GREATEST.

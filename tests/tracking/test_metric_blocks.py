@@ -105,3 +105,46 @@ def test_a_purged_series_leaves_no_blocks_behind(db, run_id):
     other = runs.create_run(db, "0").run_id
     log(db, other, [Metric("loss", 1.0, 1_000, s) for s in range(5_000)])
     assert set(get_metric_series(db, other, "loss", buckets=10).max) == {1.0}
+
+
+def _stored(db, run_id: str) -> tuple[object, ...]:
+    """Everything the store keeps of a run's metrics: latest values, histories and block rows."""
+    from sqlalchemy import select
+
+    from cairn.store.schema import latest_metrics
+    from cairn.store.schema import metric_blocks as blocks
+    from cairn.tracking import metrics_history
+
+    latest = runs.get_run(db, run_id).data.metrics
+    keys = sorted(latest)
+    histories = {k: [(m.step, m.timestamp, repr(m.value)) for m in metrics_history.get_metric_history(db, run_id, k).items]
+                 for k in keys}  # fmt: skip
+    with db.read() as conn:
+        series = dict(conn.execute(select(latest_metrics.c.series_id, latest_metrics.c.key)
+                                   .where(latest_metrics.c.run_id == run_id)).all())  # fmt: skip
+        b = blocks.c
+        rows = sorted((series[r[0]], *r[1:]) for r in conn.execute(
+            select(b.series_id, b.width, b.block, b.min_value, b.max_value, b.last_step, b.last_timestamp, b.last_value)
+            .where(b.series_id.in_(list(series)))))  # fmt: skip
+    return {k: (v.step, v.timestamp, repr(v.value)) for k, v in latest.items()}, histories, rows
+
+
+def test_points_logged_one_by_one_are_stored_as_the_same_points_in_batches(db):
+    # One point at a time takes the single-point path (one statement on PostgreSQL); batches of
+    # several keys the general one. Out-of-order and negative steps, ties, NaN, infinities, repeats.
+    rng = random.Random(11)
+    points = [Metric(rng.choice(["loss", "acc"]), rng.choice([rng.uniform(-5, 5), math.nan, math.inf, -math.inf, 1.0]),
+                     rng.randint(0, 3), rng.randint(-130, 200)) for _ in range(300)]  # fmt: skip
+    points += points[:20]  # sent again
+    one_by_one = runs.create_run(db, "0").run_id
+    batched = runs.create_run(db, "0").run_id
+    for point in points:
+        run_data.log_metric(db, one_by_one, point)
+    for start in range(0, len(points), 7):
+        chunk = points[start : start + 7]
+        if len({p.key for p in chunk}) == 1:
+            chunk = [*chunk, Metric("other", 0.0, 0, 0)]  # keep it on the general path
+        run_data.log_batch(db, batched, metrics=chunk)
+    run_data.log_metric(db, one_by_one, Metric("other", 0.0, 0, 0))
+
+    assert _stored(db, one_by_one) == _stored(db, batched)
