@@ -12,8 +12,8 @@ directory is a key prefix; there are no empty directories.
 Without locks, garbage collection relies on time instead: every upload writes its blob (a fresh
 PUT or an in-store copy, even when that content is already stored) just before its index entry,
 so a blob's ``LastModified`` is at most moments older than any entry that will point at it (a
-multipart upload's object dates from the upload's start: a spooled upload's blob is at most
-``SPOOL_MAX_BYTES`` of sending older).
+multipart upload's object dates from the upload's start, so a spooled upload's blob is older by
+at most the time it takes to send ``SPOOL_MAX_BYTES``).
 ``collect_garbage`` deletes an unreferenced blob only when it was last written
 ``gc_grace_seconds`` before the collection began (on the object store's clock). An upload that
 stalls for longer between those two writes could lose its blob; the default grace is generous.
