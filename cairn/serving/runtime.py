@@ -72,7 +72,12 @@ def app_from_env() -> Starlette:
     client = Client(os.environ.get("CAIRN_TRACKING_URI") or None)
     loader = VersionLoader(client, name, env_manager=os.environ.get(ENV_ENV_MANAGER) or "local")
 
+    # The versions the deployment being replaced served stay loaded until the next change: the
+    # likeliest next change is a rollback to them, which then swaps without a cold load.
+    previous: set[int] = set()
+
     def build(plan: Any) -> Any:
+        nonlocal previous
         deployment = build_deployment(plan, loader, extra_columns, loader.ranges)
         warm = set(plan.versions())
         standby = []
@@ -83,7 +88,8 @@ def app_from_env() -> Starlette:
                 warm.add(version)
             except Exception as exc:  # a standby version that cannot load must not stop serving
                 _log.warning("%s v%s on standby could not be kept loaded: %s", name, version, exc)
-        loader.keep_only(sorted(warm))
+        loader.keep_only(sorted(warm | previous))
+        previous = warm
         return replace(deployment, standby=tuple(standby))
 
     holder = DeploymentHolder(build(client.resolve_deployment(name, ref)))
