@@ -38,8 +38,18 @@ BLOCK_WIDTH = 64
 BlockRow = tuple[int, int, int, float, float, int, int, float]
 
 _COLUMNS = "series_id, width, block, min_value, max_value, last_step, last_timestamp, last_value"
-_NEWER = ("(excluded.last_step, excluded.last_timestamp, excluded.last_value) > "
-          "(metric_blocks.last_step, metric_blocks.last_timestamp, metric_blocks.last_value)")
+
+
+def newer_sql(table: str, step: str = "step", timestamp: str = "timestamp", value: str = "value") -> str:
+    """MLflow's rule for the latest point, in SQL for an upsert: the proposed row (``excluded``) is
+    newer than the stored one in ``table`` when its step is larger, then its timestamp, then its
+    value (a row-value comparison, in SQLite and PostgreSQL alike). The one spelling of the rule
+    for every table that keeps a latest point: latest values, and each block's last point."""
+    return (f"(excluded.{step}, excluded.{timestamp}, excluded.{value}) > "
+            f"({table}.{step}, {table}.{timestamp}, {table}.{value})")
+
+
+_NEWER = newer_sql("metric_blocks", "last_step", "last_timestamp", "last_value")
 
 
 def _merge_sql(placeholder: str, least: str, greatest: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, or_, select
+from sqlalchemy import Boolean, ColumnElement, Connection, bindparam, exists, literal_column, select
 
 from cairn.entities import LifecycleStage, Metric
 
@@ -44,10 +44,7 @@ def insert_metrics_if_active(conn: Tx, run_id: str, points: Sequence[Metric]) ->
     return _insert(conn, run_id, points, guarded=True)
 
 
-def _newer(table: str) -> str:
-    # MLflow's rule for the latest point, as in _is_newer_clause: step, then timestamp, then value.
-    return f"(excluded.step, excluded.timestamp, excluded.value) > ({table}.step, {table}.timestamp, {table}.value)"
-
+_NEWER = metric_blocks.newer_sql("latest_metrics")
 
 # One point, one statement (one round trip, where the general path takes three): the latest value
 # (only if the run is active), the point, and its block, in data-modifying CTEs that all read the
@@ -58,7 +55,7 @@ WITH latest AS (
     SELECT %(run_id)s::varchar, %(key)s::varchar, %(step)s::bigint, %(timestamp)s::bigint, %(value)s::float8, %(is_nan)s::boolean
     WHERE EXISTS (SELECT 1 FROM runs WHERE runs.run_id = %(run_id)s::varchar AND runs.lifecycle_stage = %(active)s::varchar)
     ON CONFLICT (run_id, key) DO UPDATE SET {", ".join(
-        f"{c} = CASE WHEN {_newer('latest_metrics')} THEN excluded.{c} ELSE latest_metrics.{c} END"
+        f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE latest_metrics.{c} END"
         for c in ("step", "timestamp", "value", "is_nan"))}
     RETURNING series_id
 ), point AS (
@@ -126,16 +123,7 @@ def _insert(conn: Tx, run_id: str, points: Sequence[Metric], *, guarded: bool) -
 
 
 def _is_newer_clause(excluded, table):  # type: ignore[no-untyped-def]
-    # MLflow's rule: the latest point has the largest step, then timestamp, then value.
-    return or_(
-        excluded.step > table.c.step,
-        and_(excluded.step == table.c.step, excluded.timestamp > table.c.timestamp),
-        and_(
-            excluded.step == table.c.step,
-            excluded.timestamp == table.c.timestamp,
-            excluded.value > table.c.value,
-        ),
-    )
+    return literal_column(metric_blocks.newer_sql(table.name), Boolean)
 
 
 def iter_history(
