@@ -88,6 +88,25 @@ def test_get_run_returns_params_tags_latest_metrics(db):
     assert got.data.metrics["loss"] == Metric("loss", 0.3, 11, 2)  # largest step wins
 
 
+def test_the_latest_value_across_calls_follows_step_then_timestamp_then_value(db):
+    # Each call is its own upsert, so the rule is the one in SQL (metric_blocks.newer_sql), not
+    # the batch's own pick in Python; single points and two-key batches take different statements.
+    run = runs.create_run(db, "0")
+    sequence = [
+        (Metric("loss", 0.5, 10, 3), Metric("loss", 0.5, 10, 3)),
+        (Metric("loss", 0.1, 99, 2), Metric("loss", 0.5, 10, 3)),  # an older step changes nothing
+        (Metric("loss", 0.2, 11, 3), Metric("loss", 0.2, 11, 3)),  # same step, later timestamp
+        (Metric("loss", 0.1, 11, 3), Metric("loss", 0.2, 11, 3)),  # same step and time, smaller value
+        (Metric("loss", 0.7, 11, 3), Metric("loss", 0.7, 11, 3)),  # same step and time, larger value
+        (Metric("loss", 0.0, 1, 4), Metric("loss", 0.0, 1, 4)),  # a larger step wins whatever its time
+    ]
+    for point, latest in sequence:
+        run_data.log_metric(db, run.run_id, point)
+        run_data.log_batch(db, run.run_id, metrics=[point._replace(key="acc"), Metric("other", 1.0, 1, 0)])
+        got = runs.get_run(db, run.run_id).data.metrics
+        assert got["loss"] == latest and got["acc"] == latest._replace(key="acc")
+
+
 def test_search_pages_with_opaque_tokens(db):
     created = [runs.create_run(db, "0", start_time=1000 + i).run_id for i in range(7)]
     seen: list[str] = []
