@@ -11,6 +11,7 @@ from cairn.entities import Metric, Param, RunStatus, RunTag, ViewType
 from cairn.tracking import logged_models, run_data, runs
 from cairn.tracking.logged_models import ModelLink, ModelMetric
 
+from . import small_writes
 from .auth_context import principal_of
 from .decoders import decode_dataset_inputs, decode_metrics, request_fields, run_id_of
 from .encoders import run_info_to_wire, run_to_wire
@@ -32,7 +33,8 @@ async def create_run(request: Request) -> Response:
     run_name = f.string("run_name") or None
     tags = f.key_values("tags")
     db = db_of(request)
-    run = await run_in_threadpool(runs.create_run, db, experiment_id, user_id, start_time, tags, run_name)
+    run = await small_writes.write(db, 1 + len(tags), runs.create_run, db, experiment_id, user_id, start_time, tags,
+                                   run_name)
     return wire_json({"run": run_to_wire(run)})
 
 
@@ -55,7 +57,8 @@ async def update_run(request: Request) -> Response:
     status = f.enum("status", RUN_STATUSES)
     end_time = f.int64("end_time")
     run_name = f.string("run_name") or None
-    info = await run_in_threadpool(runs.update_run, db_of(request), run_id, status, end_time, run_name)
+    db = db_of(request)
+    info = await small_writes.write(db, 1, runs.update_run, db, run_id, status, end_time, run_name)
     return wire_json({"run_info": run_info_to_wire(info)})
 
 
@@ -106,7 +109,7 @@ async def log_metric(request: Request) -> Response:
     assert value is not None and timestamp is not None and step is not None
     db = db_of(request)
     if model_id is None:
-        await run_in_threadpool(run_data.log_metric, db, run_id, Metric(key, value, timestamp, step))
+        await small_writes.write(db, 1, run_data.log_metric, db, run_id, Metric(key, value, timestamp, step))
     else:
         linked = ModelMetric(
             key, value, timestamp, step, model_id,
@@ -120,7 +123,8 @@ async def log_param(request: Request) -> Response:
     f = await request_fields(request)
     run_id = run_id_of(f)
     param = Param(f.required_string("key"), f.string("value", default="") or "")
-    await run_in_threadpool(run_data.log_param, db_of(request), run_id, param)
+    db = db_of(request)
+    await small_writes.write(db, 1, run_data.log_param, db, run_id, param)
     return empty_response()
 
 
@@ -128,7 +132,8 @@ async def set_tag(request: Request) -> Response:
     f = await request_fields(request)
     run_id = run_id_of(f)
     tag = RunTag(f.required_string("key"), f.string("value", default="") or "")
-    await run_in_threadpool(run_data.set_tag, db_of(request), run_id, tag)
+    db = db_of(request)
+    await small_writes.write(db, 1, run_data.set_tag, db, run_id, tag)
     return empty_response()
 
 
@@ -136,7 +141,8 @@ async def delete_tag(request: Request) -> Response:
     f = await request_fields(request)
     run_id = f.required_string("run_id")
     key = f.required_string("key")
-    await run_in_threadpool(run_data.delete_tag, db_of(request), run_id, key)
+    db = db_of(request)
+    await small_writes.write(db, 1, run_data.delete_tag, db, run_id, key)
     return empty_response()
 
 
@@ -150,7 +156,8 @@ async def log_batch(request: Request) -> Response:
     if linked:
         await run_in_threadpool(logged_models.log_batch_with_models, db, run_id, metrics, linked, params, tags)
     else:
-        await run_in_threadpool(run_data.log_batch, db, run_id, metrics, params, tags)
+        items = len(metrics) + len(params) + len(tags)
+        await small_writes.write(db, items, run_data.log_batch, db, run_id, metrics, params, tags)
     return empty_response()
 
 

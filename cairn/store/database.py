@@ -108,6 +108,14 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    def writer_is_free(self) -> bool:
+        """True when a write in this process would start without waiting for another: SQLite with
+        its write lock free at this moment. (A writer in another process can still hold the file;
+        SQLite's busy timeout then waits for it, as for any write.) Always False on PostgreSQL,
+        where every statement is a round trip worth waiting for off the caller's thread."""
+        lock = self._write_lock
+        return lock is not None and not lock.locked()
+
     def close(self) -> None:
         self.engine.dispose()
 
