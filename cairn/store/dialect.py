@@ -43,7 +43,7 @@ COPY_MIN_POINTS = 32
 # A metric point as stored: (series_id, step, timestamp, value, is_nan).
 Point = tuple[int, int, int, float, bool]
 _POINT_COLUMNS = "series_id, step, timestamp, value, is_nan"
-_SQLITE_INSERT_POINTS = f"INSERT OR IGNORE INTO metrics ({_POINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+SQLITE_INSERT_POINTS = f"INSERT OR IGNORE INTO metrics ({_POINT_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 _POSTGRES_INSERT_POINTS = (
     f"INSERT INTO metrics ({_POINT_COLUMNS}) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
@@ -167,7 +167,7 @@ def insert_points(conn: Connection, rows: Sequence[Point]) -> None:
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(_SQLITE_INSERT_POINTS, list(rows))
+        conn.exec_driver_sql(SQLITE_INSERT_POINTS, list(rows))
         return
     if len(rows) >= COPY_MIN_POINTS:
         try:
@@ -187,16 +187,21 @@ def _copy_points(conn: Connection, rows: Sequence[Point]) -> None:
             for row in rows:
                 copy.write_row(row)
     except BaseException as exc:
-        _raise_as_sqlalchemy(_POSTGRES_COPY_POINTS, exc)
+        raise_as_sqlalchemy(_POSTGRES_COPY_POINTS, exc)
         raise
     finally:
         cursor.close()
 
 
-def _raise_as_sqlalchemy(statement: str, exc: BaseException) -> None:
-    """A raw psycopg cursor bypasses SQLAlchemy: raise the driver's error as SQLAlchemy would (a
-    unique violation becomes IntegrityError), so callers and the store's boundary see one kind.
-    Returns (for the caller to re-raise) when ``exc`` is not a driver error."""
+def raise_as_sqlalchemy(statement: str, exc: BaseException) -> None:
+    """A raw driver cursor (psycopg's, sqlite3's) bypasses SQLAlchemy: raise the driver's error as
+    SQLAlchemy would (a unique violation becomes IntegrityError, a locked file OperationalError), so
+    callers and the store's boundary see one kind. Returns (for the caller to re-raise) when
+    ``exc`` is not a driver error."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
     import psycopg
 
     if isinstance(exc, psycopg.Error):
@@ -239,7 +244,7 @@ def stream_rows(conn: Connection, stmt: Select[Any], chunk_size: int | None) -> 
             cursor.execute(str(compiled), params)
         except BaseException as exc:
             cursor.close()
-            _raise_as_sqlalchemy(str(compiled), exc)
+            raise_as_sqlalchemy(str(compiled), exc)
             raise
     try:
         while True:
@@ -247,7 +252,7 @@ def stream_rows(conn: Connection, stmt: Select[Any], chunk_size: int | None) -> 
                 rows = cursor.fetchall() if chunk_size is None else cursor.fetchmany(chunk_size)
             except BaseException as exc:
                 if conn.dialect.name != "sqlite":
-                    _raise_as_sqlalchemy(str(compiled), exc)
+                    raise_as_sqlalchemy(str(compiled), exc)
                 raise
             if not rows:
                 return

@@ -103,6 +103,13 @@ def add_points(conn: Tx, rows: Sequence[Point]) -> None:
         conn.exec_driver_sql(_MERGE[conn.dialect.name], folded)  # type: ignore[arg-type]
 
 
+def add_points_with(cursor: Any, dialect_name: str, rows: Sequence[Point]) -> None:
+    """``add_points`` through a DB-API cursor of the transaction (a caller on the driver itself)."""
+    folded = fold(rows)
+    if folded:
+        cursor.executemany(_MERGE[dialect_name], folded)
+
+
 def read_block_buckets(
     conn: Tx, series_id: int, first: int, last: int, origin: int, bucket_width: int
 ) -> list[tuple[int, float, float, int, int, float]]:
