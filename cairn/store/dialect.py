@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -198,13 +200,10 @@ def raise_as_sqlalchemy(statement: str, exc: BaseException) -> None:
     SQLAlchemy would (a unique violation becomes IntegrityError, a locked file OperationalError), so
     callers and the store's boundary see one kind. Returns (for the caller to re-raise) when
     ``exc`` is not a driver error."""
-    import sqlite3
-
     if isinstance(exc, sqlite3.Error):
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
-    import psycopg
-
-    if isinstance(exc, psycopg.Error):
+    psycopg = sys.modules.get("psycopg")  # loaded if a PostgreSQL store is open; optional otherwise
+    if psycopg is not None and isinstance(exc, psycopg.Error):
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 

@@ -9,7 +9,8 @@ their rows in the same order and never deadlock (PostgreSQL).
 
 A single log-metric (one point) checks its run in the latest-value upsert instead of a query of
 its own, and on PostgreSQL writes the latest value, the point and its block in one statement
-(``_POSTGRES_ONE_POINT``): every statement there is a round trip, most of such a call's time.
+(``_POSTGRES_ONE_POINT``): every statement there is a round trip, most of such a call's time. On
+SQLite the same three writes go through the driver's cursor (``_insert_one_point_sqlite``).
 ``tests/tracking/test_metric_blocks.py`` checks that both paths store exactly the same rows.
 """
 
@@ -47,6 +48,9 @@ def insert_metrics_if_active(conn: Tx, run_id: str, points: Sequence[Metric]) ->
 
 
 _NEWER = metric_blocks.newer_sql("latest_metrics")
+# The SET of a latest-value upsert that keeps whichever of the stored and the proposed point is newer.
+_KEEP_NEWER = ", ".join(f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE latest_metrics.{c} END"
+                        for c in ("step", "timestamp", "value", "is_nan"))
 
 # One point, one statement (one round trip, where the general path takes three): the latest value
 # (only if the run is active), the point, and its block, in data-modifying CTEs that all read the
@@ -56,9 +60,7 @@ WITH latest AS (
     INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan)
     SELECT %(run_id)s::varchar, %(key)s::varchar, %(step)s::bigint, %(timestamp)s::bigint, %(value)s::float8, %(is_nan)s::boolean
     WHERE EXISTS (SELECT 1 FROM runs WHERE runs.run_id = %(run_id)s::varchar AND runs.lifecycle_stage = %(active)s::varchar)
-    ON CONFLICT (run_id, key) DO UPDATE SET {", ".join(
-        f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE latest_metrics.{c} END"
-        for c in ("step", "timestamp", "value", "is_nan"))}
+    ON CONFLICT (run_id, key) DO UPDATE SET {_KEEP_NEWER}
     RETURNING series_id
 ), point AS (
     INSERT INTO metrics (series_id, step, timestamp, value, is_nan)
@@ -90,9 +92,7 @@ _SQLITE_LATEST = f"""
 INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan)
 SELECT ?, ?, ?, ?, ?, ?
 WHERE EXISTS (SELECT 1 FROM runs WHERE runs.run_id = ? AND runs.lifecycle_stage = ?)
-ON CONFLICT (run_id, key) DO UPDATE SET {", ".join(
-    f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE latest_metrics.{c} END"
-    for c in ("step", "timestamp", "value", "is_nan"))}
+ON CONFLICT (run_id, key) DO UPDATE SET {_KEEP_NEWER}
 RETURNING series_id
 """
 
