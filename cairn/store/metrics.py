@@ -75,11 +75,17 @@ SELECT count(*) FROM latest
 """
 
 
+def _as_stored(value: float) -> tuple[float, bool]:
+    """A point's value as the store keeps it: NaN as 0.0 with ``is_nan`` set (NaN breaks the
+    ordering and the min/max the tables rely on). The batch path inlines the same rule per point."""
+    return (0.0, True) if value != value else (value, False)
+
+
 def _insert_one_point_postgres(conn: Tx, run_id: str, point: Metric) -> bool:
-    is_nan = point.value != point.value
+    value, is_nan = _as_stored(point.value)
     params = {
         "run_id": run_id, "key": point.key, "step": point.step, "timestamp": point.timestamp,
-        "value": 0.0 if is_nan else point.value, "is_nan": is_nan, "active": LifecycleStage.ACTIVE.value,
+        "value": value, "is_nan": is_nan, "active": LifecycleStage.ACTIVE.value,
         "width": metric_blocks.BLOCK_WIDTH, "block": point.step // metric_blocks.BLOCK_WIDTH,
     }  # fmt: skip
     return bool(conn.exec_driver_sql(_POSTGRES_ONE_POINT, params).scalar_one())
@@ -98,10 +104,8 @@ RETURNING series_id
 
 
 def _insert_one_point_sqlite(conn: Tx, run_id: str, point: Metric) -> bool:
-    key, value, timestamp, step = point
-    is_nan = value != value
-    if is_nan:
-        value = 0.0
+    key, _, timestamp, step = point
+    value, is_nan = _as_stored(point.value)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         found = cursor.execute(_SQLITE_LATEST, (run_id, key, step, timestamp, value, is_nan, run_id,
